@@ -1,0 +1,201 @@
+"""Every exception and warning wxframe raises, in one place.
+
+The tree::
+
+    WxframeError
+    ├── InvalidDateError (ValueError)      a date or range the platform cannot serve
+    ├── UnknownEndpointError (ValueError)  not an endpoint in ``wxframe.ENDPOINTS``
+    ├── ConfigurationError (ValueError)    a bad argument: missing credentials, bad option
+    ├── FrameShapeError (ValueError)       a frame without the columns a helper needs
+    ├── MalformedResponseError             a response or record not of the documented shape
+    │   └── NonJSONResponseError           an HTML page or other non-JSON body
+    ├── TransportError                     the network failed, retries exhausted
+    ├── ApiError                           the platform answered with an errcode
+    │   ├── TokenError                     40001/40014/42001 after one refresh, or no secret
+    │   ├── CredentialError                40013/40125/41002: wrong appid or secret
+    │   ├── AccessDeniedError              48001/50001/40164: not allowed to call this
+    │   ├── QuotaExceededError             45009: the daily quota is used up
+    │   ├── RateLimitError                 45011 still answered after waiting
+    │   ├── BusyError                      -1 still answered after the retries
+    │   ├── RequestRejectedError           61500/61501/47001: wxframe sent a bad request
+    │   └── DataNotReadyError              61503: the platform has not finished the day
+    └── StoreError                         the parquet store cannot do what was asked
+        ├── StoreLockedError               another process is syncing this store
+        └── SyncIncomplete                 a sync stopped early; what it fetched is kept
+
+    IncompleteDataWarning (UserWarning)    yesterday asked for before 08:00 Beijing time
+
+Every ``ApiError`` carries ``errcode``, ``errmsg``, ``endpoint`` and ``window`` and names
+them in its message. No message ever holds an access token or an app secret.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wxframe.dates import Window
+
+__all__ = [
+    "AccessDeniedError",
+    "ApiError",
+    "BusyError",
+    "ConfigurationError",
+    "CredentialError",
+    "DataNotReadyError",
+    "FrameShapeError",
+    "IncompleteDataWarning",
+    "InvalidDateError",
+    "MalformedResponseError",
+    "NonJSONResponseError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "RequestRejectedError",
+    "StoreError",
+    "StoreLockedError",
+    "SyncIncomplete",
+    "TokenError",
+    "TransportError",
+    "UnknownEndpointError",
+    "WxframeError",
+]
+
+
+class WxframeError(Exception):
+    """Base of every wxframe error."""
+
+
+class InvalidDateError(WxframeError, ValueError):
+    """A date that is malformed, out of order, before 2014-12-01 or not yet over."""
+
+
+class UnknownEndpointError(WxframeError, ValueError):
+    """A name that is not in the endpoint registry."""
+
+
+class ConfigurationError(WxframeError, ValueError):
+    """An argument wxframe cannot work with (no credentials, a bad option)."""
+
+
+class FrameShapeError(WxframeError, ValueError):
+    """A DataFrame that lacks the columns a helper needs."""
+
+
+class MalformedResponseError(WxframeError):
+    """A response or record that does not have the documented shape."""
+
+
+class NonJSONResponseError(MalformedResponseError):
+    """The server answered with something that is not JSON (an HTML error page, say)."""
+
+    def __init__(self, message: str, *, status: int, snippet: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.snippet = snippet
+
+
+class TransportError(WxframeError):
+    """The network failed (timeouts, dropped connections, 5xx) and retries ran out."""
+
+
+class ApiError(WxframeError):
+    """The platform answered ``{"errcode": ..., "errmsg": ...}``."""
+
+    #: What the user should do about it; subclasses say more.
+    advice = ""
+
+    def __init__(
+        self,
+        errcode: int,
+        errmsg: str,
+        *,
+        endpoint: str | None = None,
+        window: Window | None = None,
+        advice: str | None = None,
+    ) -> None:
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.endpoint = endpoint
+        self.window = window
+        if advice is not None:
+            self.advice = advice
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = self.endpoint or "request"
+        if self.window is not None:
+            where += f" {self.window}"
+        text = f"{where}: errcode {self.errcode} ({self.errmsg})"
+        return f"{text}: {self.advice}" if self.advice else text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_api_error,
+            (type(self), self.errcode, self.errmsg, self.endpoint, self.window, self.advice),
+        )
+
+
+def _rebuild_api_error(cls: type[ApiError], *args: Any) -> ApiError:
+    errcode, errmsg, endpoint, window, advice = args
+    return cls(errcode, errmsg, endpoint=endpoint, window=window, advice=advice)
+
+
+class TokenError(ApiError):
+    advice = "the access token was refused; give an app secret so wxframe can fetch a new one"
+
+
+class CredentialError(ApiError):
+    advice = "check WX_APPID / WX_APPSECRET (the app secret is on the platform's 基本配置 page)"
+
+
+class AccessDeniedError(ApiError):
+    advice = (
+        "the account may not call this API: datacube needs a verified account (48001), "
+        "the API must be authorised (50001), and the caller's IP must be on the account's "
+        "IP whitelist (40164)"
+    )
+
+
+class QuotaExceededError(ApiError):
+    advice = "the daily quota for this endpoint is used up; run again tomorrow (Beijing time)"
+
+
+class RateLimitError(ApiError):
+    advice = "the per-minute quota is used up; lower max_workers or try again in a minute"
+
+
+class BusyError(ApiError):
+    advice = "the platform stayed busy through every retry; try again later"
+
+
+class RequestRejectedError(ApiError):
+    advice = "the platform rejected the request's dates: this is a wxframe bug, please report it"
+
+
+class DataNotReadyError(ApiError):
+    advice = "the platform has not finished this day's numbers; try again later"
+
+
+class StoreError(WxframeError):
+    """The parquet store cannot do what was asked."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store's lock."""
+
+
+class SyncIncomplete(StoreError):
+    """A sync stopped before it finished; everything it fetched is in the store.
+
+    ``remaining`` maps endpoint name to the windows still to fetch, ``summary`` is what
+    the sync did before it stopped, and ``__cause__`` is the error that stopped it.
+    """
+
+    def __init__(self, message: str, *, remaining: dict[str, list[Window]], summary: Any) -> None:
+        super().__init__(message)
+        self.remaining = remaining
+        self.summary = summary
+
+
+class IncompleteDataWarning(UserWarning):
+    """Yesterday was asked for before 08:00 Beijing time: its numbers may be partial."""
