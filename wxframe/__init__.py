@@ -1,5 +1,6 @@
 """wxframe: WeChat Official Account article analytics as tidy, typed pandas DataFrames."""
 
+from wxframe.client import Client
 from wxframe.dates import Window, plan_windows
 from wxframe.endpoints import ENDPOINTS, Endpoint, Field
 from wxframe.errors import (
@@ -25,6 +26,16 @@ from wxframe.errors import (
     UnknownEndpointError,
     WxframeError,
 )
+from wxframe.frames import to_frame
+from wxframe.loaders import (
+    load,
+    load_article_summary,
+    load_article_total,
+    load_user_read,
+    load_user_read_hour,
+    load_user_share,
+    load_user_share_hour,
+)
 
 __version__ = "0.1.0"
 
@@ -33,6 +44,7 @@ __all__ = [
     "AccessDeniedError",
     "ApiError",
     "BusyError",
+    "Client",
     "ConfigurationError",
     "CredentialError",
     "DataNotReadyError",
@@ -55,5 +67,13 @@ __all__ = [
     "Window",
     "WxframeError",
     "__version__",
+    "load",
+    "load_article_summary",
+    "load_article_total",
+    "load_user_read",
+    "load_user_read_hour",
+    "load_user_share",
+    "load_user_share_hour",
     "plan_windows",
+    "to_frame",
 ]

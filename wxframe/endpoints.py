@@ -25,7 +25,7 @@ __all__ = [
     "get_endpoint",
 ]
 
-Kind = Literal["date", "int", "str", "hour", "code"]
+Kind = Literal["date", "int", "str", "hour", "code", "channel", "scene"]
 
 #: ``user_source`` codes and their labels, in the canonical channel order.
 CHANNELS: Mapping[int, str] = MappingProxyType(
@@ -67,7 +67,9 @@ class Field:
     """One field of a record: its API name and kind.
 
     ``kind`` is ``"date"`` (``YYYY-MM-DD``), ``"int"`` (a counter or level), ``"str"``,
-    ``"hour"`` (``ref_hour``, 0..2300 in steps of 100) or ``"code"`` (an integer code).
+    ``"hour"`` (``ref_hour``, 0..2300 in steps of 100), ``"code"`` (an integer code),
+    ``"channel"`` (a ``user_source`` code: adds a ``channel`` label column) or ``"scene"``
+    (a ``share_scene`` code: adds a ``scene`` label column).
     ``all_only`` marks counters the platform gives only on the all-channel row.
     """
 
@@ -119,11 +121,11 @@ class Endpoint:
 
     @property
     def has_channels(self) -> bool:
-        return any(f.name == "user_source" for f in self.fields)
+        return any(f.kind == "channel" for f in self.fields)
 
     @property
     def has_scenes(self) -> bool:
-        return any(f.name == "share_scene" for f in self.fields)
+        return any(f.kind == "scene" for f in self.fields)
 
 
 _READS = (
@@ -184,7 +186,7 @@ ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(
                 key=("ref_date", "user_source"),
                 fields=(
                     Field("ref_date", "date"),
-                    Field("user_source", "code"),
+                    Field("user_source", "channel"),
                     *_READS,
                     *(Field(f.name, all_only=True) for f in _ORI),
                     *_SHARES,
@@ -200,7 +202,7 @@ ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(
                 fields=(
                     Field("ref_date", "date"),
                     Field("ref_hour", "hour"),
-                    Field("user_source", "code"),
+                    Field("user_source", "channel"),
                     *_READS,
                     *_SHARES,
                 ),
@@ -212,7 +214,7 @@ ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(
                 name="getusershare",
                 max_span=7,
                 key=("ref_date", "share_scene"),
-                fields=(Field("ref_date", "date"), Field("share_scene", "code"), *_SHARES[::-1]),
+                fields=(Field("ref_date", "date"), Field("share_scene", "scene"), *_SHARES[::-1]),
                 description="shares on one day, per share_scene",
                 loader="load_user_share",
             ),
@@ -223,7 +225,7 @@ ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(
                 fields=(
                     Field("ref_date", "date"),
                     Field("ref_hour", "hour"),
-                    Field("share_scene", "code"),
+                    Field("share_scene", "scene"),
                     *_SHARES[::-1],
                 ),
                 description="shares in one hour of one day, per share_scene",

@@ -17,10 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from wxframe.simulator._account import SimulatedAccount, unit_float
+
+if TYPE_CHECKING:
+    from wxframe.client import Client
 
 __all__ = ["Faults", "Simulator", "SimulatorStats", "serve"]
 
@@ -77,7 +80,8 @@ class Faults:
         Probability that a datacube call is answered with errcode -1, an HTML 502 page,
         or a connection closed without an answer.
     schedule:
-        Fault for the n-th datacube call (1-based, counted over the server's life):
+        Fault for the n-th datacube call (1-based, in order of arrival over the server's
+        life, calls refused for their token included):
         an errcode (e.g. ``-1``, ``45009``, ``45011``), ``"html502"`` or ``"drop"``.
     token_ttl:
         Seconds a token lives (the platform says 7200).
@@ -176,6 +180,7 @@ class Simulator:
         self._classic: str | None = None
         self._stable: str | None = None
         self._issued = 0
+        self._calls = 0
         self._attempts: Counter[tuple[str, str, str]] = Counter()
         self._daily_used: Counter[tuple[date, str]] = Counter()
         self._minute_used: Counter[int] = Counter()
@@ -187,6 +192,21 @@ class Simulator:
     @property
     def today(self) -> date:
         return self.account.today
+
+    def now(self) -> datetime:
+        """The simulated Beijing time (a client's ``clock=``)."""
+        from wxframe.dates import BEIJING
+
+        d = self.account.today
+        return datetime(d.year, d.month, d.day, self.account.hour, tzinfo=BEIJING)
+
+    def client(self, **kwargs: Any) -> Client:
+        """A :class:`wxframe.Client` for this simulator, following its clock."""
+        from wxframe.client import Client
+
+        kwargs.setdefault("base_url", self.url)
+        kwargs.setdefault("clock", self.now)
+        return Client(self.appid, self.secret, **kwargs)
 
     def set_clock(self, today: date | str, hour: int = 12) -> None:
         """Move the simulated Beijing clock (``today`` and the hour of day)."""
@@ -257,10 +277,15 @@ class Simulator:
             return code
 
     # -------------------------------------------------------------- datacube
-    def fault_for(self, endpoint: str, begin: str, end: str) -> int | str | None:
-        """The fault (if any) this call meets; records the call's number and attempt."""
+    def next_call(self) -> int:
+        """Number the datacube requests in the order they arrive (1-based)."""
         with self._lock:
-            call_number = self.stats.datacube_calls + 1
+            self._calls += 1
+            return self._calls
+
+    def fault_for(self, call_number: int, endpoint: str, begin: str, end: str) -> int | str | None:
+        """The fault (if any) the ``call_number``-th datacube call meets."""
+        with self._lock:
             self._attempts[(endpoint, begin, end)] += 1
             attempt = self._attempts[(endpoint, begin, end)]
             scheduled = self.faults.schedule.get(call_number)
@@ -384,6 +409,7 @@ def _make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
             if not url.path.startswith("/datacube/") or endpoint not in DATACUBE:
                 return self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
             self._count(endpoint)
+            call_number = sim.next_call()
             if sim.latency:
                 time.sleep(sim.latency)
             begin = str(body.get("begin_date", "")) if isinstance(body, dict) else ""
@@ -392,7 +418,7 @@ def _make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
             if code:
                 sim.record(endpoint, begin, end, code)
                 return self._error(code)
-            fault = sim.fault_for(endpoint, begin, end)
+            fault = sim.fault_for(call_number, endpoint, begin, end)
             if fault == DROP:
                 sim.record(endpoint, begin, end, None)
                 self.close_connection = True

@@ -1,0 +1,175 @@
+"""to_frame: the seed's examples, the tidy schema, unknown fields and bad records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from wxframe import ENDPOINTS, MalformedResponseError, to_frame
+from wxframe.frames import empty_frame, frame_dtypes
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "datasets" / "api-examples"
+
+
+def example(name: str) -> dict:
+    return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_every_endpoint_has_an_example() -> None:
+    assert {p.stem for p in EXAMPLES.glob("*.json")} == set(ENDPOINTS)
+
+
+def test_article_summary_example() -> None:
+    df = to_frame("getarticlesummary", example("getarticlesummary"))
+    row = df.iloc[0]
+    assert row["ref_date"] == pd.Timestamp("2014-12-08")
+    assert row["msgid"] == "10000050_1"
+    assert (row["msg_data_id"], row["msg_index"]) == (10000050, 1)
+    assert row["title"] == "12月27日 DiLi日报"
+    assert row["int_page_read_user"] == 23676 and row["int_page_read_count"] == 25615
+    assert row["share_count"] == 994 and row["add_to_fav_count"] == 3
+
+
+def test_article_total_example() -> None:
+    df = to_frame("getarticletotal", example("getarticletotal"))
+    assert len(df) == 1
+    row = df.iloc[0]
+    assert row["stat_date"] == pd.Timestamp("2014-12-14") and row["day"] == 0
+    assert row["target_user"] == 261917
+    assert row["int_page_from_session_read_count"] == 753486
+    assert row["feed_share_from_other_cnt"] == 775
+    # documented but absent from the example: NA, not 0
+    assert pd.isna(row["int_page_from_kanyikan_read_user"])
+    assert pd.isna(row["url"])
+
+
+def test_user_read_example_channel_rows_are_na_not_zero() -> None:
+    df = to_frame("getuserread", example("getuserread"))
+    all_row = df[df["channel"] == "all"].iloc[0]
+    session = df[df["channel"] == "session"].iloc[0]
+    assert all_row["int_page_read_user"] == 545497 and all_row["add_to_fav_count"] == 3841
+    assert session["int_page_read_count"] == 646629 and session["share_count"] == 16469
+    # The example sends 0 for the original page and favourites on the channel row.
+    for col in ("ori_page_read_user", "ori_page_read_count", "add_to_fav_user", "add_to_fav_count"):
+        assert pd.isna(session[col])
+
+
+def test_user_read_hour_example() -> None:
+    df = to_frame("getuserreadhour", example("getuserreadhour"))
+    assert "ori_page_read_user" not in df and "add_to_fav_count" not in df
+    assert df["ref_hour"].tolist() == [0, 0]
+    assert df.set_index("channel")["int_page_read_count"].to_dict() == {
+        "session": 9172,
+        "all": 11815,
+    }
+
+
+def test_user_share_examples_keep_unknown_scenes() -> None:
+    df = to_frame("getusershare", example("getusershare"))
+    assert df["scene"].tolist() == ["friends", "code_5"]
+    assert df["share_count"].tolist() == [207, 23]
+    hourly = to_frame("getusersharehour", example("getusersharehour"))
+    assert hourly[["ref_hour", "share_count", "share_user"]].iloc[0].tolist() == [12, 72, 4]
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+def test_dtypes_are_exact(endpoint: str) -> None:
+    df = to_frame(endpoint, example(endpoint))
+    expected = frame_dtypes(endpoint)
+    assert list(df.columns) == list(expected)
+    for name, dtype in expected.items():
+        if isinstance(dtype, pd.CategoricalDtype):
+            # canonical labels first, then a code_<n> for each unknown code present
+            got = list(df[name].cat.categories)
+            assert got[: len(dtype.categories)] == list(dtype.categories), name
+            assert all(c.startswith("code_") for c in got[len(dtype.categories) :])
+        else:
+            assert df[name].dtype == dtype, name
+    assert isinstance(df.index, pd.RangeIndex)
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+def test_empty_list_gives_the_full_schema(endpoint: str) -> None:
+    df = to_frame(endpoint, {"list": []})
+    assert df.empty
+    pd.testing.assert_frame_equal(df, empty_frame(endpoint))
+    assert dict(df.dtypes) == frame_dtypes(endpoint)
+
+
+def test_unknown_fields_are_kept_after_the_known_ones() -> None:
+    records = example("getusershare")["list"]
+    records[0] = records[0] | {"new_metric": 5, "new_label": "x"}
+    df = to_frame("getusershare", records)
+    assert list(df.columns)[-2:] == ["new_metric", "new_label"]
+    assert df["new_metric"].dtype == "Int64" and df["new_label"].dtype == "string"
+    assert df["new_metric"].tolist()[0] == 5 and pd.isna(df["new_metric"].iloc[1])
+    total = example("getarticletotal")
+    total["list"][0]["details"][0]["int_page_from_newthing_read_user"] = 9
+    assert to_frame("getarticletotal", total)["int_page_from_newthing_read_user"].iloc[0] == 9
+
+
+def test_rows_before_2020_02_28_become_the_all_channel() -> None:
+    rows = [{"ref_date": "2019-05-01", "int_page_read_user": 3, "int_page_read_count": 4}]
+    df = to_frame("getuserread", rows)
+    assert df["user_source"].tolist() == [99999999] and df["channel"].tolist() == ["all"]
+    assert pd.isna(df["share_count"].iloc[0])  # not sent: NA, never 0
+
+
+def test_unknown_channel_code_is_a_category_not_an_error() -> None:
+    rows = [
+        {"ref_date": "2024-01-01", "user_source": 8, "int_page_read_count": 1},
+        {"ref_date": "2024-01-01", "user_source": 0, "int_page_read_count": 2},
+    ]
+    df = to_frame("getuserread", rows)
+    assert df["channel"].tolist() == ["session", "code_8"]
+    assert list(df["channel"].cat.categories)[-1] == "code_8"
+
+
+def test_bare_msgid_has_no_index() -> None:
+    rows = [{"ref_date": "2024-01-01", "msgid": "2247490000", "title": "t", "share_count": 5}]
+    df = to_frame("getarticlesummary", rows)
+    assert df["msg_data_id"].iloc[0] == 2247490000 and pd.isna(df["msg_index"].iloc[0])
+
+
+def test_sorted_and_exact_duplicates_dropped() -> None:
+    rows = [
+        {"ref_date": "2024-01-02", "share_scene": 1, "share_count": 1, "share_user": 1},
+        {"ref_date": "2024-01-01", "share_scene": 2, "share_count": 1, "share_user": 1},
+        {"ref_date": "2024-01-01", "share_scene": 2, "share_count": 1, "share_user": 1},
+    ]
+    df = to_frame("getusershare", rows)
+    assert len(df) == 2 and df["ref_date"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "records", "match"),
+    [
+        ("getusershare", {"data": []}, "must have a 'list'"),
+        ("getusershare", {"list": {"a": 1}}, "must be a JSON array"),
+        ("getusershare", [1, 2], "not a JSON object"),
+        ("getusersharehour", [{"ref_date": "2024-01-01", "ref_hour": 1230, "share_scene": 1}],
+         "ref_hour must be one of"),
+        ("getusershare", [{"ref_date": "2024-01-01", "share_scene": 1, "share_count": "many"}],
+         "'share_count' must be an integer"),
+        ("getusershare", [{"ref_date": "2024-01-01", "share_scene": 1, "share_count": 1},
+                          {"ref_date": "2024-01-02", "share_scene": 1, "share_count": "x"}],
+         "'share_count' mixes"),
+        ("getusershare", [{"ref_date": "2024-01-01", "share_scene": 1, "share_count": -3}],
+         "cannot be negative"),
+        ("getusershare", [{"ref_date": "2024-01-01", "share_scene": 1, "share_count": 2**70}],
+         "beyond a 64-bit integer"),
+        ("getusershare", [{"ref_date": "2024/01/01", "share_scene": 1}], "'YYYY-MM-DD'"),
+        ("getusershare", [{"share_scene": 1, "share_count": 1}], "no 'ref_date'"),
+        ("getusershare", [{"ref_date": "2024-01-01", "share_scene": 1, "share_count": 1},
+                          {"ref_date": "2024-01-01", "share_scene": 1, "share_count": 2}],
+         "disagree"),
+        ("getarticletotal", [{"ref_date": "2024-01-01", "msgid": "1_1", "title": "t"}],
+         "no 'details'"),
+    ],
+)  # fmt: skip
+def test_malformed_records_raise_clear_errors(endpoint: str, records: object, match: str) -> None:
+    with pytest.raises(MalformedResponseError, match=match):
+        to_frame(endpoint, records)

@@ -1,0 +1,502 @@
+"""The HTTP client: tokens, retries, errors and concurrent window fetching.
+
+One pooled ``requests.Session`` per client, safe to share between threads. The access
+token is fetched lazily (``stable_token`` by default), cached until ``expires_in`` minus
+a margin and refreshed under a lock. Transient faults (errcode -1, HTTP 5xx, timeouts,
+dropped connections) are retried with bounded exponential backoff and full jitter
+(tenacity); 45011 waits for the next minute, bounded; token errors refresh once and
+retry once. Tokens and secrets never reach a message, a log record or a repr.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import date, datetime
+from typing import Any, Literal
+
+import requests
+import tenacity
+from requests.adapters import HTTPAdapter
+
+from wxframe.dates import BEIJING, Window, beijing_now
+from wxframe.endpoints import Endpoint, get_endpoint
+from wxframe.errors import (
+    AccessDeniedError,
+    ApiError,
+    BusyError,
+    ConfigurationError,
+    CredentialError,
+    DataNotReadyError,
+    MalformedResponseError,
+    NonJSONResponseError,
+    QuotaExceededError,
+    RateLimitError,
+    RequestRejectedError,
+    TokenError,
+    TransportError,
+)
+
+__all__ = ["Client"]
+
+log = logging.getLogger("wxframe")
+
+DEFAULT_BASE_URL = "https://api.weixin.qq.com"
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+_ERROR_CLASSES: dict[int, type[ApiError]] = {
+    -1: BusyError,
+    40001: TokenError,
+    40014: TokenError,
+    42001: TokenError,
+    41001: TokenError,
+    40013: CredentialError,
+    40125: CredentialError,
+    41002: CredentialError,
+    40164: AccessDeniedError,
+    48001: AccessDeniedError,
+    50001: AccessDeniedError,
+    45009: QuotaExceededError,
+    45011: RateLimitError,
+    47001: RequestRejectedError,
+    61500: RequestRejectedError,
+    61501: RequestRejectedError,
+    61503: DataNotReadyError,
+}
+#: Refresh a token this many seconds before the platform says it expires.
+TOKEN_MARGIN = 300.0
+_TOKEN_IN_TEXT = re.compile(r"(access_token=)[^&\s'\"]+")
+
+
+class _RedactTokens(logging.Filter):
+    """urllib3 logs request URLs at DEBUG level, and the token is in the query string."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = str(record.msg) % record.args
+            record.args = None
+        record.msg = _TOKEN_IN_TEXT.sub(r"\1***", str(record.msg))
+        return True
+
+
+def _install_redaction() -> None:
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _RedactTokens) for f in logger.filters):
+        logger.addFilter(_RedactTokens())
+
+
+class _Transient(Exception):
+    """A fault worth retrying; ``final`` is what to raise when retries run out."""
+
+    def __init__(self, final: Exception, wait_for_minute: bool = False) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.wait_for_minute = wait_for_minute
+
+
+class _TokenRejected(Exception):
+    def __init__(self, error: ApiError, token: str) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.token = token
+
+
+class Client:
+    """A connection to the datacube API for one Official Account.
+
+    Parameters
+    ----------
+    appid, secret:
+        The account's credentials (``WX_APPID`` / ``WX_APPSECRET``).
+    access_token:
+        A token obtained elsewhere. Without a secret it cannot be refreshed, and a
+        token error is raised when the platform refuses it.
+    base_url:
+        The API's root; the simulator's ``sim.url`` for tests and demos.
+    token:
+        ``"stable"`` (``/cgi-bin/stable_token``, the default: safe with several
+        processes) or ``"classic"`` (``/cgi-bin/token``, which invalidates older tokens).
+    timeout:
+        Seconds for each HTTP request.
+    max_retries:
+        Retries after a transient fault (-1, 5xx, timeout, dropped connection, 45011).
+    backoff, max_backoff:
+        Exponential backoff base and cap in seconds (with full jitter).
+    rate_limit_wait:
+        Longest wait after 45011 (the wait is until the next minute, at most this).
+    max_workers:
+        Windows fetched at once by the loaders and the store.
+    clock:
+        Returns "now" (timezone-aware); the date checks use it. Defaults to the real
+        time; ``sim.now`` makes a client follow a simulator's clock.
+
+    Examples
+    --------
+    >>> from wxframe.simulator import serve
+    >>> with serve(seed=0, today="2024-06-01") as sim:
+    ...     client = Client(sim.appid, sim.secret, base_url=sim.url, clock=sim.now)
+    ...     len(client.fetch("getusershare", "2024-05-25", "2024-05-31"))
+    21
+    """
+
+    def __init__(
+        self,
+        appid: str | None = None,
+        secret: str | None = None,
+        *,
+        access_token: str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        token: Literal["stable", "classic"] = "stable",
+        timeout: float = 15.0,
+        max_retries: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        rate_limit_wait: float = 61.0,
+        max_workers: int = 4,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if token not in ("stable", "classic"):
+            raise ConfigurationError(f"token={token!r}; allowed: 'stable' or 'classic'")
+        if not access_token and not (appid and secret):
+            raise ConfigurationError(
+                "give appid and secret (or an access_token); "
+                "Client.from_env() reads WX_APPID and WX_APPSECRET"
+            )
+        for name, value, low in (
+            ("max_retries", max_retries, 0),
+            ("max_workers", max_workers, 1),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ConfigurationError(f"{name}={value!r}; allowed: an integer >= {low}")
+        for name, number in (
+            ("timeout", timeout),
+            ("backoff", backoff),
+            ("max_backoff", max_backoff),
+            ("rate_limit_wait", rate_limit_wait),
+        ):
+            if not isinstance(number, int | float) or number < 0:
+                raise ConfigurationError(f"{name}={number!r}; allowed: a number >= 0")
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"base_url={base_url!r}; allowed: an http(s) URL")
+        self.appid = appid
+        self.__secret = secret
+        self.base_url = base_url.rstrip("/")
+        self.token_kind = token
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.rate_limit_wait = rate_limit_wait
+        self.max_workers = max_workers
+        self._clock = clock or beijing_now
+        self._token_lock = threading.Lock()
+        self.__token = access_token
+        self._token_expires = float("inf") if access_token else 0.0
+        self._session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(max_workers, 4) * 2)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self.counts: dict[str, int] = {"retries": 0, "token_refreshes": 0, "calls": 0}
+        self._counts_lock = threading.Lock()
+        _install_redaction()
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> Client:
+        """A client from WX_APPID, WX_APPSECRET, WX_ACCESS_TOKEN and WX_API_BASE.
+
+        Keyword arguments are passed on to :class:`Client`.
+        """
+        base = os.environ.get("WX_API_BASE") or DEFAULT_BASE_URL
+        appid = os.environ.get("WX_APPID") or None
+        secret = os.environ.get("WX_APPSECRET") or None
+        token = os.environ.get("WX_ACCESS_TOKEN") or None
+        if not token and not (appid and secret):
+            raise ConfigurationError(
+                "set WX_APPID and WX_APPSECRET (or WX_ACCESS_TOKEN) in the environment"
+            )
+        return cls(appid, secret, access_token=token, base_url=base, **kwargs)
+
+    def __repr__(self) -> str:
+        return (
+            f"Client(appid={self.appid!r}, base_url={self.base_url!r}, token={self.token_kind!r})"
+        )
+
+    def __getstate__(self) -> None:
+        raise TypeError("a Client holds credentials and is not pickled; make one per process")
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def now(self) -> datetime:
+        """The current time in Beijing, by this client's clock."""
+        return self._clock().astimezone(BEIJING)
+
+    @property
+    def account(self) -> str:
+        """The appid, or ``"unknown"`` for a client built from a bare token."""
+        return self.appid or "unknown"
+
+    # ----------------------------------------------------------------- tokens
+    def _redact(self, text: str) -> str:
+        text = _TOKEN_IN_TEXT.sub(r"\1***", text)
+        for secret in (self.__secret, self.__token):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def _current_token(self) -> str:
+        with self._token_lock:
+            if self.__token and time.monotonic() < self._token_expires:
+                return self.__token
+            return self._fetch_token(force=False)
+
+    def _refresh_token(self, failed: str) -> None:
+        """Refresh once, unless another thread already replaced the failed token."""
+        with self._token_lock:
+            if self.__token != failed:
+                return
+            token = self._fetch_token(force=False)
+            if token == failed:  # a stable token the platform still hands out: rotate it
+                self._fetch_token(force=True)
+
+    def _fetch_token(self, *, force: bool) -> str:
+        """Get a token from the platform (the caller holds the lock)."""
+        if not (self.appid and self.__secret):
+            raise TokenError(
+                40001, "access token is missing or expired", endpoint="token",
+                advice="the access token was refused and there is no app secret to fetch "
+                "a new one: pass secret= or a fresh access_token=",
+            )  # fmt: skip
+        if self.token_kind == "stable":
+            payload = self._request_json(
+                "POST",
+                "/cgi-bin/stable_token",
+                json={
+                    "grant_type": "client_credential",
+                    "appid": self.appid,
+                    "secret": self.__secret,
+                    "force_refresh": force,
+                },
+                what="stable_token",
+            )
+        else:
+            payload = self._request_json(
+                "GET",
+                "/cgi-bin/token",
+                params={
+                    "grant_type": "client_credential",
+                    "appid": self.appid,
+                    "secret": self.__secret,
+                },
+                what="token",
+            )
+        code = payload.get("errcode", 0)
+        if code:
+            raise self._api_error(code, str(payload.get("errmsg", "")), "token", None)
+        token = payload.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise MalformedResponseError("token: the response has no access_token")
+        expires_in = float(payload.get("expires_in") or 7200)
+        self.__token = token
+        # Refresh a margin early, but never keep a token for less than half its life.
+        self._token_expires = time.monotonic() + max(expires_in - TOKEN_MARGIN, expires_in / 2)
+        self._count("token_refreshes")
+        log.info("fetched a new %s access token for %s", self.token_kind, self.appid)
+        return token
+
+    # --------------------------------------------------------------- requests
+    def _count(self, name: str) -> None:
+        with self._counts_lock:
+            self.counts[name] += 1
+
+    def _request_json(self, method: str, path: str, *, what: str, **kwargs: Any) -> dict:
+        """One HTTP request with transient faults retried; the decoded JSON object."""
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Transient),
+            stop=tenacity.stop_after_attempt(self.max_retries + 1),
+            wait=self._wait,
+            before_sleep=self._before_sleep(),
+            reraise=True,
+        )
+        try:
+            return retrying(self._request_once, method, path, what, kwargs)
+        except _Transient as exc:
+            raise exc.final from None
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Transient) and exc.wait_for_minute:
+            to_next_minute = 60.0 - (time.time() % 60.0) + 0.5
+            return min(to_next_minute, self.rate_limit_wait)
+        jitter = tenacity.wait_random_exponential(multiplier=self.backoff, max=self.max_backoff)
+        return float(jitter(state))
+
+    def _before_sleep(self) -> Callable[[tenacity.RetryCallState], None]:
+        def note(state: tenacity.RetryCallState) -> None:
+            self._count("retries")
+            exc = state.outcome.exception() if state.outcome else None
+            wait_s = state.next_action.sleep if state.next_action else 0.0
+            text = str(exc) if isinstance(exc, _Transient) else type(exc).__name__
+            log.warning("%s; retry %d/%d in %.2fs", text, state.attempt_number,
+                        self.max_retries, wait_s)  # fmt: skip
+
+        return note
+
+    def _request_once(self, method: str, path: str, what: str, kwargs: dict) -> dict:
+        try:
+            response = self._session.request(
+                method, self.base_url + path, timeout=self.timeout, **kwargs
+            )
+        except requests.Timeout:
+            raise _Transient(TransportError(f"{what}: timed out after {self.timeout}s")) from None
+        except requests.RequestException as exc:
+            # requests' own text repeats the URL, token included: keep only its kind.
+            reason = type(exc).__name__
+            raise _Transient(TransportError(f"{what}: connection failed ({reason})")) from None
+        status = response.status_code
+        if status >= 500:  # a gateway or server fault: worth retrying
+            snippet = self._snippet(response.content)
+            raise _Transient(TransportError(f"{what}: HTTP {status}: {snippet!r}"))
+        try:
+            payload = response.json()
+        except ValueError:
+            snippet = self._snippet(response.content)
+            raise NonJSONResponseError(
+                f"{what}: HTTP {status} with a non-JSON body: {snippet!r}",
+                status=status,
+                snippet=snippet,
+            ) from None
+        if not isinstance(payload, dict):
+            raise MalformedResponseError(
+                f"{what}: expected a JSON object, got {type(payload).__name__}"
+            )
+        code = payload.get("errcode", 0)
+        if code == -1:
+            raise _Transient(self._api_error(-1, str(payload.get("errmsg")), what, None))
+        if code == 45011:
+            err = self._api_error(45011, str(payload.get("errmsg")), what, None)
+            raise _Transient(err, wait_for_minute=True)
+        return payload
+
+    def _snippet(self, body: bytes) -> str:
+        text = " ".join(body[:300].decode("utf-8", "replace").split())
+        return self._redact(text)[:160]
+
+    def _api_error(self, code: int, errmsg: str, endpoint: str, window: Window | None) -> ApiError:
+        cls = _ERROR_CLASSES.get(code, ApiError)
+        return cls(code, self._redact(errmsg), endpoint=endpoint, window=window)
+
+    # --------------------------------------------------------------- datacube
+    def fetch(self, endpoint: str | Endpoint, begin: date | str, end: date | str) -> list[dict]:
+        """The raw ``list`` of one datacube request (one window, within the span).
+
+        Dates are sent as given after a format check; loaders and the store validate
+        ranges and plan windows before they call this.
+        """
+        from wxframe.dates import as_date
+
+        spec = get_endpoint(endpoint)
+        window = Window(as_date(begin, "begin"), as_date(end, "end"))
+        return self.fetch_window(spec, window)
+
+    def fetch_window(self, spec: Endpoint, window: Window) -> list[dict]:
+        body = {"begin_date": window.begin.isoformat(), "end_date": window.end.isoformat()}
+        for attempt in (1, 2):
+            token = self._current_token()
+            try:
+                return self._post_datacube(spec, window, body, token)
+            except _TokenRejected as rejected:
+                if attempt == 2 or not self.__secret:
+                    raise rejected.error from None
+                log.info("%s %s: token refused (%s); refreshing once", spec.name, window,
+                         rejected.error.errcode)  # fmt: skip
+                self._refresh_token(rejected.token)
+        raise AssertionError("unreachable")
+
+    def _post_datacube(self, spec: Endpoint, window: Window, body: dict, token: str) -> list[dict]:
+        what = f"{spec.name} {window}"
+        try:
+            payload = self._request_json(
+                "POST", spec.path, params={"access_token": token}, json=body, what=what
+            )
+        except ApiError as exc:  # -1 or 45011 after every retry
+            raise type(exc)(exc.errcode, exc.errmsg, endpoint=spec.name, window=window) from None
+        self._count("calls")
+        code = payload.get("errcode", 0)
+        if code:
+            error = self._api_error(code, str(payload.get("errmsg", "")), spec.name, window)
+            if code in TOKEN_ERRORS:
+                raise _TokenRejected(error, token)
+            raise error
+        records = payload.get("list")
+        if not isinstance(records, list):
+            raise MalformedResponseError(
+                f"{what}: the response has no 'list' array (keys: {sorted(payload)[:10]})"
+            )
+        return records
+
+    def fetch_windows(
+        self,
+        spec: Endpoint,
+        windows: Iterable[Window],
+        *,
+        progress: bool | None = None,
+        desc: str | None = None,
+    ) -> Iterator[tuple[Window, list[dict]]]:
+        """Fetch windows concurrently; yield ``(window, records)`` as each completes.
+
+        On the first error, windows not yet started are cancelled, those in flight are
+        awaited (their results are still yielded), and the error is raised.
+        """
+        windows = list(windows)
+        bar = _progress_bar(len(windows), progress, desc or spec.name)
+        pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="wxframe")
+        pending: dict[Future[list[dict]], Window] = {}
+        queue = iter(windows)
+        error: BaseException | None = None
+        try:
+            for window in queue:
+                pending[pool.submit(self.fetch_window, spec, window)] = window
+                if len(pending) >= self.max_workers:
+                    break
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    window = pending.pop(future)
+                    exc = future.exception()
+                    if exc is not None:
+                        error = error or exc
+                        continue
+                    if bar is not None:
+                        bar.update(1)
+                    yield window, future.result()
+                    if error is None:
+                        nxt = next(queue, None)
+                        if nxt is not None:
+                            pending[pool.submit(self.fetch_window, spec, nxt)] = nxt
+            if error is not None:
+                raise error
+        finally:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+            if bar is not None:
+                bar.close()
+
+
+def _progress_bar(total: int, progress: bool | None, desc: str) -> Any:
+    if progress is False or (progress is None and total <= 3):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="call", leave=False)
