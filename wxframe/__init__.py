@@ -36,6 +36,7 @@ from wxframe.loaders import (
     load_user_share,
     load_user_share_hour,
 )
+from wxframe.store import Store, SyncSummary
 
 __version__ = "0.1.0"
 
@@ -58,9 +59,11 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitError",
     "RequestRejectedError",
+    "Store",
     "StoreError",
     "StoreLockedError",
     "SyncIncomplete",
+    "SyncSummary",
     "TokenError",
     "TransportError",
     "UnknownEndpointError",

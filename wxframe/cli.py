@@ -31,6 +31,55 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sync(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from wxframe.client import Client
+    from wxframe.errors import SyncIncomplete, WxframeError
+    from wxframe.store import Store
+
+    store = Store(args.store, lock_timeout=args.lock_timeout)
+    with contextlib.ExitStack() as stack:
+        if args.simulator:
+            from wxframe.simulator import serve
+
+            sim = stack.enter_context(serve(seed=args.seed, today=args.today))
+            client = sim.client()
+            print(f"syncing from the built-in simulator ({sim.url}, today {sim.today})")
+        else:
+            try:
+                client = Client.from_env()
+            except WxframeError as exc:
+                print(f"wxframe sync: {exc}", file=sys.stderr)
+                return 2
+        try:
+            summary = store.sync(
+                client, args.begin, args.end, endpoints=args.endpoint, progress=not args.quiet
+            )
+        except SyncIncomplete as exc:
+            print(f"wxframe sync: {exc}", file=sys.stderr)
+            return 3
+        except WxframeError as exc:
+            print(f"wxframe sync: {exc}", file=sys.stderr)
+            return 2
+    print(f"synced {store.root}: {summary}")
+    return 0
+
+
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from wxframe.store import Store
+
+    table = Store(args.store).coverage().drop(columns=["refresh"])
+    if table.empty:
+        print(f"{args.store}: the store holds nothing yet")
+        return 0
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table.to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wxframe",
@@ -49,7 +98,37 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--today", type=_date, default=None, help="simulated Beijing date, YYYY-MM-DD")
     sim.add_argument("--latency-ms", type=float, default=0.0, help="delay per datacube request")
     sim.set_defaults(func=_cmd_simulate)
+
+    sync = sub.add_parser(
+        "sync",
+        help="fill a parquet store with what is missing or may still change",
+        description="Sync datacube data into a parquet store. Credentials come from "
+        "WX_APPID and WX_APPSECRET (WX_API_BASE for another server), or use --simulator.",
+    )
+    sync.add_argument("--store", required=True, help="the store's directory")
+    sync.add_argument("--begin", type=_date, help="first day (default: the store's first day)")
+    sync.add_argument("--end", type=_date, help="last day (default: the last complete day)")
+    sync.add_argument(
+        "--endpoint", action="append", choices=sorted(_endpoint_names()),
+        help="an endpoint to sync (repeat for several; default: all six)",
+    )  # fmt: skip
+    sync.add_argument("--simulator", action="store_true", help="sync from a built-in simulator")
+    sync.add_argument("--seed", type=int, default=0, help="the simulator's seed")
+    sync.add_argument("--today", type=_date, default=None, help="the simulator's Beijing date")
+    sync.add_argument("--lock-timeout", type=float, default=0.0, help="seconds to wait for a lock")
+    sync.add_argument("--quiet", action="store_true", help="no progress bars")
+    sync.set_defaults(func=_cmd_sync)
+
+    cov = sub.add_parser("coverage", help="show what a store holds")
+    cov.add_argument("--store", required=True, help="the store's directory")
+    cov.set_defaults(func=_cmd_coverage)
     return parser
+
+
+def _endpoint_names() -> list[str]:
+    from wxframe.endpoints import ENDPOINTS
+
+    return list(ENDPOINTS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

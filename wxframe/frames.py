@@ -382,3 +382,30 @@ def _unique(spec: Endpoint, df: pd.DataFrame) -> pd.DataFrame:
                 f"disagree, e.g. {first}"
             )
     return df.reset_index(drop=True)
+
+
+def conform(endpoint: str | Endpoint, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the tidy frame's exact dtypes and column order (extra columns last).
+
+    For frames that went through a file: parquet keeps the values, this restores the
+    nullable dtypes and the channel / scene categoricals (rebuilt from their codes).
+    """
+    spec = get_endpoint(endpoint)
+    out = df.copy()
+    for name, dtype in _columns(spec):
+        if name not in out:
+            out[name] = (
+                pd.Series(pd.NA, index=out.index, dtype=dtype) if dtype != DATE_DTYPE else pd.NaT
+            )
+        if isinstance(dtype, pd.CategoricalDtype):
+            continue
+        if dtype == DATE_DTYPE:
+            out[name] = pd.to_datetime(out[name]).astype(DATE_DTYPE)
+        elif out[name].dtype != dtype:
+            out[name] = out[name].astype(dtype)
+    if spec.has_channels:
+        out["channel"] = _categorical(out["user_source"], CHANNELS)
+    if spec.has_scenes:
+        out["scene"] = _categorical(out["share_scene"], SCENES)
+    order = [name for name, _ in _columns(spec)]
+    return out[order + [c for c in out.columns if c not in order]]

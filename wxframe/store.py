@@ -1,0 +1,466 @@
+"""The parquet snapshot store: incremental, resumable sync and fast reads.
+
+Layout (hive-partitioned, readable as it is by pyarrow.dataset, DuckDB, Dask, Spark)::
+
+    <root>/
+      <endpoint>/account=<appid>/month=YYYY-MM/data.parquet   one file per month
+      _manifest/<appid>.json                                  what was fetched, when
+      .wxframe.lock                                           held while a sync writes
+
+Rows are partitioned by ``ref_date``'s month (getarticletotal too: by sending day).
+The ``account`` and ``month`` columns live in the path, not in the files.
+
+Never lose or duplicate anything: each file is written to a temporary name and renamed
+into place; a window's rows replace every row of the window's days (so a re-fetched
+day never doubles); the manifest is rewritten (atomically) only after the data it
+describes is in place. A process killed at any moment leaves a readable store, and the
+next sync fetches whatever the manifest does not list as final.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import filelock
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from wxframe.client import Client
+from wxframe.dates import (
+    BEIJING,
+    COMPLETE_HOUR,
+    DateLike,
+    Window,
+    as_date,
+    check_range,
+    last_complete_day,
+    windows_between,
+)
+from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint, iter_endpoints
+from wxframe.errors import (
+    ConfigurationError,
+    StoreError,
+    StoreLockedError,
+    SyncIncomplete,
+    WxframeError,
+)
+from wxframe.frames import conform, empty_frame, to_frame
+
+__all__ = ["Store", "SyncSummary"]
+
+MANIFEST_DIR = "_manifest"
+LOCK_NAME = ".wxframe.lock"
+DATA_FILE = "data.parquet"
+#: getarticletotal details grow for this many days after sending.
+TOTAL_GROWTH_DAYS = 7
+_PARTITIONING = ds.partitioning(
+    pa.schema([("account", pa.string()), ("month", pa.string())]), flavor="hive"
+)
+
+
+@dataclass
+class SyncSummary:
+    """What a sync did, per endpoint and in total."""
+
+    calls: int = 0
+    rows_written: int = 0
+    windows_skipped: int = 0
+    days_skipped: int = 0
+    retries: int = 0
+    token_refreshes: int = 0
+    seconds: float = 0.0
+    endpoints: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.calls} calls, {self.rows_written} rows written, "
+            f"{self.windows_skipped} windows skipped as fresh, {self.retries} retries, "
+            f"{self.seconds:.1f}s"
+        )
+
+
+class Store:
+    """A local parquet snapshot of one or more accounts' datacube data.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from wxframe.simulator import serve
+    >>> with serve(seed=0, today="2024-06-01") as sim, tempfile.TemporaryDirectory() as root:
+    ...     store = Store(root)
+    ...     first = store.sync(sim.client(), "2024-05-01", "2024-05-31", progress=False)
+    ...     again = store.sync(sim.client(), "2024-05-01", "2024-05-31", progress=False)
+    ...     print(again.calls, len(store.read("getusershare")))  # refreshes only
+    6 93
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float = 0.0) -> None:
+        self.root = Path(root)
+        self.lock_timeout = lock_timeout
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
+
+    # ------------------------------------------------------------ manifest
+    def _manifest_path(self, account: str) -> Path:
+        return self.root / MANIFEST_DIR / f"{account}.json"
+
+    def _load_manifest(self, account: str) -> dict[str, Any]:
+        path = self._manifest_path(account)
+        if not path.exists():
+            return {"account": account, "endpoints": {}}
+        try:
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError as exc:
+            raise StoreError(f"the manifest {path} is not valid JSON: {exc}") from None
+
+    def _save_manifest(self, account: str, manifest: dict[str, Any]) -> None:
+        path = self._manifest_path(account)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(manifest, indent=1, sort_keys=True)
+        _atomic_write(path, text.encode("utf-8"))
+
+    def accounts(self) -> list[str]:
+        """The appids this store holds data or a manifest for."""
+        found = {p.stem for p in (self.root / MANIFEST_DIR).glob("*.json")}
+        for name in ENDPOINTS:
+            found |= {
+                p.name.removeprefix("account=")
+                for p in (self.root / name).glob("account=*")
+                if p.is_dir()
+            }
+        return sorted(found)
+
+    # ---------------------------------------------------------------- sync
+    def sync(
+        self,
+        client: Client,
+        begin: DateLike | None = None,
+        end: DateLike | None = None,
+        *,
+        endpoints: str | Iterable[str] | None = None,
+        progress: bool | None = None,
+    ) -> SyncSummary:
+        """Fetch what is missing and what may still change; return what was done.
+
+        ``end`` defaults to the last complete day, ``begin`` to the earliest day the
+        store holds for this account (on a first sync: 30 days before ``end``).
+        Fetched again: days fetched before they were complete (before 08:00 Beijing the
+        next day), and getarticletotal sending days whose 7 days of details were not
+        all complete. Everything else already held is skipped.
+
+        Raises :class:`SyncIncomplete` (with the windows still to fetch) when an error
+        stops it; everything fetched before the error is kept.
+        """
+        specs = list(iter_endpoints(endpoints))
+        account = client.account
+        now = client.now()
+        e = as_date(end, "end") if end is not None else last_complete_day(now)
+        # Check what can be checked before waiting for the lock or sending anything.
+        check_range(begin if begin is not None else e, e, now=now, warn=False)
+        started = time.perf_counter()
+        counts_before = dict(client.counts)
+        summary = SyncSummary()
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(self.root / LOCK_NAME), timeout=self.lock_timeout)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise StoreLockedError(
+                f"another process is syncing {self.root} (lock {self.root / LOCK_NAME}); "
+                "wait for it to finish, or pass Store(root, lock_timeout=SECONDS) to wait"
+            ) from None
+        try:
+            # Read the manifest under the lock: another sync may just have written it.
+            manifest = self._load_manifest(account)
+            if begin is not None:
+                b = as_date(begin, "begin")
+            else:
+                held = [min(days) for days in _held_days(manifest).values() if days]
+                b = min(held) if held else e - timedelta(days=29)
+            b, e = check_range(b, e, now=now)
+            self._remove_stale_temp_files()
+            plans = {spec.name: self._plan(spec, manifest, b, e) for spec in specs}
+            for spec in specs:
+                windows, skipped_days = plans[spec.name]
+                full = len(windows_between(b, e, spec.max_span))
+                stats = {"calls": 0, "rows": 0, "windows_skipped": max(full - len(windows), 0)}
+                summary.endpoints[spec.name] = stats
+                summary.windows_skipped += stats["windows_skipped"]
+                summary.days_skipped += skipped_days
+                done: set[Window] = set()
+                try:
+                    fetched = client.fetch_windows(
+                        spec, windows, progress=progress, desc=f"sync {spec.name}"
+                    )
+                    for window, records in fetched:
+                        frame = to_frame(spec, records)
+                        self._write_window(spec, account, window, frame)
+                        _record(manifest, spec, window, client.now(), frame)
+                        self._save_manifest(account, manifest)
+                        done.add(window)
+                        stats["calls"] += 1
+                        stats["rows"] += len(frame)
+                        summary.calls += 1
+                        summary.rows_written += len(frame)
+                except WxframeError as exc:
+                    remaining = {spec.name: [w for w in windows if w not in done]}
+                    later = specs[specs.index(spec) + 1 :]
+                    remaining |= {s.name: plans[s.name][0] for s in later}
+                    raise _incomplete(exc, remaining, summary) from exc
+        finally:
+            lock.release()
+            summary.seconds = time.perf_counter() - started
+            summary.retries = client.counts["retries"] - counts_before["retries"]
+            summary.token_refreshes = (
+                client.counts["token_refreshes"] - counts_before["token_refreshes"]
+            )
+        return summary
+
+    def _plan(
+        self, spec: Endpoint, manifest: dict[str, Any], begin: date, end: date
+    ) -> tuple[list[Window], int]:
+        """The fewest windows covering the days in ``begin..end`` that are not final."""
+        days = manifest["endpoints"].get(spec.name, {}).get("days", {})
+        needed: list[date] = []
+        skipped = 0
+        for n in range((end - begin).days + 1):
+            day = begin + timedelta(days=n)
+            entry = days.get(day.isoformat())
+            if entry is not None and entry.get("final"):
+                skipped += 1
+            else:
+                needed.append(day)
+        windows: list[Window] = []
+        for run_begin, run_end in _runs(needed):
+            windows += windows_between(run_begin, run_end, spec.max_span)
+        return windows, skipped
+
+    def _remove_stale_temp_files(self) -> None:
+        for tmp in self.root.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+    # --------------------------------------------------------------- write
+    def _partition(self, spec: Endpoint, account: str, month: str) -> Path:
+        return self.root / spec.name / f"account={account}" / f"month={month}"
+
+    def _write_window(self, spec: Endpoint, account: str, window: Window, df: pd.DataFrame) -> None:
+        """Replace every row of the window's days with ``df``, month file by month file."""
+        days = pd.date_range(window.begin, window.end, freq="D")
+        for month in sorted({d.strftime("%Y-%m") for d in days}):
+            in_month = days[days.strftime("%Y-%m") == month]
+            path = self._partition(spec, account, month) / DATA_FILE
+            new = df[df["ref_date"].isin(in_month)]
+            if path.exists():
+                old = conform(spec, pq.read_table(path).to_pandas())
+                old = old[~old["ref_date"].isin(in_month)]
+                combined = pd.concat([old, new], ignore_index=True) if len(old) else new
+            else:
+                combined = new
+            if combined.empty and not path.exists():
+                continue  # an empty window is recorded in the manifest, not as a file
+            combined = combined.sort_values(list(spec.key), ignore_index=True)
+            table = _to_arrow(combined)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+            pq.write_table(table, tmp, compression="zstd")
+            _fsync(tmp)
+            os.replace(tmp, path)
+
+    # ---------------------------------------------------------------- read
+    def read(
+        self,
+        endpoint: str,
+        begin: DateLike | None = None,
+        end: DateLike | None = None,
+        *,
+        account: str | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """The stored frame of ``endpoint``: the loaders' columns and dtypes plus ``account``.
+
+        Only the month partitions that can hold ``begin..end`` are read.
+        """
+        spec = get_endpoint(endpoint)
+        b = as_date(begin, "begin") if begin is not None else None
+        e = as_date(end, "end") if end is not None else None
+        if b and e and b > e:
+            raise ConfigurationError(f"begin={b} is after end={e}")
+        base = self.root / spec.name
+        if columns is not None:
+            unknown = [c for c in columns if c not in empty_frame(spec) and c != "account"]
+            if unknown:
+                raise ConfigurationError(
+                    f"unknown column(s) {unknown} for {spec.name}; "
+                    f"columns: {', '.join(empty_frame(spec).columns)}"
+                )
+        if not base.exists():
+            out = empty_frame(spec)
+            out.insert(0, "account", pd.Series(dtype="string"))
+            return (
+                out
+                if columns is None
+                else out[["account", *[c for c in columns if c != "account"]]]
+            )
+        dataset = ds.dataset(base, format="parquet", partitioning=_PARTITIONING)
+        filt = None
+        if account is not None:
+            filt = ds.field("account") == account
+        if b is not None:
+            f = (ds.field("month") >= b.strftime("%Y-%m")) & (
+                ds.field("ref_date") >= pa.scalar(pd.Timestamp(b), pa.timestamp("ns"))
+            )
+            filt = f if filt is None else filt & f
+        if e is not None:
+            f = (ds.field("month") <= e.strftime("%Y-%m")) & (
+                ds.field("ref_date") <= pa.scalar(pd.Timestamp(e), pa.timestamp("ns"))
+            )
+            filt = f if filt is None else filt & f
+        table = dataset.to_table(filter=filt)
+        df = table.drop_columns(["month"]).to_pandas(
+            types_mapper={pa.int64(): pd.Int64Dtype(), pa.string(): pd.StringDtype()}.get
+        )
+        accounts = df.pop("account").astype("string")
+        df = conform(spec, df)
+        df.insert(0, "account", accounts)
+        df = df.sort_values(["account", *spec.key], ignore_index=True)
+        if columns is not None:
+            df = df[["account", *[c for c in columns if c != "account"]]]
+        return df
+
+    def coverage(self) -> pd.DataFrame:
+        """Per account and endpoint: which days are held, final, and due for a refresh."""
+        rows = []
+        for account in self.accounts():
+            manifest = self._load_manifest(account)
+            for name, days in _held_days(manifest).items():
+                entries = manifest["endpoints"][name]["days"]
+                final = [d for d in days if entries[d.isoformat()].get("final")]
+                refresh = sorted(set(days) - set(final))
+                first, last = (min(days), max(days)) if days else (None, None)
+                span = (last - first).days + 1 if first and last else 0
+                rows.append(
+                    {
+                        "account": account,
+                        "endpoint": name,
+                        "first": first,
+                        "last": last,
+                        "days_held": len(days),
+                        "days_final": len(final),
+                        "days_to_refresh": len(refresh),
+                        "missing_days": span - len(days),
+                        "refresh": ", ".join(d.isoformat() for d in refresh),
+                        "rows": sum(int(entries[d.isoformat()].get("rows", 0)) for d in days),
+                    }
+                )
+        return pd.DataFrame(rows, columns=[
+            "account", "endpoint", "first", "last", "days_held", "days_final",
+            "days_to_refresh", "missing_days", "refresh", "rows",
+        ])  # fmt: skip
+
+
+def _held_days(manifest: dict[str, Any]) -> dict[str, list[date]]:
+    return {
+        name: sorted(date.fromisoformat(d) for d in entry.get("days", {}))
+        for name, entry in manifest["endpoints"].items()
+    }
+
+
+def _is_final(spec: Endpoint, day: date, fetched_at: datetime) -> bool:
+    """Whether ``day``'s numbers fetched at ``fetched_at`` can no longer change."""
+    grows_for = TOTAL_GROWTH_DAYS if spec.nested else 1
+    final_from = datetime.combine(day + timedelta(days=grows_for), datetime.min.time())
+    final_from = final_from.replace(hour=COMPLETE_HOUR, tzinfo=BEIJING)
+    return fetched_at >= final_from
+
+
+def _record(
+    manifest: dict[str, Any],
+    spec: Endpoint,
+    window: Window,
+    fetched_at: datetime,
+    frame: pd.DataFrame,
+) -> None:
+    entry = manifest["endpoints"].setdefault(spec.name, {"days": {}, "windows": []})
+    stamp = fetched_at.astimezone(BEIJING).isoformat(timespec="seconds")
+    per_day = frame["ref_date"].dt.strftime("%Y-%m-%d").value_counts().to_dict()
+    entry["windows"].append(
+        {
+            "begin": window.begin.isoformat(),
+            "end": window.end.isoformat(),
+            "at": stamp,
+            "rows": len(frame),
+        }
+    )
+    for n in range(window.days):
+        day = window.begin + timedelta(days=n)
+        entry["days"][day.isoformat()] = {
+            "at": stamp,
+            "final": _is_final(spec, day, fetched_at),
+            "rows": int(per_day.get(day.isoformat(), 0)),
+        }
+
+
+def _runs(days: list[date]) -> Iterable[tuple[date, date]]:
+    """Maximal runs of consecutive days."""
+    start = prev = None
+    for day in days:
+        if start is None:
+            start = prev = day
+        elif day == prev + timedelta(days=1):  # type: ignore[operator]
+            prev = day
+        else:
+            yield start, prev  # type: ignore[misc]
+            start = prev = day
+    if start is not None:
+        yield start, prev  # type: ignore[misc]
+
+
+def _to_arrow(df: pd.DataFrame) -> pa.Table:
+    flat = df.copy()
+    for name in flat.columns:
+        if isinstance(flat[name].dtype, pd.CategoricalDtype):
+            flat[name] = flat[name].astype("string")  # rebuilt from codes on read
+    return pa.Table.from_pandas(flat, preserve_index=False)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _incomplete(
+    exc: WxframeError, remaining: dict[str, list[Window]], summary: SyncSummary
+) -> SyncIncomplete:
+    remaining = {name: ws for name, ws in remaining.items() if ws}
+    parts = [
+        f"{name}: {len(ws)} window(s) {ws[0].begin}..{ws[-1].end}" for name, ws in remaining.items()
+    ]
+    message = (
+        f"sync stopped: {exc}. Kept {summary.rows_written} rows from {summary.calls} calls; "
+        f"remaining: {'; '.join(parts) or 'nothing'}. Run the sync again to finish"
+        + (" (tomorrow, Beijing time, for a daily quota)." if "45009" in str(exc) else ".")
+    )
+    return SyncIncomplete(message, remaining=remaining, summary=summary)
