@@ -1,0 +1,29 @@
+"""The public API: one front door with a complete, sorted ``__all__``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import wxframe
+
+
+def test_all_is_sorted_and_importable() -> None:
+    names = [n for n in wxframe.__all__ if n != "__version__"]
+    assert names == sorted(names, key=lambda n: (not n.isupper(), n))
+    for name in wxframe.__all__:
+        assert hasattr(wxframe, name), name
+
+
+def test_every_public_name_of_the_modules_is_exported() -> None:
+    from wxframe import client, errors, loaders, store
+
+    for module in (client, errors, loaders, store):
+        missing = set(module.__all__) - set(wxframe.__all__)
+        assert not missing, (module.__name__, missing)
+
+
+def test_import_is_light() -> None:
+    code = "import sys, wxframe; print('matplotlib' in sys.modules, 'tqdm' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
