@@ -429,7 +429,7 @@ class Client:
             payload = self._request_json(
                 "POST", spec.path, params={"access_token": token}, json=body, what=what
             )
-        except ApiError as exc:  # -1 or 45011 after every retry
+        except ApiError as exc:  # -1 or 45011 after every retry: name the endpoint and window
             raise type(exc)(exc.errcode, exc.errmsg, endpoint=spec.name, window=window) from None
         self._count("calls")
         code = payload.get("errcode", 0)

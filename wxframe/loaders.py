@@ -6,6 +6,8 @@ span allows, fetches them concurrently and types the result with :func:`to_frame
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import pandas as pd
 
 from wxframe.client import Client
@@ -70,7 +72,17 @@ def load(
     return to_frame(spec, records)
 
 
-def _loader(name: str, doc: str) -> object:
+class Loader(Protocol):
+    """The signature every per-endpoint loader has."""
+
+    __name__: str
+
+    def __call__(
+        self, client: Client, begin: DateLike, end: DateLike, *, progress: bool | None = None
+    ) -> pd.DataFrame: ...
+
+
+def _loader(name: str, doc: str) -> Loader:
     def loader(
         client: Client, begin: DateLike, end: DateLike, *, progress: bool | None = None
     ) -> pd.DataFrame:
@@ -78,6 +90,7 @@ def _loader(name: str, doc: str) -> object:
 
     spec = get_endpoint(name)
     loader.__name__ = loader.__qualname__ = spec.loader
+    loader.__module__ = __name__
     loader.__doc__ = (
         f"Load ``{name}`` for ``begin..end``: {doc}\n\n"
         f"One row per {spec.description}; the key is {', '.join(spec.key)}. At most "
