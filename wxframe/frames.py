@@ -366,7 +366,8 @@ def _categorical(codes: pd.Series, labels: Mapping[int, str]) -> pd.Categorical:
     present = pd.unique(codes.dropna().to_numpy(dtype=np.int64))
     extra = sorted(int(c) for c in present if int(c) not in labels)
     cat = pd.Categorical(codes.astype("float64"), categories=[*known, *extra])
-    return cat.rename_categories([*labels.values(), *(f"code_{c}" for c in extra)])
+    names = [*labels.values(), *(f"code_{c}" for c in extra)]
+    return cat.rename_categories(dict(zip([*known, *extra], names, strict=True)))
 
 
 def _unique(spec: Endpoint, df: pd.DataFrame) -> pd.DataFrame:
@@ -402,7 +403,7 @@ def conform(endpoint: str | Endpoint, df: pd.DataFrame) -> pd.DataFrame:
         if dtype == DATE_DTYPE:
             out[name] = pd.to_datetime(out[name]).astype(DATE_DTYPE)
         elif out[name].dtype != dtype:
-            out[name] = out[name].astype(dtype)
+            out[name] = out[name].astype(dtype)  # type: ignore[call-overload]
     if spec.has_channels:
         out["channel"] = _categorical(out["user_source"], CHANNELS)
     if spec.has_scenes:

@@ -244,10 +244,11 @@ class Simulator:
         with self._lock:
             now = time.monotonic()
             current = self._tokens.get(self._stable) if self._stable else None
-            if current is None or force_refresh or self._token_error(current, now):
-                self._stable = self._new_token("stable")
-                current = self._tokens[self._stable]
-            return self._stable, max(int(current.expires_at - now), 0)
+            token = self._stable
+            if token is None or current is None or force_refresh or self._token_error(current, now):
+                token = self._stable = self._new_token("stable")
+                current = self._tokens[token]
+            return token, max(int(current.expires_at - now), 0)
 
     def expire_tokens(self) -> None:
         """Make every issued token expired now (tests: "the token expired mid-load")."""
