@@ -24,7 +24,7 @@ import requests
 import tenacity
 from requests.adapters import HTTPAdapter
 
-from wxframe.dates import BEIJING, Window, beijing_now
+from wxframe.dates import BEIJING, Window, as_date, beijing_now
 from wxframe.endpoints import Endpoint, get_endpoint
 from wxframe.errors import (
     AccessDeniedError,
@@ -287,7 +287,7 @@ class Client:
                     "secret": self.__secret,
                     "force_refresh": force,
                 },
-                what="stable_token",
+                endpoint="stable_token",
             )
         else:
             payload = self._request_json(
@@ -298,7 +298,7 @@ class Client:
                     "appid": self.appid,
                     "secret": self.__secret,
                 },
-                what="token",
+                endpoint="token",
             )
         code = payload.get("errcode", 0)
         if code:
@@ -319,8 +319,19 @@ class Client:
         with self._counts_lock:
             self.counts[name] += 1
 
-    def _request_json(self, method: str, path: str, *, what: str, **kwargs: Any) -> dict:
-        """One HTTP request with transient faults retried; the decoded JSON object."""
+    def _request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str,
+        window: Window | None = None,
+        **kwargs: Any,
+    ) -> dict:
+        """One HTTP request with transient faults retried; the decoded JSON object.
+
+        ``endpoint`` and ``window`` name the request in every error it raises.
+        """
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Transient),
             stop=tenacity.stop_after_attempt(self.max_retries + 1),
@@ -329,7 +340,7 @@ class Client:
             reraise=True,
         )
         try:
-            return retrying(self._request_once, method, path, what, kwargs)
+            return retrying(self._request_once, method, path, endpoint, window, kwargs)
         except _Transient as exc:
             raise exc.final from None
 
@@ -352,7 +363,10 @@ class Client:
 
         return note
 
-    def _request_once(self, method: str, path: str, what: str, kwargs: dict) -> dict:
+    def _request_once(
+        self, method: str, path: str, endpoint: str, window: Window | None, kwargs: dict
+    ) -> dict:
+        what = f"{endpoint} {window}" if window else endpoint
         try:
             response = self._session.request(
                 method, self.base_url + path, timeout=self.timeout, **kwargs
@@ -382,9 +396,9 @@ class Client:
             )
         code = payload.get("errcode", 0)
         if code == -1:
-            raise _Transient(self._api_error(-1, str(payload.get("errmsg")), what, None))
+            raise _Transient(self._api_error(-1, str(payload.get("errmsg")), endpoint, window))
         if code == 45011:
-            err = self._api_error(45011, str(payload.get("errmsg")), what, None)
+            err = self._api_error(45011, str(payload.get("errmsg")), endpoint, window)
             raise _Transient(err, wait_for_minute=True)
         return payload
 
@@ -403,8 +417,6 @@ class Client:
         Dates are sent as given after a format check; loaders and the store validate
         ranges and plan windows before they call this.
         """
-        from wxframe.dates import as_date
-
         spec = get_endpoint(endpoint)
         window = Window(as_date(begin, "begin"), as_date(end, "end"))
         return self.fetch_window(spec, window)
@@ -424,13 +436,14 @@ class Client:
         raise AssertionError("unreachable")
 
     def _post_datacube(self, spec: Endpoint, window: Window, body: dict, token: str) -> list[dict]:
-        what = f"{spec.name} {window}"
-        try:
-            payload = self._request_json(
-                "POST", spec.path, params={"access_token": token}, json=body, what=what
-            )
-        except ApiError as exc:  # -1 or 45011 after every retry: name the endpoint and window
-            raise type(exc)(exc.errcode, exc.errmsg, endpoint=spec.name, window=window) from None
+        payload = self._request_json(
+            "POST",
+            spec.path,
+            endpoint=spec.name,
+            window=window,
+            params={"access_token": token},
+            json=body,
+        )
         self._count("calls")
         code = payload.get("errcode", 0)
         if code:
@@ -441,7 +454,8 @@ class Client:
         records = payload.get("list")
         if not isinstance(records, list):
             raise MalformedResponseError(
-                f"{what}: the response has no 'list' array (keys: {sorted(payload)[:10]})"
+                f"{spec.name} {window}: the response has no 'list' array "
+                f"(keys: {sorted(payload)[:10]})"
             )
         return records
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import NamedTuple
 
+from wxframe.endpoints import get_endpoint
 from wxframe.errors import IncompleteDataWarning, InvalidDateError
 
 __all__ = [
@@ -144,8 +145,6 @@ def plan_windows(endpoint: object, begin: object, end: object) -> list[Window]:
     >>> [str(w) for w in plan_windows("getuserread", "2024-05-01", "2024-05-07")]
     ['2024-05-01..2024-05-03', '2024-05-04..2024-05-06', '2024-05-07..2024-05-07']
     """
-    from wxframe.endpoints import get_endpoint
-
     spec = get_endpoint(endpoint)
     b = as_date(begin, "begin")
     e = as_date(end, "end")

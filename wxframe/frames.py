@@ -12,6 +12,7 @@ registry's schema, flattened if nested, and come out with pandas nullable dtypes
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -52,8 +53,12 @@ def scene_categories(extra_codes: Sequence[int] = ()) -> list[str]:
     return list(SCENES.values()) + [f"code_{c}" for c in sorted(extra_codes)]
 
 
-def _columns(spec: Endpoint) -> list[tuple[str, Any]]:
-    """The tidy frame's known columns and dtypes, in order (derived ones included)."""
+@functools.cache
+def _columns(spec: Endpoint) -> tuple[tuple[str, Any], ...]:
+    """The tidy frame's known columns and dtypes, in order (derived ones included).
+
+    Cached: every frame of an endpoint asks for it, several times.
+    """
     cols: list[tuple[str, Any]] = []
     for f in _ordered_fields(spec):
         if f.kind == "date":
@@ -70,7 +75,7 @@ def _columns(spec: Endpoint) -> list[tuple[str, Any]]:
             cols.append(("scene", pd.CategoricalDtype(scene_categories(), ordered=False)))
         elif f.name == "stat_date":
             cols.append(("day", _INT))
-    return cols
+    return tuple(cols)
 
 
 def _ordered_fields(spec: Endpoint) -> list[Field]:
@@ -139,21 +144,29 @@ def to_frame(endpoint: str | Endpoint, records: Any) -> pd.DataFrame:
 
 
 def _to_table(spec: Endpoint, records: Sequence[Any]) -> pa.Table:
-    bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
-    if bad is not None:
-        raise MalformedResponseError(
-            f"{spec.name}: record {bad} is {type(records[bad]).__name__}, not a JSON object"
-        )
+    # pyarrow infers one struct type over every record (the union of their keys), in C:
+    # the only per-record Python work is on the error paths.
     try:
         arr = pa.array(records)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
         raise _diagnose(spec, records, exc) from None
-    table = pa.Table.from_struct_array(arr) if pa.types.is_struct(arr.type) else None
-    if table is None:  # only possible for a list of empty objects
-        raise MalformedResponseError(f"{spec.name}: records carry no fields")
+    if not pa.types.is_struct(arr.type) or arr.null_count:
+        raise _not_an_object(spec, records) or MalformedResponseError(
+            f"{spec.name}: records are not JSON objects ({arr.type})"
+        )
+    table = pa.Table.from_struct_array(arr)
     if spec.nested:
         table = _flatten(spec, table)
     return table
+
+
+def _not_an_object(spec: Endpoint, records: Sequence[Any]) -> MalformedResponseError | None:
+    bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
+    if bad is None:
+        return None
+    return MalformedResponseError(
+        f"{spec.name}: record {bad} is {type(records[bad]).__name__}, not a JSON object"
+    )
 
 
 def _flatten(spec: Endpoint, table: pa.Table) -> pa.Table:
@@ -180,6 +193,9 @@ def _flatten(spec: Endpoint, table: pa.Table) -> pa.Table:
 
 def _diagnose(spec: Endpoint, records: Sequence[Any], exc: Exception) -> MalformedResponseError:
     """Find the field whose values cannot be typed (slow path: errors only)."""
+    not_object = _not_an_object(spec, records)
+    if not_object is not None:
+        return not_object
     known = {f.name: f for f in spec.all_fields}
     rows: list[tuple[int, dict[str, Any]]] = list(enumerate(records))
     if spec.nested:

@@ -19,7 +19,9 @@ next sync fetches whatever the manifest does not list as final.
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import os
 import time
 import uuid
@@ -54,7 +56,7 @@ from wxframe.errors import (
     SyncIncomplete,
     WxframeError,
 )
-from wxframe.frames import conform, empty_frame, to_frame
+from wxframe.frames import conform, empty_frame, frame_dtypes, to_frame
 
 __all__ = ["Store", "SyncSummary"]
 
@@ -296,47 +298,49 @@ class Store:
         e = as_date(end, "end") if end is not None else None
         if b and e and b > e:
             raise ConfigurationError(f"begin={b} is after end={e}")
-        base = self.root / spec.name
         if columns is not None:
-            unknown = [c for c in columns if c not in empty_frame(spec) and c != "account"]
+            known = frame_dtypes(spec)
+            unknown = [c for c in columns if c not in known and c != "account"]
             if unknown:
                 raise ConfigurationError(
-                    f"unknown column(s) {unknown} for {spec.name}; "
-                    f"columns: {', '.join(empty_frame(spec).columns)}"
+                    f"unknown column(s) {unknown} for {spec.name}; columns: {', '.join(known)}"
                 )
-        if not base.exists():
-            out = empty_frame(spec)
-            out.insert(0, "account", pd.Series(dtype="string"))
-            return (
-                out
-                if columns is None
-                else out[["account", *[c for c in columns if c != "account"]]]
-            )
-        dataset = ds.dataset(base, format="parquet", partitioning=_PARTITIONING)
-        filt = None
+        base = self.root / spec.name
+        if base.exists():
+            df = self._read_dataset(spec, base, b, e, account)
+        else:
+            df = empty_frame(spec)
+            df.insert(0, "account", pd.Series(dtype="string"))
+        if columns is not None:
+            df = df[["account", *[c for c in columns if c != "account"]]]
+        return df
+
+    def _read_dataset(
+        self, spec: Endpoint, base: Path, b: date | None, e: date | None, account: str | None
+    ) -> pd.DataFrame:
+        """Rows of ``base`` for the account and days asked, pruning month partitions."""
+        conditions = []
         if account is not None:
-            filt = ds.field("account") == account
+            conditions.append(ds.field("account") == account)
         if b is not None:
-            f = (ds.field("month") >= b.strftime("%Y-%m")) & (
-                ds.field("ref_date") >= pa.scalar(pd.Timestamp(b), pa.timestamp("ns"))
-            )
-            filt = f if filt is None else filt & f
+            conditions.append(ds.field("month") >= b.strftime("%Y-%m"))
+            conditions.append(ds.field("ref_date") >= _timestamp(b))
         if e is not None:
-            f = (ds.field("month") <= e.strftime("%Y-%m")) & (
-                ds.field("ref_date") <= pa.scalar(pd.Timestamp(e), pa.timestamp("ns"))
+            conditions.append(ds.field("month") <= e.strftime("%Y-%m"))
+            conditions.append(ds.field("ref_date") <= _timestamp(e))
+        filt = functools.reduce(operator.and_, conditions) if conditions else None
+        dataset = ds.dataset(base, format="parquet", partitioning=_PARTITIONING)
+        df = (
+            dataset.to_table(filter=filt)
+            .drop_columns(["month"])
+            .to_pandas(
+                types_mapper={pa.int64(): pd.Int64Dtype(), pa.string(): pd.StringDtype()}.get
             )
-            filt = f if filt is None else filt & f
-        table = dataset.to_table(filter=filt)
-        df = table.drop_columns(["month"]).to_pandas(
-            types_mapper={pa.int64(): pd.Int64Dtype(), pa.string(): pd.StringDtype()}.get
         )
         accounts = df.pop("account").astype("string")
         df = conform(spec, df)
         df.insert(0, "account", accounts)
-        df = df.sort_values(["account", *spec.key], ignore_index=True)
-        if columns is not None:
-            df = df[["account", *[c for c in columns if c != "account"]]]
-        return df
+        return df.sort_values(["account", *spec.key], ignore_index=True)
 
     def coverage(self) -> pd.DataFrame:
         """Per account and endpoint: which days are held, final, and due for a refresh."""
@@ -367,6 +371,10 @@ class Store:
             "account", "endpoint", "first", "last", "days_held", "days_final",
             "days_to_refresh", "missing_days", "refresh", "rows",
         ])  # fmt: skip
+
+
+def _timestamp(day: date) -> pa.Scalar:
+    return pa.scalar(pd.Timestamp(day), pa.timestamp("ns"))
 
 
 def _held_days(manifest: dict[str, Any]) -> dict[str, list[date]]:

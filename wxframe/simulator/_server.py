@@ -15,11 +15,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from wxframe.dates import BEIJING
 from wxframe.simulator._account import SimulatedAccount, unit_float
 
 if TYPE_CHECKING:
@@ -195,8 +196,6 @@ class Simulator:
 
     def now(self) -> datetime:
         """The simulated Beijing time (a client's ``clock=``)."""
-        from wxframe.dates import BEIJING
-
         d = self.account.today
         return datetime(d.year, d.month, d.day, self.account.hour, tzinfo=BEIJING)
 
@@ -216,8 +215,6 @@ class Simulator:
 
     def advance(self, days: int = 1, hour: int | None = None) -> None:
         """Move the clock forward by whole days (keeping the hour unless given)."""
-        from datetime import timedelta
-
         self.account.set_clock(
             self.today + timedelta(days=days), self.account.hour if hour is None else hour
         )
