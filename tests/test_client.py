@@ -239,3 +239,16 @@ def test_client_is_shared_between_threads() -> None:
             t.join()
         assert results == [3] * 12
         assert s.stats.requests["stable_token"] == 1
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_max_workers_is_the_concurrency_the_server_sees(workers: int) -> None:
+    with serve(seed=0, today=TODAY, latency=0.05) as s:
+        wxframe.load_user_share_hour(
+            s.client(max_workers=workers), "2024-05-01", "2024-05-12", progress=False
+        )
+        assert s.stats.calls(ok=True) == 12
+        if workers == 1:
+            assert s.stats.peak_in_flight == 1
+        else:
+            assert 1 < s.stats.peak_in_flight <= workers

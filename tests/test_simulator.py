@@ -533,9 +533,17 @@ def test_latency_and_concurrency() -> None:
             results = list(pool.map(lambda d: datacube(s, "getusershare", d, d, token), days))
         elapsed = time.perf_counter() - start
         assert all("list" in r for r in results)
-        assert elapsed >= 0.2  # every request waited
-        assert elapsed < 8 * 0.2  # and they were served side by side
+        assert elapsed >= 0.2  # every request waited (a lower bound: sleep guarantees it)
+        # Served side by side: seen by the server itself, not by a wall-clock bound,
+        # which a loaded shared machine could break.
+        assert s.stats.peak_in_flight > 1
+        assert s.stats.in_flight == 0
         assert s.stats.requests["getusershare"] == 8
+    with serve(seed=0, today=TODAY, latency=0.05) as s:
+        token = stable(s)["access_token"]
+        for d in (1, 2, 3):
+            datacube(s, "getusershare", f"2024-05-0{d}", f"2024-05-0{d}", token)
+        assert s.stats.peak_in_flight == 1  # one at a time when asked one at a time
 
 
 def test_stats_record_windows(fresh_sim: Simulator) -> None:

@@ -124,11 +124,15 @@ class SimulatorStats:
     ``requests`` counts every request by endpoint name (``token`` and ``stable_token``
     included); ``answered`` lists each datacube call as
     ``(endpoint, begin_date, end_date, errcode)``, errcode 0 for data and ``None`` for
-    an HTML page or a dropped connection.
+    an HTML page or a dropped connection. ``peak_in_flight`` is the most datacube
+    requests being answered at once (a client's concurrency, seen from the server).
     """
 
     requests: Counter[str] = field(default_factory=Counter)
     answered: list[tuple[str, str, str, int | None]] = field(default_factory=list)
+    #: Most datacube requests the server was answering at the same moment.
+    peak_in_flight: int = 0
+    in_flight: int = 0
 
     @property
     def datacube_calls(self) -> int:
@@ -310,6 +314,18 @@ class Simulator:
                 return fault
         return None
 
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count a datacube request as in flight while it is answered."""
+        with self._lock:
+            self.stats.in_flight += 1
+            self.stats.peak_in_flight = max(self.stats.peak_in_flight, self.stats.in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.stats.in_flight -= 1
+
     def record(self, endpoint: str, begin: str, end: str, errcode: int | None) -> None:
         with self._lock:
             self.stats.answered.append((endpoint, begin, end, errcode))
@@ -408,6 +424,12 @@ def _make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
                 return self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
             self._count(endpoint)
             call_number = sim.next_call()
+            with sim.answering():
+                self._datacube(endpoint, query, body, call_number)
+
+        def _datacube(
+            self, endpoint: str, query: dict[str, str], body: Any, call_number: int
+        ) -> None:
             if sim.latency:
                 time.sleep(sim.latency)
             begin = str(body.get("begin_date", "")) if isinstance(body, dict) else ""
