@@ -207,12 +207,18 @@ def test_killed_syncs_resume_to_the_same_store(tmp_path: Path) -> None:
             "2024-05-31", "--quiet"]  # fmt: skip
     cmd = [sys.executable, "-m", "wxframe", "sync"]
     subprocess.run([*cmd, "--store", str(clean), *args], check=True, capture_output=True)
-    rng = random.Random(5)
+    # Kill at seeded points of progress (windows written, read from the manifest), not
+    # after wall-clock sleeps, so every kill lands mid-sync however fast the machine is.
+    total = sum(math.ceil(61 / spec.max_span) for spec in ENDPOINTS.values())
+    points = sorted(random.Random(5).sample(range(5, total - 60), 4))
     kills = 0
-    for _ in range(4):
+    for point in points:
         proc = subprocess.Popen([*cmd, "--store", str(killed), *args],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        time.sleep(rng.uniform(1.0, 3.0))
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and windows_written(killed) < point:
+            assert time.monotonic() < deadline, "the sync made no progress"
+            time.sleep(0.005)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
@@ -220,11 +226,21 @@ def test_killed_syncs_resume_to_the_same_store(tmp_path: Path) -> None:
         # readable after every kill, and never a duplicate
         for name, spec in ENDPOINTS.items():
             assert not Store(killed).read(name).duplicated(["account", *spec.key]).any()
-    assert kills >= 2
+    assert kills == len(points)
+    assert windows_written(killed) < total  # something was still left to resume
     subprocess.run([*cmd, "--store", str(killed), *args], check=True, capture_output=True)
     for name in ENDPOINTS:
         pd.testing.assert_frame_equal(Store(killed).read(name), Store(clean).read(name))
     assert not list(killed.rglob("*.tmp"))
+
+
+def windows_written(root: Path) -> int:
+    """Windows the store's manifests record (each manifest is replaced atomically)."""
+    return sum(
+        len(entry["windows"])
+        for path in (root / "_manifest").glob("*.json")
+        for entry in json.loads(path.read_text())["endpoints"].values()
+    )
 
 
 def test_duckdb_reads_the_store_as_it_is(tmp_path: Path) -> None:
