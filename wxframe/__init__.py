@@ -1,5 +1,15 @@
 """wxframe: WeChat Official Account article analytics as tidy, typed pandas DataFrames."""
 
+from wxframe.accessor import WxAccessor
+from wxframe.analysis import (
+    add_rates,
+    article_lifecycle,
+    check_consistency,
+    pivot_channels,
+    pivot_scenes,
+    to_cumulative,
+    to_daily,
+)
 from wxframe.client import Client
 from wxframe.dates import Window, plan_windows
 from wxframe.endpoints import ENDPOINTS, Endpoint, Field
@@ -36,6 +46,15 @@ from wxframe.loaders import (
     load_user_share,
     load_user_share_hour,
 )
+from wxframe.plots import (
+    MissingFontWarning,
+    cjk_font,
+    plot_article_decay,
+    plot_channel_mix,
+    plot_hourly_heatmap,
+    plot_share_scenes,
+    plot_top_articles,
+)
 from wxframe.store import Store, SyncSummary
 
 __version__ = "0.1.0"
@@ -55,6 +74,7 @@ __all__ = [
     "IncompleteDataWarning",
     "InvalidDateError",
     "MalformedResponseError",
+    "MissingFontWarning",
     "NonJSONResponseError",
     "QuotaExceededError",
     "RateLimitError",
@@ -68,8 +88,13 @@ __all__ = [
     "TransportError",
     "UnknownEndpointError",
     "Window",
+    "WxAccessor",
     "WxframeError",
     "__version__",
+    "add_rates",
+    "article_lifecycle",
+    "check_consistency",
+    "cjk_font",
     "load",
     "load_article_summary",
     "load_article_total",
@@ -77,6 +102,15 @@ __all__ = [
     "load_user_read_hour",
     "load_user_share",
     "load_user_share_hour",
+    "pivot_channels",
+    "pivot_scenes",
     "plan_windows",
+    "plot_article_decay",
+    "plot_channel_mix",
+    "plot_hourly_heatmap",
+    "plot_share_scenes",
+    "plot_top_articles",
+    "to_cumulative",
+    "to_daily",
     "to_frame",
 ]

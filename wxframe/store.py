@@ -342,6 +342,32 @@ class Store:
         df.insert(0, "account", accounts)
         return df.sort_values(["account", *spec.key], ignore_index=True)
 
+    def days(self, *, account: str | None = None) -> pd.DataFrame:
+        """Every day the manifest holds: when it was fetched and whether it can still change.
+
+        Columns: ``account``, ``endpoint``, ``ref_date``, ``fetched_at`` (Beijing time),
+        ``complete`` (fetched after 08:00 of the next day, so the day's numbers were all
+        in), ``final`` (can no longer change: for getarticletotal, 7 days later) and
+        ``rows``.
+        """
+        rows = []
+        for acct in [account] if account is not None else self.accounts():
+            manifest = self._load_manifest(acct)
+            for name, entry in manifest["endpoints"].items():
+                for day, info in entry.get("days", {}).items():
+                    d = date.fromisoformat(day)
+                    at = datetime.fromisoformat(info["at"])
+                    rows.append((acct, name, d, at, at >= _complete_from(d),
+                                 bool(info.get("final")), int(info.get("rows", 0))))  # fmt: skip
+        df = pd.DataFrame(
+            rows,
+            columns=["account", "endpoint", "ref_date", "fetched_at", "complete", "final", "rows"],
+        )
+        df["ref_date"] = pd.to_datetime(df["ref_date"]).astype("datetime64[ns]")
+        df = df.astype({"account": "string", "endpoint": "string", "complete": bool,
+                        "final": bool, "rows": "Int64"})  # fmt: skip
+        return df.sort_values(["account", "endpoint", "ref_date"], ignore_index=True)
+
     def coverage(self) -> pd.DataFrame:
         """Per account and endpoint: which days are held, final, and due for a refresh."""
         rows = []
@@ -382,6 +408,12 @@ def _held_days(manifest: dict[str, Any]) -> dict[str, list[date]]:
         name: sorted(date.fromisoformat(d) for d in entry.get("days", {}))
         for name, entry in manifest["endpoints"].items()
     }
+
+
+def _complete_from(day: date) -> datetime:
+    """08:00 Beijing time of the day after ``day``: from then on its numbers are all in."""
+    start = datetime.combine(day + timedelta(days=1), datetime.min.time())
+    return start.replace(hour=COMPLETE_HOUR, tzinfo=BEIJING)
 
 
 def _is_final(spec: Endpoint, day: date, fetched_at: datetime) -> bool:
