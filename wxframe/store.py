@@ -65,6 +65,9 @@ LOCK_NAME = ".wxframe.lock"
 DATA_FILE = "data.parquet"
 #: getarticletotal details grow for this many days after sending.
 TOTAL_GROWTH_DAYS = 7
+#: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
+FLUSH_WINDOWS = 64
+FLUSH_SECONDS = 2.0
 _PARTITIONING = ds.partitioning(
     pa.schema([("account", pa.string()), ("month", pa.string())]), flavor="hive"
 )
@@ -202,19 +205,9 @@ class Store:
                 summary.days_skipped += skipped_days
                 done: set[Window] = set()
                 try:
-                    fetched = client.fetch_windows(
-                        spec, windows, progress=progress, desc=f"sync {spec.name}"
+                    self._fetch_and_write(
+                        client, spec, manifest, windows, done, stats, summary, progress
                     )
-                    for window, records in fetched:
-                        frame = to_frame(spec, records)
-                        self._write_window(spec, account, window, frame)
-                        _record(manifest, spec, window, client.now(), frame)
-                        self._save_manifest(account, manifest)
-                        done.add(window)
-                        stats["calls"] += 1
-                        stats["rows"] += len(frame)
-                        summary.calls += 1
-                        summary.rows_written += len(frame)
                 except WxframeError as exc:
                     remaining = {spec.name: [w for w in windows if w not in done]}
                     later = specs[specs.index(spec) + 1 :]
@@ -228,6 +221,54 @@ class Store:
                 client.counts["token_refreshes"] - counts_before["token_refreshes"]
             )
         return summary
+
+    def _fetch_and_write(
+        self,
+        client: Client,
+        spec: Endpoint,
+        manifest: dict[str, Any],
+        windows: list[Window],
+        done: set[Window],
+        stats: dict[str, int],
+        summary: SyncSummary,
+        progress: bool | None,
+    ) -> None:
+        """Fetch ``windows`` and write them in batches; ``done`` grows as they are written.
+
+        Each batch rewrites the month files it touches and then the manifest: batching
+        keeps a backfill linear, and a crash loses at most one batch of fetched windows,
+        which the next sync fetches again. On an error the batch is written first, so
+        what was fetched before it stays.
+        """
+        account = client.account
+        batch: list[tuple[Window, pd.DataFrame, datetime]] = []
+
+        def flush() -> None:
+            self._write_windows(spec, account, batch)
+            for window, frame, fetched_at in batch:
+                _record(manifest, spec, window, fetched_at, frame)
+                done.add(window)
+                stats["calls"] += 1
+                stats["rows"] += len(frame)
+                summary.calls += 1
+                summary.rows_written += len(frame)
+            self._save_manifest(account, manifest)
+            batch.clear()
+
+        flushed = time.monotonic()
+        fetched = client.fetch_windows(spec, windows, progress=progress, desc=f"sync {spec.name}")
+        try:
+            for window, records in fetched:
+                batch.append((window, to_frame(spec, records), client.now()))
+                if len(batch) >= FLUSH_WINDOWS or time.monotonic() - flushed >= FLUSH_SECONDS:
+                    flush()
+                    flushed = time.monotonic()
+        except BaseException:
+            if batch:
+                flush()  # an error fetching (or an interrupt): keep what was fetched
+            raise
+        if batch:
+            flush()
 
     def _plan(
         self, spec: Endpoint, manifest: dict[str, Any], begin: date, end: date
@@ -256,11 +297,18 @@ class Store:
     def _partition(self, spec: Endpoint, account: str, month: str) -> Path:
         return self.root / spec.name / f"account={account}" / f"month={month}"
 
-    def _write_window(self, spec: Endpoint, account: str, window: Window, df: pd.DataFrame) -> None:
-        """Replace every row of the window's days with ``df``, month file by month file."""
-        days = pd.date_range(window.begin, window.end, freq="D")
-        for month in sorted({d.strftime("%Y-%m") for d in days}):
-            in_month = days[days.strftime("%Y-%m") == month]
+    def _write_windows(
+        self, spec: Endpoint, account: str, batch: Sequence[tuple[Window, pd.DataFrame, Any]]
+    ) -> None:
+        """Replace every row of the batch's days with its rows, one rewrite per month file."""
+        days = pd.DatetimeIndex(
+            sorted({d for w, _, _ in batch for d in pd.date_range(w.begin, w.end, freq="D")})
+        )
+        frames = [frame for _, frame, _ in batch if len(frame)]
+        df = pd.concat(frames, ignore_index=True) if frames else empty_frame(spec)
+        months = days.strftime("%Y-%m")
+        for month in sorted(set(months)):
+            in_month = days[months == month]
             path = self._partition(spec, account, month) / DATA_FILE
             new = df[df["ref_date"].isin(in_month)]
             if path.exists():

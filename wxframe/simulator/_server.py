@@ -361,6 +361,9 @@ def _errmsg(code: int, seed: int, n: int) -> str:
 def _make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Buffer the response so headers and body leave in one segment: written apart,
+        # Nagle's algorithm and the client's delayed ACK hold each response ~40 ms.
+        wbufsize = 1 << 16
         server_version = "wxframe-simulator"
         sys_version = ""
 
