@@ -8,10 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import wxframe.datasets
 from wxframe import ENDPOINTS, MalformedResponseError, to_frame
 from wxframe.frames import empty_frame, frame_dtypes
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "datasets" / "api-examples"
+EXAMPLES = Path(wxframe.datasets.__file__).resolve().parent / "api-examples"
 
 
 def example(name: str) -> dict:

@@ -1,0 +1,169 @@
+"""The main job end to end: `wxframe demo`, `wxframe report`, the notebooks, the datasets."""
+
+from __future__ import annotations
+
+import filecmp
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import wxframe
+from wxframe.datasets import DEMO_BEGIN, DEMO_END, build_demo_store, open_demo_store
+from wxframe.report import NOTEBOOKS, execute_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = (
+    "Headline KPIs",
+    "Channel mix",
+    "When people read",
+    "Top articles",
+    "Article decay",
+    "Share scenes",
+    "Data quality",
+)
+IMAGE = re.compile(r'<img[^>]+src="data:image/png;base64,')
+
+
+def _wxframe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed command line, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "wxframe", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def _check_report(html: str) -> None:
+    for section in SECTIONS:
+        assert f">{section}<" in html, section
+    assert len(IMAGE.findall(html)) >= 5  # channel mix, heatmap, top, decay, scenes
+    assert "Traceback" not in html
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html  # no warnings
+    assert "def kpis" not in html and "import wxframe" not in html  # code hidden
+    for rule in ("threshold", "7-day window", "08:00", "2014-12-01"):
+        assert rule in html
+
+
+def test_readme_quickstart_is_what_ci_and_the_demo_test_run() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Quickstart", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.strip().splitlines() if line.strip()]
+    assert lines == [
+        "python -m pip install -e . && wxframe demo",
+        'python -m pip install -e ".[dev]" && python -m pytest -q -p no:cacheprovider',
+    ]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert lines[1] in ci
+
+
+def test_wxframe_demo_builds_a_store_and_a_complete_report(tmp_path: Path) -> None:
+    # The README's first line, minus the install (this environment has it): `wxframe demo`.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = readme.split("## Quickstart", 1)[1].split("&& ", 1)[1].split("\n", 1)[0]
+    args = shlex.split(command)
+    assert args[:2] == ["wxframe", "demo"]
+    run = _wxframe(*args[1:], "--quiet", "--today", "2024-06-01", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    demo = tmp_path / "wxframe-demo"
+    assert f"{Path('wxframe-demo') / 'report.html'}" in run.stdout or "report.html" in run.stdout
+    assert "WX_APPID" in run.stdout and "wxframe report --store" in run.stdout
+    assert run.stderr == ""
+    store = wxframe.Store(demo)
+    coverage = store.coverage()
+    assert len(coverage) == 6
+    assert set(coverage["days_held"]) == {90}
+    assert str(coverage["last"].iloc[0]) == "2024-05-31"
+    _check_report((demo / "report.html").read_text(encoding="utf-8"))
+    again = _wxframe("demo", "--dir", str(demo), "--quiet", "--today", "2024-06-01")
+    assert again.returncode == 0, again.stderr
+    # a rerun fetches only what may still change: getarticletotal's last 6 sending days
+    assert re.search(r"\b6 calls\b", again.stdout), again.stdout
+    other = tmp_path / "not-a-store"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    refused = _wxframe("demo", "--dir", str(other))
+    assert refused.returncode == 2 and "not a wxframe store" in refused.stderr
+
+
+def test_wxframe_report_on_the_bundled_store_with_a_period(tmp_path: Path) -> None:
+    out = tmp_path / "may.html"
+    run = _wxframe(
+        "report", "--store", str(open_demo_store().root), "--begin", "2024-05-01",
+        "--end", "2024-05-31", "--out", str(out),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    html = out.read_text(encoding="utf-8")
+    _check_report(html)
+    assert "2024-05-01 to 2024-05-31 (31 days)" in html
+    assert "2024-03-31 to 2024-04-30" in html  # the previous period it compares with
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--store", "/no/such/dir", "--out", "x.html"], "is not a directory"),
+        (["--store", "{demo}", "--out", "x.txt"], "must be an .html file"),
+        (["--store", "{demo}", "--account", "wxnope", "--out", "x.html"], "not in the store"),
+        (
+            ["--store", "{demo}", "--begin=2024-05-10", "--end=2024-05-01", "--out=o.html"],
+            "is after end",
+        ),
+        (["--store", "{demo}", "--begin", "May 1", "--out", "x.html"], "is not a date"),
+    ],
+)
+def test_wxframe_report_refuses_bad_arguments_before_running(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    demo = str(open_demo_store().root)
+    run = _wxframe("report", *[a.replace("{demo}", demo) for a in args], cwd=tmp_path)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", ["quickstart.ipynb", "account_report.ipynb"])
+def test_notebooks_are_committed_clean_and_run_without_errors(name: str) -> None:
+    path = ROOT / "notebooks" / name
+    assert path.resolve() == (NOTEBOOKS / name).resolve()
+    committed = nbformat.read(path, as_version=4)
+    for cell in committed.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    params = {"store_dir": str(open_demo_store().root)} if name == "account_report.ipynb" else {}
+    nb = execute_notebook(path, params)
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+def test_demo_store_regenerates_byte_for_byte(tmp_path: Path) -> None:
+    bundled = open_demo_store().root
+    build_demo_store(tmp_path / "demo-store")
+    compared = filecmp.dircmp(bundled, tmp_path / "demo-store")
+
+    def same(cmp: filecmp.dircmp[str]) -> int:
+        assert not cmp.left_only and not cmp.right_only, (cmp.left_only, cmp.right_only)
+        _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
+        assert not mismatch and not errors, mismatch
+        return len(cmp.common_files) + sum(same(sub) for sub in cmp.subdirs.values())
+
+    assert same(compared) == 6 * 4 + 1  # four months of six endpoints, and the manifest
+
+
+def test_the_demo_store_holds_120_days_of_everything() -> None:
+    store = open_demo_store()
+    coverage = store.coverage()
+    assert set(coverage["endpoint"]) == set(wxframe.ENDPOINTS)
+    assert set(coverage["days_held"]) == {(DEMO_END - DEMO_BEGIN).days + 1} == {120}
+    assert set(coverage["days_final"]) == {120}
+    read = store.read("getuserread", "2024-05-01", "2024-05-31")
+    assert read["ref_date"].dt.day.nunique() == 31

@@ -1,0 +1,3 @@
+from wxframe.datasets import main
+
+raise SystemExit(main())

@@ -1,0 +1,143 @@
+"""The account report: ``notebooks/account_report.ipynb`` executed on a store, as HTML.
+
+The notebook has a cell tagged ``parameters`` (papermill's convention); the values given
+here go into a cell inserted after it, the notebook runs in a fresh kernel, and the result
+is exported to one self-contained HTML file: code hidden, plots embedded as images.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from wxframe.dates import DateLike, as_date
+from wxframe.errors import ConfigurationError, WxframeError
+
+__all__ = ["NOTEBOOKS", "ReportError", "execute_notebook", "render_report"]
+
+#: Where the bundled notebooks live (``notebooks/`` in a checkout links here).
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+
+
+class ReportError(WxframeError):
+    """A report notebook raised an error in one of its cells."""
+
+
+def render_report(
+    store: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    account: str | None = None,
+    begin: DateLike | None = None,
+    end: DateLike | None = None,
+    timeout: float = 600,
+) -> Path:
+    """Execute the account report on ``store`` and write it to ``out`` as HTML.
+
+    ``begin``/``end`` default to the last 28 days the store holds; the report compares
+    them with the same number of days before. ``account`` is needed only when the store
+    holds several.
+    """
+    from wxframe.store import Store
+
+    root = Path(store)
+    if not root.is_dir():
+        raise ConfigurationError(f"store={str(root)!r} is not a directory")
+    accounts = Store(root).accounts()
+    if not accounts:
+        raise ConfigurationError(f"the store {str(root)!r} holds no data: run `wxframe sync` first")
+    if account is not None and account not in accounts:
+        raise ConfigurationError(
+            f"account={account!r} is not in the store; it holds {', '.join(accounts)}"
+        )
+    if account is None and len(accounts) > 1:
+        raise ConfigurationError(
+            f"the store holds {len(accounts)} accounts ({', '.join(accounts)}): pass account="
+        )
+    b = as_date(begin, "begin") if begin is not None else None
+    e = as_date(end, "end") if end is not None else None
+    if b and e and b > e:
+        raise ConfigurationError(f"begin={b} is after end={e}: begin must be on or before end")
+    target = Path(out)
+    if target.suffix.lower() not in (".html", ".htm"):
+        raise ConfigurationError(f"out={str(target)!r} must be an .html file")
+    params = {
+        "store_dir": str(root.resolve()),
+        "account": account,
+        "begin": b.isoformat() if isinstance(b, date) else None,
+        "end": e.isoformat() if isinstance(e, date) else None,
+    }
+    nb = execute_notebook(NOTEBOOKS / "account_report.ipynb", params, timeout=timeout)
+    html = _to_html(nb)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(html, encoding="utf-8")
+    return target
+
+
+def execute_notebook(
+    path: str | os.PathLike[str],
+    parameters: dict[str, Any] | None = None,
+    *,
+    timeout: float = 600,
+    cwd: str | os.PathLike[str] | None = None,
+) -> Any:
+    """Run the notebook at ``path`` in a fresh kernel, with ``parameters`` injected.
+
+    Returns the executed ``nbformat`` notebook; raises :class:`ReportError` naming the
+    cell and the exception if a cell fails.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(os.fspath(path), as_version=4)
+    if parameters:
+        _inject(nb, parameters)
+    workdir = os.fspath(cwd) if cwd is not None else os.fspath(Path(path).parent)
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=timeout,
+        resources={"metadata": {"path": workdir}},
+    )
+    # The kernel draws inline PNGs whatever backend the caller's environment names
+    # (CI sets MPLBACKEND=Agg, which would leave the report without images).
+    env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    try:
+        # The kernel's own log lines (a TCP-transport notice at start) are not the
+        # report's business: cell errors come back through the messaging protocol.
+        client.execute(env=env, stderr=subprocess.DEVNULL)
+    except CellExecutionError as exc:
+        raise ReportError(f"{Path(path).name} failed: {_first_line(str(exc))}") from None
+    return nb
+
+
+def _inject(nb: Any, parameters: dict[str, Any]) -> None:
+    """Insert the parameter values as a cell after the one tagged ``parameters``."""
+    import nbformat
+
+    tagged = [i for i, cell in enumerate(nb.cells) if "parameters" in cell.metadata.get("tags", [])]
+    if not tagged:
+        raise ConfigurationError("the notebook has no cell tagged 'parameters'")
+    source = "# Injected parameters\n" + "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    nb.cells.insert(tagged[0] + 1, cell)
+
+
+def _to_html(nb: Any) -> str:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    html, _ = exporter.from_notebook_node(nb)
+    return str(html)
+
+
+def _first_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    # nbclient's message ends with the exception's "Name: message" line
+    return lines[-1] if lines else text
