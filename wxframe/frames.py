@@ -401,14 +401,14 @@ def _unique(spec: Endpoint, df: pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def conform(endpoint: str | Endpoint, df: pd.DataFrame) -> pd.DataFrame:
+def conform(endpoint: str | Endpoint, df: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:
     """``df`` with the tidy frame's exact dtypes and column order (extra columns last).
 
     For frames that went through a file: parquet keeps the values, this restores the
     nullable dtypes and the channel / scene categoricals (rebuilt from their codes).
     """
     spec = get_endpoint(endpoint)
-    out = df.copy()
+    out = df.copy() if copy else df
     for name, dtype in _columns(spec):
         if name not in out:
             out[name] = (
@@ -417,7 +417,8 @@ def conform(endpoint: str | Endpoint, df: pd.DataFrame) -> pd.DataFrame:
         if isinstance(dtype, pd.CategoricalDtype):
             continue
         if dtype == DATE_DTYPE:
-            out[name] = pd.to_datetime(out[name]).astype(DATE_DTYPE)
+            if out[name].dtype != DATE_DTYPE:
+                out[name] = pd.to_datetime(out[name]).astype(DATE_DTYPE)
         elif out[name].dtype != dtype:
             out[name] = out[name].astype(dtype)  # type: ignore[call-overload]
     if spec.has_channels:

@@ -386,7 +386,7 @@ class Store:
             )
         )
         accounts = df.pop("account").astype("string")
-        df = conform(spec, df)
+        df = conform(spec, df, copy=False)
         df.insert(0, "account", accounts)
         return df.sort_values(["account", *spec.key], ignore_index=True)
 
