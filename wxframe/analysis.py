@@ -289,16 +289,8 @@ def to_daily(total: pd.DataFrame) -> pd.DataFrame:
     keys = [*(["account"] if "account" in df.columns else []), "msgid"]
     df = _sorted_unique(df, keys, "to_daily")
     first = _first_of_group(df, keys)
-    cum = df[counters]
-    # Measured from the last known value, so an NA (a field a response left out) stays
-    # NA without erasing the next day's increment, and a running sum restores it.
-    known = cum.groupby(first.cumsum().to_numpy()).ffill() if cum.isna().any().any() else cum
-    previous = known.shift(1)
-    previous.loc[first.to_numpy()] = 0
-    previous = previous.fillna(0)
-    inc = cum - previous
-    out = df.copy()
-    out[counters] = inc.astype(pd.Int64Dtype())
+    out = df.copy(deep=False)  # the counters are replaced, nothing is written in place
+    out[counters], negative = _increments(df[counters], first.to_numpy())
     step = df["stat_date"].diff().dt.days
     if "day" in df.columns:
         starts_late = first & (df["day"].fillna(0) != 0)
@@ -307,8 +299,33 @@ def to_daily(total: pd.DataFrame) -> pd.DataFrame:
     else:
         starts_late = pd.Series(False, index=df.index)
     out["spans_gap"] = (~first & (step != 1)) | starts_late
-    out["correction"] = (inc < 0).fillna(False).any(axis=1)
+    out["correction"] = negative
     return out
+
+
+def _increments(cum: pd.DataFrame, first: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per-row increments of running sums (rows sorted, ``first`` opens each article).
+
+    Each increment is measured from the last known value, so an NA (a field a response
+    left out) stays NA without erasing the next day's increment, and a running sum
+    restores it. Also returns which rows have a negative increment.
+    """
+    if not cum.isna().to_numpy().any():
+        # The usual case, in one int64 array: nullable columns are one block each, and
+        # column-by-column arithmetic costs more than the numbers.
+        values = cum.to_numpy(dtype=np.int64)
+        previous = np.zeros_like(values)
+        previous[1:] = values[:-1]
+        previous[first] = 0
+        inc = values - previous
+        no_mask = np.zeros(len(values), dtype=bool)
+        columns = {name: pd.arrays.IntegerArray(inc[:, j], no_mask) for j, name in enumerate(cum)}
+        return pd.DataFrame(columns, index=cum.index, copy=False), (inc < 0).any(axis=1)
+    known = cum.groupby(np.cumsum(first)).ffill()
+    previous_frame = known.shift(1)
+    previous_frame.loc[first] = 0
+    result = (cum - previous_frame.fillna(0)).astype(pd.Int64Dtype())
+    return result, (result < 0).fillna(False).any(axis=1).to_numpy()
 
 
 def to_cumulative(daily: pd.DataFrame) -> pd.DataFrame:
