@@ -357,7 +357,11 @@ class Client:
             self._count("retries")
             exc = state.outcome.exception() if state.outcome else None
             wait_s = state.next_action.sleep if state.next_action else 0.0
-            text = str(exc) if isinstance(exc, _Transient) else type(exc).__name__
+            if isinstance(exc, _Transient) and isinstance(exc.final, ApiError):
+                final = exc.final  # the fault itself: its advice is for when retries run out
+                text = f"{final.endpoint} {final.window}: errcode {final.errcode} ({final.errmsg})"
+            else:
+                text = str(exc) if isinstance(exc, _Transient) else type(exc).__name__
             log.warning("%s; retry %d/%d in %.2fs", text, state.attempt_number,
                         self.max_retries, wait_s)  # fmt: skip
 

@@ -58,6 +58,9 @@ def beijing_now() -> datetime:
 def as_date(value: object, name: str = "date") -> date:
     """A calendar date from ``'YYYY-MM-DD'``, ``date``, ``datetime`` or ``pd.Timestamp``.
 
+    A naive datetime's own date is taken; a timezone-aware one is first converted to
+    Beijing time, the platform's calendar.
+
     Examples
     --------
     >>> as_date("2024-05-31")
@@ -71,6 +74,8 @@ def as_date(value: object, name: str = "date") -> date:
     if isinstance(value, datetime):  # pd.Timestamp is a datetime too
         if value != value:  # NaT
             raise InvalidDateError(f"{name}={value!r} is not a date: {allowed}")
+        if value.tzinfo is not None:  # an instant: the platform's days are Beijing days
+            value = value.astimezone(BEIJING)
         return value.date()
     if isinstance(value, date):
         return value

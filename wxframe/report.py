@@ -34,12 +34,13 @@ def render_report(
     begin: DateLike | None = None,
     end: DateLike | None = None,
     timeout: float = 600,
+    notebook_out: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Execute the account report on ``store`` and write it to ``out`` as HTML.
 
     ``begin``/``end`` default to the last 28 days the store holds; the report compares
     them with the same number of days before. ``account`` is needed only when the store
-    holds several.
+    holds several. ``notebook_out`` also keeps the executed notebook (``.ipynb``).
     """
     from wxframe.store import Store
 
@@ -71,8 +72,13 @@ def render_report(
         "end": e.isoformat() if isinstance(e, date) else None,
     }
     nb = execute_notebook(NOTEBOOKS / "account_report.ipynb", params, timeout=timeout)
-    html = _to_html(nb)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if notebook_out is not None:
+        import nbformat
+
+        with open(notebook_out, "w", encoding="utf-8") as f:
+            nbformat.write(nb, f)
+    html = _to_html(nb)
     target.write_text(html, encoding="utf-8")
     return target
 
