@@ -8,7 +8,6 @@ clean sync builds. The killed syncs resume one another: the last one finishes th
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 import signal
@@ -18,6 +17,7 @@ import time
 from pathlib import Path
 
 from tests.reliability.conftest import assert_same_store
+from tests.test_store import windows_written
 from wxframe import ENDPOINTS, Store
 from wxframe.simulator import serve
 
@@ -25,15 +25,6 @@ KILLS = 20
 ARGS = ["--simulator", "--seed", "0", "--today", "2024-06-01", "--begin", "2024-04-01",
         "--end", "2024-05-31", "--quiet"]  # fmt: skip
 SYNC = [sys.executable, "-m", "wxframe", "sync"]
-
-
-def windows_written(root: Path) -> int:
-    """Windows the store's manifests record (each manifest is replaced atomically)."""
-    return sum(
-        len(entry["windows"])
-        for path in (root / "_manifest").glob("*.json")
-        for entry in json.loads(path.read_text())["endpoints"].values()
-    )
 
 
 def test_twenty_kills_lose_nothing_and_every_rerun_completes(tmp_path: Path) -> None:
