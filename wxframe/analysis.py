@@ -210,7 +210,7 @@ def _spread(df: pd.DataFrame, by: str, values: str, order: Sequence[str]) -> pd.
         dup = series.index[series.index.duplicated()][0]
         raise FrameShapeError(
             f"{len(series.index[series.index.duplicated()])} duplicated row(s) for "
-            f"({', '.join(series.index.names)}) in the frame, first {dup}: "
+            f"({', '.join(map(str, series.index.names))}) in the frame, first {dup}: "
             "combine accounts or drop duplicates before pivoting"
         )
     present = pd.Series(True, index=series.index).unstack(by, fill_value=False)
@@ -320,7 +320,8 @@ def _increments(cum: pd.DataFrame, first: np.ndarray) -> tuple[pd.DataFrame, np.
         inc = values - previous
         no_mask = np.zeros(len(values), dtype=bool)
         columns = {name: pd.arrays.IntegerArray(inc[:, j], no_mask) for j, name in enumerate(cum)}
-        return pd.DataFrame(columns, index=cum.index, copy=False), (inc < 0).any(axis=1)
+        negative = np.asarray((inc < 0).any(axis=1), dtype=bool)
+        return pd.DataFrame(columns, index=cum.index, copy=False), negative
     known = cum.groupby(np.cumsum(first)).ffill()
     previous_frame = known.shift(1)
     previous_frame.loc[first] = 0
@@ -363,7 +364,7 @@ def _sorted_unique(df: pd.DataFrame, keys: list[str], helper: str) -> pd.DataFra
     df = df.sort_values([*keys, "stat_date"], kind="stable", ignore_index=True)
     dup = df.duplicated([*keys, "stat_date"])
     if dup.any():
-        row = df.loc[dup.idxmax(), [*keys, "stat_date"]].to_dict()
+        row = df[[*keys, "stat_date"]][dup.to_numpy()].iloc[0].to_dict()
         raise FrameShapeError(
             f"{helper}: {int(dup.sum())} duplicated article-day row(s), first {row}; "
             "one row per msgid and stat_date is expected"
