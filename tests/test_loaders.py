@@ -104,3 +104,36 @@ def test_loader_signatures_and_docs() -> None:
         loader = getattr(wxframe, spec.loader)
         assert loader.__name__ == spec.loader
         assert f"{spec.max_span} day(s) per request" in (loader.__doc__ or "")
+
+
+def test_load_many_gives_loads_frames_through_one_pool() -> None:
+    days = (date(2024, 5, 1), date(2024, 5, 20))
+    with serve(seed=0, today=TODAY, latency=0.02) as sim:
+        frames = wxframe.load_many(sim.client(max_workers=4), *days, progress=False)
+        answered = [name for name, *_ in sim.stats.answered]
+        peak = sim.stats.peak_in_flight
+        peak_endpoints = sim.stats.peak_endpoints_in_flight
+    assert list(frames) == list(ENDPOINTS)
+    assert len(answered) == sum(math.ceil(20 / s.max_span) for s in ENDPOINTS.values())
+    assert peak == 4
+    with serve(seed=0, today=TODAY) as sim:
+        for name, df in frames.items():
+            pd.testing.assert_frame_equal(df, load(sim.client(), name, *days, progress=False))
+    # no drain between endpoints: the pool moved on to the next endpoint while the
+    # previous one's last windows were still in flight; endpoint by endpoint, it cannot
+    assert peak_endpoints == 2
+    with serve(seed=0, today=TODAY, latency=0.02) as sim:
+        for name in ENDPOINTS:
+            load(sim.client(max_workers=4), name, *days, progress=False)
+        assert sim.stats.peak_endpoints_in_flight == 1
+
+
+def test_load_many_checks_names_and_dates_before_sending(fresh_sim: Simulator) -> None:
+    client = fresh_sim.client()
+    with pytest.raises(wxframe.UnknownEndpointError, match="'nope'"):
+        wxframe.load_many(client, "2024-05-01", "2024-05-02", endpoints=["getuserread", "nope"])
+    with pytest.raises(InvalidDateError, match="is after end"):
+        wxframe.load_many(client, "2024-05-02", "2024-05-01")
+    assert fresh_sim.stats.datacube_calls == 0
+    one = wxframe.load_many(client, "2024-05-01", "2024-05-02", endpoints="getusershare")
+    assert list(one) == ["getusershare"] and len(one["getusershare"]) == 6

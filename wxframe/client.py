@@ -476,32 +476,51 @@ class Client:
         On the first error, windows not yet started are cancelled, those in flight are
         awaited (their results are still yielded), and the error is raised.
         """
-        windows = list(windows)
-        bar = _progress_bar(len(windows), progress, desc or spec.name)
+        jobs = [(spec, window) for window in windows]
+        for _, window, records in self.fetch_many(jobs, progress=progress, desc=desc):
+            yield window, records
+
+    def fetch_many(
+        self,
+        jobs: Iterable[tuple[Endpoint, Window]],
+        *,
+        progress: bool | None = None,
+        desc: str | None = None,
+    ) -> Iterator[tuple[Endpoint, Window, list[dict]]]:
+        """Fetch ``(endpoint, window)`` jobs, of any endpoints, through one pool of workers.
+
+        Yields ``(endpoint, window, records)`` as each completes; errors as in
+        :meth:`fetch_windows`. One pool across endpoints keeps every worker busy to the
+        end, instead of draining between endpoints.
+        """
+        jobs = list(jobs)
+        names = sorted({spec.name for spec, _ in jobs})
+        label = desc or (names[0] if len(names) == 1 else f"{len(names)} endpoints")
+        bar = _progress_bar(len(jobs), progress, label)
         pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="wxframe")
-        pending: dict[Future[list[dict]], Window] = {}
-        queue = iter(windows)
+        pending: dict[Future[list[dict]], tuple[Endpoint, Window]] = {}
+        queue = iter(jobs)
         error: BaseException | None = None
         try:
-            for window in queue:
-                pending[pool.submit(self.fetch_window, spec, window)] = window
+            for job in queue:
+                pending[pool.submit(self.fetch_window, *job)] = job
                 if len(pending) >= self.max_workers:
                     break
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    window = pending.pop(future)
+                    spec, window = pending.pop(future)
                     exc = future.exception()
                     if exc is not None:
                         error = error or exc
                         continue
                     if bar is not None:
                         bar.update(1)
-                    yield window, future.result()
+                    yield spec, window, future.result()
                     if error is None:
                         nxt = next(queue, None)
                         if nxt is not None:
-                            pending[pool.submit(self.fetch_window, spec, nxt)] = nxt
+                            pending[pool.submit(self.fetch_window, *nxt)] = nxt
             if error is not None:
                 raise error
         finally:

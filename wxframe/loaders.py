@@ -6,13 +6,14 @@ span allows, fetches them concurrently and types the result with :func:`to_frame
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 import pandas as pd
 
 from wxframe.client import Client
 from wxframe.dates import DateLike, check_range, windows_between
-from wxframe.endpoints import Endpoint, get_endpoint
+from wxframe.endpoints import Endpoint, get_endpoint, iter_endpoints
 from wxframe.errors import ConfigurationError
 from wxframe.frames import to_frame
 
@@ -20,6 +21,7 @@ __all__ = [
     "load",
     "load_article_summary",
     "load_article_total",
+    "load_many",
     "load_user_read",
     "load_user_read_hour",
     "load_user_share",
@@ -70,6 +72,38 @@ def load(
     for _, chunk in client.fetch_windows(spec, windows, progress=progress):
         records.extend(chunk)  # in completion order: to_frame sorts by the key
     return to_frame(spec, records)
+
+
+def load_many(
+    client: Client,
+    begin: DateLike,
+    end: DateLike,
+    *,
+    endpoints: str | Iterable[str] | None = None,
+    progress: bool | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Load several endpoints (default: all six) for ``begin..end`` through one pool.
+
+    The same frames as :func:`load` endpoint by endpoint, and the same fewest calls, but
+    every worker stays busy until the last window: nothing drains between endpoints.
+
+    Examples
+    --------
+    >>> from wxframe.simulator import serve
+    >>> with serve(seed=0, today="2024-06-01") as sim:
+    ...     frames = load_many(sim.client(), "2024-05-01", "2024-05-07", progress=False)
+    >>> {name: len(df) for name, df in frames.items()}["getusershare"]
+    21
+    """
+    if not isinstance(client, Client):
+        raise ConfigurationError(f"client must be a wxframe.Client, got {type(client).__name__}")
+    specs = list(iter_endpoints(endpoints))
+    b, e = check_range(begin, end, now=client.now())
+    jobs = [(spec, w) for spec in specs for w in windows_between(b, e, spec.max_span)]
+    records: dict[str, list[dict]] = {spec.name: [] for spec in specs}
+    for spec, _, chunk in client.fetch_many(jobs, progress=progress):
+        records[spec.name].extend(chunk)
+    return {spec.name: to_frame(spec, records[spec.name]) for spec in specs}
 
 
 class Loader(Protocol):

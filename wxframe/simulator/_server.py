@@ -132,6 +132,8 @@ class SimulatorStats:
     answered: list[tuple[str, str, str, int | None]] = field(default_factory=list)
     #: Most datacube requests the server was answering at the same moment.
     peak_in_flight: int = 0
+    #: Most distinct endpoints among the requests being answered at one moment.
+    peak_endpoints_in_flight: int = 0
     in_flight: int = 0
 
     @property
@@ -187,6 +189,7 @@ class Simulator:
         self._issued = 0
         self._calls = 0
         self._attempts: Counter[tuple[str, str, str]] = Counter()
+        self._in_flight_by: Counter[str] = Counter()
         self._daily_used: Counter[tuple[date, str]] = Counter()
         self._minute_used: Counter[int] = Counter()
 
@@ -315,16 +318,20 @@ class Simulator:
         return None
 
     @contextmanager
-    def answering(self) -> Iterator[None]:
+    def answering(self, endpoint: str) -> Iterator[None]:
         """Count a datacube request as in flight while it is answered."""
         with self._lock:
             self.stats.in_flight += 1
             self.stats.peak_in_flight = max(self.stats.peak_in_flight, self.stats.in_flight)
+            self._in_flight_by[endpoint] += 1
+            kinds = sum(1 for n in self._in_flight_by.values() if n)
+            self.stats.peak_endpoints_in_flight = max(self.stats.peak_endpoints_in_flight, kinds)
         try:
             yield
         finally:
             with self._lock:
                 self.stats.in_flight -= 1
+                self._in_flight_by[endpoint] -= 1
 
     def record(self, endpoint: str, begin: str, end: str, errcode: int | None) -> None:
         with self._lock:
@@ -427,7 +434,7 @@ def _make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
                 return self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
             self._count(endpoint)
             call_number = sim.next_call()
-            with sim.answering():
+            with sim.answering(endpoint):
                 self._datacube(endpoint, query, body, call_number)
 
         def _datacube(
