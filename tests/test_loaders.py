@@ -121,7 +121,7 @@ def test_load_many_gives_loads_frames_through_one_pool() -> None:
             pd.testing.assert_frame_equal(df, load(sim.client(), name, *days, progress=False))
     # no drain between endpoints: the pool moved on to the next endpoint while the
     # previous one's last windows were still in flight; endpoint by endpoint, it cannot
-    assert peak_endpoints == 2
+    assert peak_endpoints >= 2
     with serve(seed=0, today=TODAY, latency=0.02) as sim:
         for name in ENDPOINTS:
             load(sim.client(max_workers=4), name, *days, progress=False)
