@@ -378,12 +378,18 @@ def _derive(spec: Endpoint, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _categorical(codes: pd.Series, labels: Mapping[int, str]) -> pd.Categorical:
-    known = list(labels)
-    present = pd.unique(codes.dropna().to_numpy(dtype=np.int64))
-    extra = sorted(int(c) for c in present if int(c) not in labels)
-    cat = pd.Categorical(codes.astype("float64"), categories=[*known, *extra])
-    names = [*labels.values(), *(f"code_{c}" for c in extra)]
-    return cat.rename_categories(dict(zip([*known, *extra], names, strict=True)))
+    """Codes to a categorical of their labels: known ones in order, unknown as code_<n>."""
+    known = np.fromiter(labels, dtype=np.int64)
+    missing = codes.isna().to_numpy()
+    values = codes.to_numpy(dtype=np.int64, na_value=-1)
+    present = np.unique(values[~missing])
+    extra = present[~np.isin(present, known)]
+    everything = np.concatenate([known, extra])
+    order = np.argsort(everything, kind="stable")
+    positions = order[np.searchsorted(everything, values, sorter=order)]
+    positions[missing] = -1
+    names = [*labels.values(), *(f"code_{int(c)}" for c in extra)]
+    return pd.Categorical.from_codes(positions, categories=names)
 
 
 def _unique(spec: Endpoint, df: pd.DataFrame) -> pd.DataFrame:
@@ -409,21 +415,23 @@ def conform(endpoint: str | Endpoint, df: pd.DataFrame, *, copy: bool = True) ->
     """
     spec = get_endpoint(endpoint)
     out = df.copy() if copy else df
+    have = out.dtypes.to_dict()  # one lookup, not a Series per column
     for name, dtype in _columns(spec):
-        if name not in out:
+        if name not in have:
             out[name] = (
                 pd.Series(pd.NA, index=out.index, dtype=dtype) if dtype != DATE_DTYPE else pd.NaT
             )
-        if isinstance(dtype, pd.CategoricalDtype):
+            have[name] = out[name].dtype
+        if isinstance(dtype, pd.CategoricalDtype) or have[name] == dtype:
             continue
         if dtype == DATE_DTYPE:
-            if out[name].dtype != DATE_DTYPE:
-                out[name] = pd.to_datetime(out[name]).astype(DATE_DTYPE)
-        elif out[name].dtype != dtype:
+            out[name] = pd.to_datetime(out[name]).astype(DATE_DTYPE)
+        else:
             out[name] = out[name].astype(dtype)  # type: ignore[call-overload]
     if spec.has_channels:
         out["channel"] = _categorical(out["user_source"], CHANNELS)
     if spec.has_scenes:
         out["scene"] = _categorical(out["share_scene"], SCENES)
     order = [name for name, _ in _columns(spec)]
-    return out[order + [c for c in out.columns if c not in order]]
+    columns = order + [c for c in out.columns if c not in order]
+    return out if list(out.columns) == columns else out[columns]
