@@ -158,9 +158,3 @@ def timing_row(m: Measurement, baseline: Measurement | None) -> list[Any]:
 
 def verdict(ok: bool, claim: str) -> str:
     return f"**{'MET' if ok else 'MISSED'}**: {claim}"
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start

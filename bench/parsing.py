@@ -84,10 +84,7 @@ def _records(kind: str, n: int) -> list[dict[str, Any]]:
 
 
 def _peak_in_fresh_process(kind: str, n: int, method: str) -> int:
-    code = (
-        "import json, sys; from bench.parsing import _peak_here; "
-        f"print(_peak_here({kind!r}, {n}, {method!r}))"
-    )
+    code = f"from bench.parsing import _peak_here; print(_peak_here({kind!r}, {n}, {method!r}))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=900
     )

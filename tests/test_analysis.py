@@ -27,7 +27,7 @@ from wxframe import (
 from wxframe.analysis import CUMULATIVE_COLUMNS
 from wxframe.endpoints import CHANNELS, CHANNELS_ZH
 from wxframe.simulator import Simulator, serve
-from wxframe.simulator._account import CHANNEL_CODES, SHARE_SCENES, passes_threshold
+from wxframe.simulator._account import CHANNEL_CODES, passes_threshold
 
 BEGIN, END = date(2024, 4, 1), date(2024, 5, 31)
 DAYS = [BEGIN + timedelta(days=i) for i in range((END - BEGIN).days + 1)]
@@ -125,7 +125,6 @@ def test_pivot_scenes_matches_the_accounts_scene_counts(frames: dict) -> None:
     hourly = pivot_scenes(frames["getusersharehour"], share=True, labels="zh")
     assert list(hourly.columns) == ["好友转发", "朋友圈", "其他"]
     assert np.allclose(hourly.sum(axis=1).to_numpy(dtype=float), 1.0)
-    assert len(SHARE_SCENES) == 3
 
 
 def test_pivots_refuse_frames_of_the_wrong_shape(frames: dict) -> None:

@@ -100,11 +100,6 @@ def _require(df: object, columns: Iterable[str], helper: str, expected: str) -> 
     return df
 
 
-def _check_labels(labels: str) -> None:
-    if labels not in ("en", "zh"):
-        raise ConfigurationError(f"labels={labels!r} is not allowed; use 'en' or 'zh'")
-
-
 def _group_keys(df: pd.DataFrame) -> list[str]:
     """``account`` when a store frame holds several accounts: it must stay a key."""
     return ["account"] if "account" in df.columns and df["account"].nunique() > 1 else []
@@ -154,18 +149,11 @@ def pivot_channels(
     >>> bool((pivot_channels(read, share=True).sum(axis=1).round(9) == 1).all())
     True
     """
-    need = ("ref_date", "channel", values)
-    _require(df, need, "pivot_channels", "a getuserread or getuserreadhour frame")
-    _check_labels(labels)
-    order = list(df["channel"].cat.categories) if hasattr(df["channel"], "cat") else []
-    wide = _spread(df, "channel", values, order)
-    if share or not include_all:
-        wide = wide.drop(columns="all", errors="ignore")
-    if share:
-        wide = _fractions(wide)
-    if labels == "zh":
-        wide = wide.rename(columns=dict(CHANNELS_ZH))
-    return wide
+    _require(df, ("ref_date", "channel", values), "pivot_channels",
+             "a getuserread or getuserreadhour frame")  # fmt: skip
+    # The all row is not a channel: never part of the channels' fractions.
+    drop = ("all",) if share or not include_all else ()
+    return _pivot(df, "channel", values, drop, share, labels, CHANNELS_ZH)
 
 
 def pivot_scenes(
@@ -190,16 +178,28 @@ def pivot_scenes(
     >>> pivot_scenes(sh).columns.tolist()
     ['friends', 'moments', 'other']
     """
-    need = ("ref_date", "scene", values)
-    _require(df, need, "pivot_scenes", "a getusershare or getusersharehour frame")
-    _check_labels(labels)
-    order = list(df["scene"].cat.categories) if hasattr(df["scene"], "cat") else []
-    wide = _spread(df, "scene", values, order)
+    _require(df, ("ref_date", "scene", values), "pivot_scenes",
+             "a getusershare or getusersharehour frame")  # fmt: skip
+    return _pivot(df, "scene", values, (), share, labels, SCENES_ZH)
+
+
+def _pivot(
+    df: pd.DataFrame,
+    by: str,
+    values: str,
+    drop: Sequence[str],
+    share: bool,
+    labels: str,
+    chinese: Mapping[str, str],
+) -> pd.DataFrame:
+    """The pivots' common path: spread ``by``, drop columns, fractions, label language."""
+    if labels not in ("en", "zh"):
+        raise ConfigurationError(f"labels={labels!r} is not allowed; use 'en' or 'zh'")
+    order = list(df[by].cat.categories) if hasattr(df[by], "cat") else []
+    wide = _spread(df, by, values, order).drop(columns=list(drop), errors="ignore")
     if share:
         wide = _fractions(wide)
-    if labels == "zh":
-        wide = wide.rename(columns=dict(SCENES_ZH))
-    return wide
+    return wide.rename(columns=dict(chinese)) if labels == "zh" else wide
 
 
 def _spread(df: pd.DataFrame, by: str, values: str, order: Sequence[str]) -> pd.DataFrame:
@@ -286,7 +286,7 @@ def to_daily(total: pd.DataFrame) -> pd.DataFrame:
             f"to_daily was given a frame that already has {', '.join(present)}: "
             "it looks like to_daily's own output"
         )
-    keys = [*(["account"] if "account" in df.columns else []), "msgid"]
+    keys = _article_keys(df)
     df = _sorted_unique(df, keys, "to_daily")
     first = _first_of_group(df, keys)
     out = df.copy(deep=False)  # the counters are replaced, nothing is written in place
@@ -350,7 +350,7 @@ def to_cumulative(daily: pd.DataFrame) -> pd.DataFrame:
         "to_daily's output (increments with spans_gap and correction)",
     )
     counters = [c for c in df.columns if c in CUMULATIVE_COLUMNS]
-    keys = [*(["account"] if "account" in df.columns else []), "msgid"]
+    keys = _article_keys(df)
     df = _sorted_unique(df, keys, "to_cumulative")
     out = df.drop(columns=list(_FLAGS))
     if counters:
@@ -370,6 +370,18 @@ def _sorted_unique(df: pd.DataFrame, keys: list[str], helper: str) -> pd.DataFra
             "one row per msgid and stat_date is expected"
         )
     return df
+
+
+def _article_keys(df: pd.DataFrame) -> list[str]:
+    """What identifies an article: its msgid, within its account when a store frame says."""
+    return [*(["account"] if "account" in df.columns else []), "msgid"]
+
+
+def _stat_day(df: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Days since sending of each stat row: ``day`` when given, else from the first stat day."""
+    if "day" in df.columns:
+        return df["day"]
+    return (df["stat_date"] - df.groupby(keys)["stat_date"].transform("min")).dt.days
 
 
 def _first_of_group(df: pd.DataFrame, keys: list[str]) -> pd.Series:
@@ -468,13 +480,9 @@ def article_lifecycle(total: pd.DataFrame, *, horizon: int = 7) -> pd.DataFrame:
     )
     if not isinstance(horizon, int) or not 1 <= horizon <= 7:
         raise ConfigurationError(f"horizon={horizon!r} is not allowed; use 1..7 (days)")
-    keys = [*(["account"] if "account" in df.columns else []), "msgid"]
+    keys = _article_keys(df)
     df = _sorted_unique(df, keys, "article_lifecycle")
-    day = (
-        df["day"]
-        if "day" in df.columns
-        else (df["stat_date"] - df.groupby(keys)["stat_date"].transform("min")).dt.days
-    )
+    day = _stat_day(df, keys)
     df = df[day.to_numpy() < horizon].assign(_day=day[day < horizon].astype("int64"))
     if df.empty:
         raise FrameShapeError("article_lifecycle: the frame has no stat days to summarise")
@@ -587,19 +595,16 @@ def check_consistency(
     {'ok': 7}
     """
     partial = {as_date(d, "partial_days") for d in partial_days}
-    if store is not None:
-        frames, stale = _from_store(store, account, begin, end)
-        summary = summary if summary is not None else frames["getarticlesummary"]
-        read = read if read is not None else frames["getuserread"]
-        read_hour = read_hour if read_hour is not None else frames["getuserreadhour"]
-        share = share if share is not None else frames["getusershare"]
-        share_hour = share_hour if share_hour is not None else frames["getusersharehour"]
-        total = total if total is not None else frames["getarticletotal"]
-        partial |= stale
-    given = {
+    given: dict[str, pd.DataFrame | None] = {
         "summary": summary, "read": read, "read_hour": read_hour,
         "share": share, "share_hour": share_hour, "total": total,
     }  # fmt: skip
+    if store is not None:
+        # Only what was not given is read; the manifest says which days were partial.
+        missing = [name for name, frame in given.items() if frame is None]
+        frames, stale = _from_store(store, account, begin, end, missing)
+        given |= frames
+        partial |= stale
     if sum(f is not None for f in given.values()) < 2:
         raise ConfigurationError(
             "check_consistency compares frames: give a store, or at least two of "
@@ -617,6 +622,8 @@ def check_consistency(
         if frame is not None:
             _require(frame, needs[name], "check_consistency", f"{name}= with {needs[name]}")
     parts: list[pd.DataFrame] = []
+    summary, read, total = given["summary"], given["read"], given["total"]
+    read_hour, share, share_hour = given["read_hour"], given["share"], given["share_hour"]
     if summary is not None and read is not None:
         parts.append(_summary_vs_account(summary, read))
     if read_hour is not None and read is not None:
@@ -730,9 +737,21 @@ def _total_vs_summary(total: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFram
     return frame
 
 
+#: check_consistency's frame names and the endpoints they come from.
+_FRAME_ENDPOINTS = {
+    "summary": "getarticlesummary", "read": "getuserread", "read_hour": "getuserreadhour",
+    "share": "getusershare", "share_hour": "getusersharehour", "total": "getarticletotal",
+}  # fmt: skip
+
+
 def _from_store(
-    store: Store, account: str | None, begin: DateLike | None, end: DateLike | None
+    store: Store,
+    account: str | None,
+    begin: DateLike | None,
+    end: DateLike | None,
+    names: Sequence[str],
 ) -> tuple[dict[str, pd.DataFrame | None], set[date]]:
+    """The frames ``names`` read from ``store``, and the days fetched before complete."""
     accounts = store.accounts()
     if account is None:
         if len(accounts) != 1:
@@ -741,13 +760,9 @@ def _from_store(
                 "pass account="
             )
         account = accounts[0]
-    frames: dict[str, pd.DataFrame | None] = {
-        name: store.read(name, begin, end, account=account)
-        for name in ("getarticlesummary", "getarticletotal", "getuserread", "getuserreadhour",
-                     "getusershare", "getusersharehour")
-    }  # fmt: skip
-    # An endpoint the store does not hold is not compared (rather than "missing" daily).
-    frames = {name: (df if df is not None and len(df) else None) for name, df in frames.items()}
+    frames = {name: store.read(_FRAME_ENDPOINTS[name], begin, end, account=account)
+              for name in names}  # fmt: skip
     days = store.days(account=account)
     stale = set(days.loc[~days["complete"], "ref_date"].dt.date)
-    return frames, stale
+    # An endpoint the store does not hold is not compared (rather than "missing" daily).
+    return {name: (df if len(df) else None) for name, df in frames.items()}, stale

@@ -358,8 +358,7 @@ class Client:
             exc = state.outcome.exception() if state.outcome else None
             wait_s = state.next_action.sleep if state.next_action else 0.0
             if isinstance(exc, _Transient) and isinstance(exc.final, ApiError):
-                final = exc.final  # the fault itself: its advice is for when retries run out
-                text = f"{final.endpoint} {final.window}: errcode {final.errcode} ({final.errmsg})"
+                text = exc.final.fault  # its advice is for when retries run out
             else:
                 text = str(exc) if isinstance(exc, _Transient) else type(exc).__name__
             log.warning("%s; retry %d/%d in %.2fs", text, state.attempt_number,

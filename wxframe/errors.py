@@ -121,12 +121,16 @@ class ApiError(WxframeError):
             self.advice = advice
         super().__init__(self._message())
 
-    def _message(self) -> str:
+    @property
+    def fault(self) -> str:
+        """Where and what, without the advice (``"getuserread <window>: errcode -1 (...)"``)."""
         where = self.endpoint or "request"
         if self.window is not None:
             where += f" {self.window}"
-        text = f"{where}: errcode {self.errcode} ({self.errmsg})"
-        return f"{text}: {self.advice}" if self.advice else text
+        return f"{where}: errcode {self.errcode} ({self.errmsg})"
+
+    def _message(self) -> str:
+        return f"{self.fault}: {self.advice}" if self.advice else self.fault
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from wxframe.analysis import _require, article_lifecycle, pivot_channels, pivot_scenes
+from wxframe.analysis import (
+    _article_keys,
+    _require,
+    _stat_day,
+    article_lifecycle,
+    pivot_channels,
+    pivot_scenes,
+    to_daily,
+)
 from wxframe.endpoints import CHANNELS_ZH, SCENES_ZH
 from wxframe.errors import ConfigurationError
 
@@ -253,8 +261,6 @@ def plot_article_decay(
     >>> len(ax.get_lines())
     5
     """
-    from wxframe.analysis import to_daily
-
     _require(
         total,
         ("msgid", "stat_date", "int_page_read_count"),
@@ -272,12 +278,7 @@ def plot_article_decay(
     else:
         chosen = life.head(top)
     daily = to_daily(total[total["msgid"].isin(chosen["msgid"])])
-    day = (
-        daily["day"]
-        if "day" in daily.columns
-        else (daily["stat_date"] - daily.groupby("msgid")["stat_date"].transform("min")).dt.days
-    )
-    daily = daily.assign(_day=day.astype("int64"))
+    daily = daily.assign(_day=_stat_day(daily, _article_keys(daily)).astype("int64"))
     titles = chosen["title"].astype(str).tolist() if "title" in chosen else []
     ids = chosen["msgid"].astype(str).tolist()
     names = _text_labels(titles, ids, "article titles") if titles else ids

@@ -467,9 +467,7 @@ def _complete_from(day: date) -> datetime:
 def _is_final(spec: Endpoint, day: date, fetched_at: datetime) -> bool:
     """Whether ``day``'s numbers fetched at ``fetched_at`` can no longer change."""
     grows_for = TOTAL_GROWTH_DAYS if spec.nested else 1
-    final_from = datetime.combine(day + timedelta(days=grows_for), datetime.min.time())
-    final_from = final_from.replace(hour=COMPLETE_HOUR, tzinfo=BEIJING)
-    return fetched_at >= final_from
+    return fetched_at >= _complete_from(day + timedelta(days=grows_for - 1))
 
 
 def _record(
