@@ -26,8 +26,8 @@ def calls(smoke: bool) -> Table:
     """A backfill of all six endpoints: datacube calls against the minimum and a per-day loop."""
     days = 30 if smoke else 365
     begin = END - timedelta(days=days - 1)
-    minimum = sum(math.ceil(days / s.max_span) for s in wxframe.ENDPOINTS.values())
-    per_day = days * len(wxframe.ENDPOINTS)
+    minimum = sum(math.ceil(days / s.max_span) for s in wxframe.OFFLINE_ENDPOINTS.values())
+    per_day = days * len(wxframe.OFFLINE_ENDPOINTS)
     table = Table(
         f"1. Calls: a {days}-day backfill of all six endpoints ({begin}..{END})",
         ("what", "datacube calls", "vs minimum", "rows", "seconds"),
@@ -62,14 +62,16 @@ def concurrency(smoke: bool) -> Table:
     # process its threads would share the client's GIL and measure Python, not waiting.
     with _simulator_process(latency) as client_for:
         # Warm the simulator's per-article cache so every run measures the same work.
-        for name in wxframe.ENDPOINTS:
+        for name in wxframe.OFFLINE_ENDPOINTS:
             wxframe.load(client_for(8), name, begin, END, progress=False)
         for n in workers:
             client = client_for(n)
             before = client.counts["calls"]
 
             def load_all(client: wxframe.Client = client) -> int:
-                frames = wxframe.load_many(client, begin, END, progress=False)
+                frames = wxframe.load_many(
+                    client, begin, END, progress=False, endpoints=list(wxframe.OFFLINE_ENDPOINTS)
+                )
                 return sum(len(df) for df in frames.values())
 
             m = measure(f"{n}", load_all, repeat=repeat, memory=False)
@@ -114,7 +116,7 @@ def incremental(smoke: bool) -> Table:
         not_final = [
             d for d in held if datetime(d.year, d.month, d.day, 8) + timedelta(days=7) > first_at
         ]
-        expected = len(wxframe.ENDPOINTS) + len(not_final)
+        expected = len(wxframe.OFFLINE_ENDPOINTS) + len(not_final)
         second = store.sync(sim.client(), progress=False)
         table.add(f"one day later ({now:%Y-%m-%d %H:%M})", second.calls, expected,
                   second.windows_skipped, second.seconds)  # fmt: skip

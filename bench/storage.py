@@ -37,7 +37,7 @@ def storage(smoke: bool) -> list[Table]:
             client = sim.client(max_workers=4)
             source = wxframe.Store(work / "source")
             source.sync(client, begin, end, progress=False)
-        frames = {name: source.read(name) for name in wxframe.ENDPOINTS}
+        frames = {name: source.read(name) for name in wxframe.OFFLINE_ENDPOINTS}
         rows = sum(len(df) for df in frames.values())
 
         # ---- write: the same frames as the store's tree, as CSV and as JSON lines
@@ -50,7 +50,7 @@ def storage(smoke: bool) -> list[Table]:
             for name, df in frames.items():
                 for account, one in df.groupby("account"):
                     batch = [(year, one.drop(columns="account"), None)]
-                    store._write_windows(wxframe.ENDPOINTS[name], str(account), batch)
+                    store._write_windows(wxframe.OFFLINE_ENDPOINTS[name], str(account), batch)
 
         def write_csv() -> None:
             (work / "csv").mkdir(exist_ok=True)
@@ -87,13 +87,13 @@ def storage(smoke: bool) -> list[Table]:
 
         # ---- read: everything, one month, against CSV
         def read_csv() -> dict[str, pd.DataFrame]:
-            return {n: pd.read_csv(work / "csv" / f"{n}.csv") for n in wxframe.ENDPOINTS}
+            return {n: pd.read_csv(work / "csv" / f"{n}.csv") for n in wxframe.OFFLINE_ENDPOINTS}
 
         def read_all() -> dict[str, pd.DataFrame]:
-            return {n: store.read(n) for n in wxframe.ENDPOINTS}
+            return {n: store.read(n) for n in wxframe.OFFLINE_ENDPOINTS}
 
         def read_month() -> dict[str, pd.DataFrame]:
-            return {n: store.read(n, *month) for n in wxframe.ENDPOINTS}
+            return {n: store.read(n, *month) for n in wxframe.OFFLINE_ENDPOINTS}
 
         csv = measure("pd.read_csv, all six (baseline, untyped)", read_csv, repeat=repeat)
         everything = measure(f"Store.read, all six, all {days} days (typed)", read_all,
@@ -106,7 +106,7 @@ def storage(smoke: bool) -> list[Table]:
         read.add(*timing_row(one_month, csv))
         assert all(
             read_all()[n].drop(columns="account").equals(frames[n].drop(columns="account"))
-            for n in wxframe.ENDPOINTS
+            for n in wxframe.OFFLINE_ENDPOINTS
         ), "the store does not read back what was written"
         read.notes.append(verdict(everything.median < 0.5, f"the full-year read under 0.5 s "
                                   f"({everything.median:.3f} s)"))  # fmt: skip

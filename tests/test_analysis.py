@@ -39,7 +39,7 @@ def frames() -> dict[str, pd.DataFrame]:
     with serve(seed=0, today=date(2024, 6, 1), hour=12) as sim:
         client = sim.client()
         out = {name: wxframe.load(client, name, BEGIN, END, progress=False) for name in
-               wxframe.ENDPOINTS}  # fmt: skip
+               wxframe.OFFLINE_ENDPOINTS}  # fmt: skip
         out["_sim"] = sim  # type: ignore[assignment]
     return out
 
@@ -432,7 +432,12 @@ def test_check_consistency_needs_two_frames(frames: dict) -> None:
 def test_cumulative_columns_cover_every_detail_counter() -> None:
     details = [
         f.name
-        for f in wxframe.ENDPOINTS["getarticletotal"].details
-        if f.kind == "int" and f.name != "target_user"
+        for f in wxframe.OFFLINE_ENDPOINTS["getarticletotal"].all_fields
+        if f.dtype == "int" and f.name not in ("target_user", "user_source")
     ]
-    assert sorted(details) == sorted(CUMULATIVE_COLUMNS)
+    detail_list = [
+        f.name
+        for f in wxframe.ENDPOINTS["getarticletotaldetail"].all_fields
+        if f.role in ("people", "events", "money")
+    ]
+    assert sorted(set(details) | set(detail_list)) == sorted(CUMULATIVE_COLUMNS)

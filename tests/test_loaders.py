@@ -10,7 +10,7 @@ import pytest
 
 import wxframe
 from tests.conftest import TODAY
-from wxframe import ENDPOINTS, InvalidDateError, load
+from wxframe import OFFLINE_ENDPOINTS, InvalidDateError, load
 from wxframe.frames import frame_dtypes, to_frame
 from wxframe.simulator import Simulator, serve
 
@@ -18,11 +18,11 @@ BEGIN, END = date(2024, 4, 20), date(2024, 5, 31)  # 42 days: several windows ev
 DAYS = (END - BEGIN).days + 1
 
 
-@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+@pytest.mark.parametrize("endpoint", list(OFFLINE_ENDPOINTS))
 def test_loader_makes_the_fewest_calls_and_returns_the_simulators_numbers(
     fresh_sim: Simulator, endpoint: str
 ) -> None:
-    spec = ENDPOINTS[endpoint]
+    spec = OFFLINE_ENDPOINTS[endpoint]
     loader = getattr(wxframe, spec.loader)
     df = loader(fresh_sim.client(max_workers=4), BEGIN, END, progress=False)
     assert fresh_sim.stats.calls(endpoint) == math.ceil(DAYS / spec.max_span)
@@ -100,7 +100,7 @@ def test_loading_follows_the_clients_clock() -> None:
 
 
 def test_loader_signatures_and_docs() -> None:
-    for spec in ENDPOINTS.values():
+    for spec in OFFLINE_ENDPOINTS.values():
         loader = getattr(wxframe, spec.loader)
         assert loader.__name__ == spec.loader
         assert f"{spec.max_span} day(s) per request" in (loader.__doc__ or "")
@@ -109,12 +109,14 @@ def test_loader_signatures_and_docs() -> None:
 def test_load_many_gives_loads_frames_through_one_pool() -> None:
     days = (date(2024, 5, 1), date(2024, 5, 20))
     with serve(seed=0, today=TODAY, latency=0.02) as sim:
-        frames = wxframe.load_many(sim.client(max_workers=4), *days, progress=False)
+        frames = wxframe.load_many(
+            sim.client(max_workers=4), *days, progress=False, endpoints=list(OFFLINE_ENDPOINTS)
+        )
         answered = [name for name, *_ in sim.stats.answered]
         peak = sim.stats.peak_in_flight
         peak_endpoints = sim.stats.peak_endpoints_in_flight
-    assert list(frames) == list(ENDPOINTS)
-    assert len(answered) == sum(math.ceil(20 / s.max_span) for s in ENDPOINTS.values())
+    assert list(frames) == list(OFFLINE_ENDPOINTS)
+    assert len(answered) == sum(math.ceil(20 / s.max_span) for s in OFFLINE_ENDPOINTS.values())
     assert peak == 4
     with serve(seed=0, today=TODAY) as sim:
         for name, df in frames.items():
@@ -123,7 +125,7 @@ def test_load_many_gives_loads_frames_through_one_pool() -> None:
     # previous one's last windows were still in flight; endpoint by endpoint, it cannot
     assert peak_endpoints >= 2
     with serve(seed=0, today=TODAY, latency=0.02) as sim:
-        for name in ENDPOINTS:
+        for name in OFFLINE_ENDPOINTS:
             load(sim.client(max_workers=4), name, *days, progress=False)
         assert sim.stats.peak_endpoints_in_flight == 1
 

@@ -162,7 +162,7 @@ def test_demo_store_regenerates_byte_for_byte(tmp_path: Path) -> None:
 def test_the_demo_store_holds_120_days_of_everything() -> None:
     store = open_demo_store()
     coverage = store.coverage()
-    assert set(coverage["endpoint"]) == set(wxframe.ENDPOINTS)
+    assert set(coverage["endpoint"]) == set(wxframe.OFFLINE_ENDPOINTS)
     assert set(coverage["days_held"]) == {(DEMO_END - DEMO_BEGIN).days + 1} == {120}
     assert set(coverage["days_final"]) == {120}
     read = store.read("getuserread", "2024-05-01", "2024-05-31")

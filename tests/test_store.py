@@ -18,7 +18,7 @@ import pytest
 
 import wxframe
 from tests.conftest import TODAY
-from wxframe import ENDPOINTS, Store, StoreLockedError, SyncIncomplete
+from wxframe import OFFLINE_ENDPOINTS, Store, StoreLockedError, SyncIncomplete
 from wxframe.simulator import serve
 
 BEGIN, END = date(2024, 5, 1), date(2024, 5, 31)
@@ -26,7 +26,7 @@ FAST = {"backoff": 0.001, "max_backoff": 0.01, "rate_limit_wait": 0.01}
 
 
 def minimum_calls(days: int) -> int:
-    return sum(math.ceil(days / spec.max_span) for spec in ENDPOINTS.values())
+    return sum(math.ceil(days / spec.max_span) for spec in OFFLINE_ENDPOINTS.values())
 
 
 def test_sync_reads_back_exactly_what_the_loaders_return(tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_sync_reads_back_exactly_what_the_loaders_return(tmp_path: Path) -> None
         summary = store.sync(s.client(), BEGIN, END, progress=False)
         assert summary.calls == minimum_calls(31) == s.stats.calls()
         client = s.client()
-        for name, spec in ENDPOINTS.items():
+        for name, spec in OFFLINE_ENDPOINTS.items():
             loaded = wxframe.load(client, name, BEGIN, END)
             stored = store.read(name)
             assert stored["account"].unique().tolist() == [s.appid]
@@ -62,11 +62,11 @@ def test_second_sync_fetches_only_what_can_still_change(tmp_path: Path) -> None:
         later = store.sync(s.client(), progress=False)  # begin: the store's first day
         calls = s.stats.answered[before:]
         new_day = [c for c in calls if c[1] == "2024-06-01"]
-        assert len(new_day) == len(ENDPOINTS)
+        assert len(new_day) == len(OFFLINE_ENDPOINTS)
         total_refresh = sorted(c[1] for c in calls if c[0] == "getarticletotal")
         # last complete day 06-01: ref_dates 05-26..06-01 can still grow
         assert total_refresh == [f"2024-05-{d}" for d in range(26, 32)] + ["2024-06-01"]
-        assert later.calls == len(calls) == len(ENDPOINTS) + 6
+        assert later.calls == len(calls) == len(OFFLINE_ENDPOINTS) + 6
 
 
 def test_days_fetched_before_eight_are_fetched_again(tmp_path: Path) -> None:
@@ -181,7 +181,7 @@ def test_a_second_sync_on_a_locked_store_fails_clearly(tmp_path: Path) -> None:
                 store.sync(s.client(), BEGIN, BEGIN)
             assert s.stats.calls() == 0
         store.sync(s.client(), BEGIN, BEGIN)  # free again
-        assert s.stats.calls() == len(ENDPOINTS)
+        assert s.stats.calls() == len(OFFLINE_ENDPOINTS)
 
 
 def test_two_concurrent_syncs_never_corrupt_the_store(tmp_path: Path) -> None:
@@ -195,10 +195,10 @@ def test_two_concurrent_syncs_never_corrupt_the_store(tmp_path: Path) -> None:
     calls = sorted(int(out.decode().split("synced")[1].split(":")[1].split()[0]) for out, _ in outs)
     assert calls[0] <= 7 and calls[1] == minimum_calls(20)
     store = Store(tmp_path)
-    for name, spec in ENDPOINTS.items():
+    for name, spec in OFFLINE_ENDPOINTS.items():
         df = store.read(name)
         assert not df.duplicated(["account", *spec.key]).any()
-    assert store.coverage()["days_held"].tolist() == [20] * len(ENDPOINTS)
+    assert store.coverage()["days_held"].tolist() == [20] * len(OFFLINE_ENDPOINTS)
 
 
 def test_killed_syncs_resume_to_the_same_store(tmp_path: Path) -> None:
@@ -209,7 +209,7 @@ def test_killed_syncs_resume_to_the_same_store(tmp_path: Path) -> None:
     subprocess.run([*cmd, "--store", str(clean), *args], check=True, capture_output=True)
     # Kill at seeded points of progress (windows written, read from the manifest), not
     # after wall-clock sleeps, so every kill lands mid-sync however fast the machine is.
-    total = sum(math.ceil(61 / spec.max_span) for spec in ENDPOINTS.values())
+    total = sum(math.ceil(61 / spec.max_span) for spec in OFFLINE_ENDPOINTS.values())
     points = sorted(random.Random(5).sample(range(5, total - 60), 4))
     kills = 0
     for point in points:
@@ -224,12 +224,12 @@ def test_killed_syncs_resume_to_the_same_store(tmp_path: Path) -> None:
             kills += 1
         proc.wait()
         # readable after every kill, and never a duplicate
-        for name, spec in ENDPOINTS.items():
+        for name, spec in OFFLINE_ENDPOINTS.items():
             assert not Store(killed).read(name).duplicated(["account", *spec.key]).any()
     assert kills == len(points)
     assert windows_written(killed) < total  # something was still left to resume
     subprocess.run([*cmd, "--store", str(killed), *args], check=True, capture_output=True)
-    for name in ENDPOINTS:
+    for name in OFFLINE_ENDPOINTS:
         pd.testing.assert_frame_equal(Store(killed).read(name), Store(clean).read(name))
     assert not list(killed.rglob("*.tmp"))
 
@@ -274,7 +274,7 @@ def test_no_secret_or_token_in_any_file_the_store_writes(tmp_path: Path) -> None
                 meta = pq.read_metadata(path).metadata or {}
                 assert not any(secret.encode() in v for v in meta.values() for secret in secrets)
     manifest = json.loads(next((tmp_path / "_manifest").glob("*.json")).read_text())
-    assert set(manifest["endpoints"]) == set(ENDPOINTS)
+    assert set(manifest["endpoints"]) == set(OFFLINE_ENDPOINTS)
 
 
 def test_default_range_is_thirty_days_then_the_stores_first_day(tmp_path: Path) -> None:

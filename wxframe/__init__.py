@@ -11,8 +11,19 @@ from wxframe.analysis import (
     to_daily,
 )
 from wxframe.client import Client
-from wxframe.dates import Window, plan_windows
-from wxframe.endpoints import ENDPOINTS, Endpoint, Field
+from wxframe.dates import Window
+from wxframe.endpoints import (
+    CURRENT_ENDPOINTS,
+    ENDPOINTS,
+    OFFLINE_ENDPOINTS,
+    ChannelRows,
+    Columns,
+    Endpoint,
+    Field,
+    Positions,
+    Rows,
+    plan_windows,
+)
 from wxframe.errors import (
     AccessDeniedError,
     ApiError,
@@ -20,12 +31,14 @@ from wxframe.errors import (
     ConfigurationError,
     CredentialError,
     DataNotReadyError,
+    EndpointOfflineError,
     FrameShapeError,
     IncompleteDataWarning,
     InvalidDateError,
     MalformedResponseError,
     NonJSONResponseError,
     QuotaExceededError,
+    RangeClippedWarning,
     RateLimitError,
     RequestRejectedError,
     StoreError,
@@ -35,18 +48,10 @@ from wxframe.errors import (
     TransportError,
     UnknownEndpointError,
     WxframeError,
+    WxframeWarning,
 )
 from wxframe.frames import to_frame
-from wxframe.loaders import (
-    load,
-    load_article_summary,
-    load_article_total,
-    load_many,
-    load_user_read,
-    load_user_read_hour,
-    load_user_share,
-    load_user_share_hour,
-)
+from wxframe.loaders import LOADERS, Loader, load, load_many, make_loader
 from wxframe.plots import (
     MissingFontWarning,
     cjk_font,
@@ -60,26 +65,39 @@ from wxframe.store import Store, SyncSummary
 
 __version__ = "0.1.0"
 
+# One loader per registry entry (load_biz_summary, load_user_read, ...), made from it.
+globals().update(LOADERS)
+
 __all__ = [
+    "CURRENT_ENDPOINTS",
     "ENDPOINTS",
+    "LOADERS",
+    "OFFLINE_ENDPOINTS",
     "AccessDeniedError",
     "ApiError",
     "BusyError",
+    "ChannelRows",
     "Client",
+    "Columns",
     "ConfigurationError",
     "CredentialError",
     "DataNotReadyError",
     "Endpoint",
+    "EndpointOfflineError",
     "Field",
     "FrameShapeError",
     "IncompleteDataWarning",
     "InvalidDateError",
+    "Loader",
     "MalformedResponseError",
     "MissingFontWarning",
     "NonJSONResponseError",
+    "Positions",
     "QuotaExceededError",
+    "RangeClippedWarning",
     "RateLimitError",
     "RequestRejectedError",
+    "Rows",
     "Store",
     "StoreError",
     "StoreLockedError",
@@ -91,19 +109,15 @@ __all__ = [
     "Window",
     "WxAccessor",
     "WxframeError",
+    "WxframeWarning",
     "__version__",
     "add_rates",
     "article_lifecycle",
     "check_consistency",
     "cjk_font",
     "load",
-    "load_article_summary",
-    "load_article_total",
     "load_many",
-    "load_user_read",
-    "load_user_read_hour",
-    "load_user_share",
-    "load_user_share_hour",
+    "make_loader",
     "pivot_channels",
     "pivot_scenes",
     "plan_windows",
@@ -116,3 +130,5 @@ __all__ = [
     "to_daily",
     "to_frame",
 ]
+# The loaders made from the registry are public too, in the same order.
+__all__ = sorted({*__all__, *LOADERS}, key=lambda name: (not name.isupper(), name))

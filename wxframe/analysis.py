@@ -19,6 +19,7 @@ import pandas as pd
 from wxframe.dates import DateLike, as_date
 from wxframe.endpoints import CHANNELS, CHANNELS_ZH, ENDPOINTS, SCENES_ZH
 from wxframe.errors import ConfigurationError, FrameShapeError
+from wxframe.frames import endpoint_of
 
 if TYPE_CHECKING:
     from wxframe.store import Store
@@ -49,13 +50,11 @@ ARTICLE_CHANNELS: Mapping[str, str] = {
 }
 #: The eight engagement counters every endpoint's read rows share, in the API's order.
 _SUMMARY_COUNTERS: tuple[str, ...] = tuple(
-    f.name for f in ENDPOINTS["getarticlesummary"].fields if f.kind == "int"
+    f.name for f in ENDPOINTS["getarticlesummary"].all_fields if f.is_measure
 )
-#: getarticletotal's running sums: every detail counter except the levels (target_user).
-CUMULATIVE_COLUMNS: tuple[str, ...] = (
-    *_SUMMARY_COUNTERS,
-    *(f"int_page_from_{c}_read_{m}" for c in ARTICLE_CHANNELS.values() for m in ("user", "count")),
-    *(f"feed_share_from_{o}_{m}" for o in ("session", "feed", "other") for m in ("user", "cnt")),
+#: Every running total the registry declares (what :func:`to_daily` differences).
+CUMULATIVE_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys(name for spec in ENDPOINTS.values() for name in spec.cumulative)
 )
 _FLAGS = ("spans_gap", "correction")
 _RATES = {
@@ -70,16 +69,10 @@ _RATES = {
 
 # ----------------------------------------------------------------- shape checks
 def _looks_like(df: pd.DataFrame) -> str:
-    """A guess at which endpoint's frame ``df`` is, for error messages."""
-    cols = set(df.columns)
-    if "stat_date" in cols:
-        return "a getarticletotal frame"
-    if "msgid" in cols:
-        return "a getarticlesummary frame"
-    if "share_scene" in cols or "scene" in cols:
-        return "a getusersharehour frame" if "ref_hour" in cols else "a getusershare frame"
-    if "user_source" in cols or "channel" in cols:
-        return "a getuserreadhour frame" if "ref_hour" in cols else "a getuserread frame"
+    """Which endpoint's frame ``df`` looks like, for error messages."""
+    spec = endpoint_of(df)
+    if spec is not None:
+        return f"a {spec.name} frame"
     return (
         "a frame with columns "
         + ", ".join(map(str, df.columns[:8]))
@@ -274,7 +267,9 @@ def to_daily(total: pd.DataFrame) -> pd.DataFrame:
         "to_daily",
         "a getarticletotal frame (one row per msgid and stat_date, with the details columns)",
     )
-    counters = [c for c in df.columns if c in CUMULATIVE_COLUMNS]
+    spec = endpoint_of(df)
+    cumulative = spec.cumulative if spec is not None and spec.cumulative else CUMULATIVE_COLUMNS
+    counters = [c for c in df.columns if c in cumulative]
     if not counters:
         raise FrameShapeError(
             "to_daily needs getarticletotal's details columns (int_page_read_count, ...); "
@@ -373,8 +368,17 @@ def _sorted_unique(df: pd.DataFrame, keys: list[str], helper: str) -> pd.DataFra
 
 
 def _article_keys(df: pd.DataFrame) -> list[str]:
-    """What identifies an article: its msgid, within its account when a store frame says."""
-    return [*(["account"] if "account" in df.columns else []), "msgid"]
+    """What identifies one life of running totals: the endpoint's key without its stat day.
+
+    An article's msgid (per channel where the rows are per channel), within its account
+    when a store frame says.
+    """
+    spec = endpoint_of(df)
+    if spec is not None and spec.stat_date is not None:
+        keys = [k for k in spec.key if k != spec.stat_date]
+    else:
+        keys = ["msgid"]
+    return [*(["account"] if "account" in df.columns else []), *keys]
 
 
 def _stat_day(df: pd.DataFrame, keys: list[str]) -> pd.Series:

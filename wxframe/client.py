@@ -10,6 +10,7 @@ retry once. Tokens and secrets never reach a message, a log record or a repr.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -33,6 +34,7 @@ from wxframe.errors import (
     ConfigurationError,
     CredentialError,
     DataNotReadyError,
+    EndpointOfflineError,
     MalformedResponseError,
     NonJSONResponseError,
     QuotaExceededError,
@@ -41,6 +43,7 @@ from wxframe.errors import (
     TokenError,
     TransportError,
 )
+from wxframe.frames import Page
 
 __all__ = ["Client"]
 
@@ -63,6 +66,7 @@ _ERROR_CLASSES: dict[int, type[ApiError]] = {
     45009: QuotaExceededError,
     45011: RateLimitError,
     47001: RequestRejectedError,
+    47009: EndpointOfflineError,
     61500: RequestRejectedError,
     61501: RequestRejectedError,
     61503: DataNotReadyError,
@@ -385,7 +389,9 @@ class Client:
             snippet = self._snippet(response.content)
             raise _Transient(TransportError(f"{what}: HTTP {status}: {snippet!r}"))
         try:
-            payload = response.json()
+            # UTF-8 whatever the Content-Type says: the platform has been seen to send
+            # text/plain without a charset, which requests would decode as Latin-1.
+            payload = json.loads(response.content.decode("utf-8-sig"))
         except ValueError:
             snippet = self._snippet(response.content)
             raise NonJSONResponseError(
@@ -414,8 +420,11 @@ class Client:
         return cls(code, self._redact(errmsg), endpoint=endpoint, window=window)
 
     # --------------------------------------------------------------- datacube
-    def fetch(self, endpoint: str | Endpoint, begin: date | str, end: date | str) -> list[dict]:
+    def fetch(self, endpoint: str | Endpoint, begin: date | str, end: date | str) -> Page:
         """The raw ``list`` of one datacube request (one window, within the span).
+
+        A :class:`~wxframe.frames.Page`: a list of the records, with the response's own
+        fields (``is_delay``) in its ``meta``.
 
         Dates are sent as given after a format check; loaders and the store validate
         ranges and plan windows before they call this.
@@ -424,7 +433,8 @@ class Client:
         window = Window(as_date(begin, "begin"), as_date(end, "end"))
         return self.fetch_window(spec, window)
 
-    def fetch_window(self, spec: Endpoint, window: Window) -> list[dict]:
+    def fetch_window(self, spec: Endpoint, window: Window) -> Page:
+        """One window of ``spec``: its records, with the response's own fields in ``meta``."""
         body = {"begin_date": window.begin.isoformat(), "end_date": window.end.isoformat()}
         for attempt in (1, 2):
             token = self._current_token()
@@ -438,7 +448,7 @@ class Client:
                 self._refresh_token(rejected.token)
         raise AssertionError("unreachable")
 
-    def _post_datacube(self, spec: Endpoint, window: Window, body: dict, token: str) -> list[dict]:
+    def _post_datacube(self, spec: Endpoint, window: Window, body: dict, token: str) -> Page:
         payload = self._request_json(
             "POST",
             spec.path,
@@ -453,14 +463,17 @@ class Client:
             error = self._api_error(code, str(payload.get("errmsg", "")), spec.name, window)
             if code in TOKEN_ERRORS:
                 raise _TokenRejected(error, token)
+            if isinstance(error, EndpointOfflineError):
+                error = EndpointOfflineError(code, error.errmsg, endpoint=spec.name,
+                                             window=window, successors=spec.successors)  # fmt: skip
             raise error
-        records = payload.get("list")
+        records = payload.get(spec.records)
         if not isinstance(records, list):
             raise MalformedResponseError(
-                f"{spec.name} {window}: the response has no 'list' array "
+                f"{spec.name} {window}: the response has no {spec.records!r} array "
                 f"(keys: {sorted(payload)[:10]})"
             )
-        return records
+        return Page(records, {f.name: payload.get(f.name) for f in spec.response_fields})
 
     def fetch_windows(
         self,
@@ -469,7 +482,7 @@ class Client:
         *,
         progress: bool | None = None,
         desc: str | None = None,
-    ) -> Iterator[tuple[Window, list[dict]]]:
+    ) -> Iterator[tuple[Window, Page]]:
         """Fetch windows concurrently; yield ``(window, records)`` as each completes.
 
         On the first error, windows not yet started are cancelled, those in flight are
@@ -485,7 +498,7 @@ class Client:
         *,
         progress: bool | None = None,
         desc: str | None = None,
-    ) -> Iterator[tuple[Endpoint, Window, list[dict]]]:
+    ) -> Iterator[tuple[Endpoint, Window, Page]]:
         """Fetch ``(endpoint, window)`` jobs, of any endpoints, through one pool of workers.
 
         Yields ``(endpoint, window, records)`` as each completes; errors as in
@@ -497,7 +510,7 @@ class Client:
         label = desc or (names[0] if len(names) == 1 else f"{len(names)} endpoints")
         bar = _progress_bar(len(jobs), progress, label)
         pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="wxframe")
-        pending: dict[Future[list[dict]], tuple[Endpoint, Window]] = {}
+        pending: dict[Future[Page], tuple[Endpoint, Window]] = {}
         queue = iter(jobs)
         error: BaseException | None = None
         try:

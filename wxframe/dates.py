@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import NamedTuple
 
-from wxframe.endpoints import get_endpoint
 from wxframe.errors import IncompleteDataWarning, InvalidDateError
 
 __all__ = [
@@ -22,7 +21,7 @@ __all__ = [
     "beijing_now",
     "check_range",
     "last_complete_day",
-    "plan_windows",
+    "windows_between",
 ]
 
 #: Beijing time (Asia/Shanghai has had no daylight saving since 1991).
@@ -103,12 +102,19 @@ def last_complete_day(now: datetime | None = None) -> date:
 
 
 def check_range(
-    begin: object, end: object, *, now: datetime | None = None, warn: bool = True
+    begin: object,
+    end: object,
+    *,
+    now: datetime | None = None,
+    warn: bool = True,
+    earliest: date = FIRST_DAY,
+    endpoint: str | None = None,
 ) -> tuple[date, date]:
     """Validate a date range before any request is sent.
 
-    ``begin <= end``, ``begin >= 2014-12-01`` and ``end <= yesterday`` (Beijing time);
-    a range ending yesterday before 08:00 warns that the day may be incomplete.
+    ``begin <= end``, ``begin >= earliest`` (the platform's 2014-12-01, or the
+    endpoint's own first day) and ``end <= yesterday`` (Beijing time); a range ending
+    yesterday before 08:00 warns that the day may be incomplete.
 
     >>> noon = datetime(2024, 6, 1, 12, tzinfo=BEIJING)
     >>> check_range("2024-05-01", "2024-06-01", now=noon)
@@ -121,12 +127,13 @@ def check_range(
     now = (now or beijing_now()).astimezone(BEIJING)
     yesterday = now.date() - timedelta(days=1)
     allowed = (
-        f"allowed: {FIRST_DAY.isoformat()} to {yesterday.isoformat()} (yesterday, Beijing time)"
-    )
+        f"{endpoint} has data from" if endpoint else "allowed:"
+    ) + f" {earliest.isoformat()} to {yesterday.isoformat()} (yesterday, Beijing time)"
     if b > e:
         raise InvalidDateError(f"begin={b} is after end={e}: begin must be on or before end")
-    if b < FIRST_DAY:
-        raise InvalidDateError(f"begin={b} is before the platform's first day; {allowed}")
+    if b < earliest:
+        first = f"{endpoint}'s first day" if endpoint else "the platform's first day"
+        raise InvalidDateError(f"begin={b} is before {first}; {allowed}")
     if e > yesterday:
         raise InvalidDateError(f"end={e} is not yet over in Beijing; {allowed}")
     if warn and e == yesterday and now.hour < COMPLETE_HOUR:
@@ -137,29 +144,6 @@ def check_range(
             stacklevel=3,
         )
     return b, e
-
-
-def plan_windows(endpoint: object, begin: object, end: object) -> list[Window]:
-    """The fewest request windows that cover ``begin..end`` for ``endpoint``.
-
-    Each window spans at most the endpoint's maximum (``end - begin`` less than it), every
-    day is covered exactly once, and there are ``ceil(days / max_span)`` of them.
-
-    Examples
-    --------
-    >>> [str(w) for w in plan_windows("getuserread", "2024-05-01", "2024-05-07")]
-    ['2024-05-01..2024-05-03', '2024-05-04..2024-05-06', '2024-05-07..2024-05-07']
-    """
-    spec = get_endpoint(endpoint)
-    b = as_date(begin, "begin")
-    e = as_date(end, "end")
-    if b > e:
-        raise InvalidDateError(f"begin={b} is after end={e}: begin must be on or before end")
-    if b < FIRST_DAY:
-        raise InvalidDateError(
-            f"begin={b} is before the platform's first day {FIRST_DAY.isoformat()}"
-        )
-    return windows_between(b, e, spec.max_span)
 
 
 def windows_between(begin: date, end: date, max_span: int) -> list[Window]:

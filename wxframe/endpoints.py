@@ -1,33 +1,100 @@
 """The endpoint registry: every datacube endpoint declared as data.
 
-One generic code path (``wxframe.client``, ``wxframe.frames``, ``wxframe.loaders``)
-fetches, chunks, parses and types every endpoint from these declarations; adding an
-endpoint is adding an entry to ``ENDPOINTS``.
+An entry says everything the rest of wxframe needs to know about an endpoint: its path,
+span and first day, whether the platform still serves it, where its records are and
+how their nested parts flatten, what each field *is* (a date, a count of people or of
+events, a level, a running total, a rate...), how long its numbers keep changing, and
+the tidy frame's key. One code path reads these declarations to fetch, plan, parse,
+type, store and analyse every endpoint (``wxframe.client``, ``wxframe.frames``,
+``wxframe.loaders``, ``wxframe.store``, ``wxframe.analysis``): adding an endpoint is
+adding an entry to ``ENDPOINTS``.
+
+The shapes nested parts can have:
+
+- :class:`Rows` -- a list of objects, one row of the frame each (``details``,
+  ``detail_list``);
+- :class:`Columns` -- an object whose fields become columns (``detail``);
+- :class:`ChannelRows` -- a list of ``{label, value}`` pairs, one row per reading channel
+  (``read_user_source``): the record's own row becomes the ``all`` row;
+- :class:`Positions` -- a small fixed list, one column per position
+  (``read_jump_position`` -> ``jump_rate_1`` .. ``jump_rate_5``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
-from wxframe.errors import UnknownEndpointError
+from wxframe.dates import FIRST_DAY, Window, as_date, windows_between
+from wxframe.errors import InvalidDateError, UnknownEndpointError
 
 __all__ = [
     "CHANNELS",
     "CHANNELS_ZH",
+    "CHANNEL_LABELS",
+    "CURRENT_ENDPOINTS",
     "ENDPOINTS",
+    "OFFLINE_ENDPOINTS",
     "SCENES",
     "SCENES_ZH",
+    "SOURCES",
+    "SOURCES_ZH",
+    "ChannelRows",
+    "Codes",
+    "Columns",
     "Endpoint",
     "Field",
+    "Positions",
+    "Rows",
     "get_endpoint",
+    "iter_endpoints",
+    "plan_windows",
 ]
 
-Kind = Literal["date", "int", "str", "hour", "code", "channel", "scene"]
+#: The current family's data starts on this day.
+CURRENT_FIRST_DAY = date(2025, 11, 1)
 
-#: ``user_source`` codes and their labels, in the canonical channel order.
+#: What a field is. Counters (``people``, ``events``, ``money``) are counts over the
+#: row's period or, with ``cumulative``, since the article was published; a ``level``
+#: is a state (followers, recipients); ``rate`` and ``average`` are floats that are
+#: never summed or differenced.
+Role = Literal[
+    "date", "hour", "msgid", "code", "text", "flag",
+    "people", "events", "money", "level", "rate", "average",
+]  # fmt: skip
+#: Roles whose values are measurements (not identity or description).
+MEASURES = frozenset({"people", "events", "money", "level", "rate", "average"})
+Status = Literal["current", "offline"]
+
+
+@dataclass(frozen=True, eq=False)
+class Codes:
+    """A code list and the categorical column it becomes (``user_source`` -> ``channel``).
+
+    Unknown codes are kept, as categories ``code_<n>`` after the known ones.
+    """
+
+    column: str
+    labels: Mapping[int, str]
+    zh: Mapping[str, str]
+
+    def categories(self, extra: Iterable[int | str] = ()) -> list[str]:
+        """The category labels in the canonical order, unknown ones after them.
+
+        >>> SCENE_CODES.categories([5])
+        ['friends', 'moments', 'other', 'code_5']
+        """
+        out = list(self.labels.values())
+        out += [e if isinstance(e, str) else f"code_{e}" for e in extra]
+        return out
+
+
+#: ``user_source`` codes of the reading channels and their labels, in the canonical order.
 CHANNELS: Mapping[int, str] = MappingProxyType(
     {
         99999999: "all",
@@ -54,28 +121,158 @@ CHANNELS_ZH: Mapping[str, str] = MappingProxyType(
         "souyisou": "搜一搜",
     }
 )
+#: The current family's ``scene_desc`` labels and the channel each one is (an inference
+#: from the platform's pages, see API-NOTES; the label itself is kept in ``scene_desc``).
+CHANNEL_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "全部": "all",
+        "公众号消息": "session",
+        "聊天会话": "friends",
+        "朋友圈": "moments",
+        "公众号主页": "history",
+        "其他": "other",
+        "推荐": "kanyikan",
+        "搜一搜": "souyisou",
+    }
+)
 #: ``share_scene`` codes and their labels.
 SCENES: Mapping[int, str] = MappingProxyType({1: "friends", 2: "moments", 255: "other"})
 SCENES_ZH: Mapping[str, str] = MappingProxyType(
     {"friends": "好友转发", "moments": "朋友圈", "other": "其他"}
 )
+#: The follower channels of getusersummary's ``user_source`` (a code list of its own).
+SOURCES: Mapping[int, str] = MappingProxyType(
+    {
+        0: "other",
+        1: "search",
+        17: "card_share",
+        30: "qr_code",
+        43: "article_menu",
+        51: "after_payment",
+        57: "article_account_name",
+        75: "article_ads",
+        78: "moments_ads",
+        100: "wechat_ads",
+        149: "mini_program",
+        161: "reposted",
+        200: "channels",
+        201: "live",
+    }
+)
+SOURCES_ZH: Mapping[str, str] = MappingProxyType(
+    {
+        "other": "其他合计",
+        "search": "公众号搜索",
+        "card_share": "名片分享",
+        "qr_code": "扫描二维码",
+        "article_menu": "图文页右上角菜单",
+        "after_payment": "支付后关注",
+        "article_account_name": "文章内账号名称",
+        "article_ads": "公众号文章广告",
+        "moments_ads": "朋友圈广告",
+        "wechat_ads": "微信广告",
+        "mini_program": "小程序关注",
+        "reposted": "他人转载",
+        "channels": "视频号",
+        "live": "直播",
+    }
+)
+CHANNEL_CODES = Codes("channel", CHANNELS, CHANNELS_ZH)
+SCENE_CODES = Codes("scene", SCENES, SCENES_ZH)
+SOURCE_CODES = Codes("source", SOURCES, SOURCES_ZH)
 ALL_CHANNELS = 99999999
 
 
 @dataclass(frozen=True)
 class Field:
-    """One field of a record: its API name and kind.
+    """One field of a record: its API name and what it is.
 
-    ``kind`` is ``"date"`` (``YYYY-MM-DD``), ``"int"`` (a counter or level), ``"str"``,
-    ``"hour"`` (``ref_hour``, 0..2300 in steps of 100), ``"code"`` (an integer code),
-    ``"channel"`` (a ``user_source`` code: adds a ``channel`` label column) or ``"scene"``
-    (a ``share_scene`` code: adds a ``scene`` label column).
-    ``all_only`` marks counters the platform gives only on the all-channel row.
+    ``role`` says how the value is typed and used (see :data:`Role`): ``date``
+    (``YYYY-MM-DD``), ``hour`` (``ref_hour``, 0..2300 -> 0..23), ``msgid`` (adds
+    ``msg_data_id`` and ``msg_index``), ``code`` (an integer code; with ``codes``, a
+    categorical label column too), ``text``, ``flag`` (a boolean), and the measures
+    ``people`` / ``events`` / ``money`` (non-negative counts), ``level``, ``rate`` and
+    ``average`` (floats). ``cumulative`` marks a running total since publishing;
+    ``all_only`` a measure the platform gives only on the all-channel row.
     """
 
     name: str
-    kind: Kind = "int"
+    role: Role = "events"
+    cumulative: bool = False
     all_only: bool = False
+    codes: Codes | None = None
+
+    @property
+    def dtype(self) -> str:
+        """How the value is typed: ``date``, ``hour``, ``str``, ``bool``, ``float`` or ``int``."""
+        if self.role in ("date", "hour", "flag"):
+            return {"date": "date", "hour": "hour", "flag": "bool"}[self.role]
+        if self.role in ("msgid", "text"):
+            return "str"
+        if self.role in ("rate", "average"):
+            return "float"
+        return "int"
+
+    @property
+    def is_measure(self) -> bool:
+        return self.role in MEASURES
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A list of objects in each record: one row of the frame per entry."""
+
+    name: str
+    fields: tuple[Part, ...]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """An object in each record: its fields become columns of the record's row."""
+
+    name: str
+    fields: tuple[Part, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class ChannelRows:
+    """A list of ``{label: ..., value: ...}`` pairs: readers per reading channel.
+
+    The row that holds the list becomes the ``all`` row (it keeps every other field);
+    each pair other than the ``all`` label adds a row with ``into`` = its value and every
+    other measure ``<NA>``. The frame gains ``label`` (the platform's text, kept as
+    sent) and ``codes.column`` (a categorical over the same categories as getuserread's
+    ``channel``; a label never seen before becomes a category of its own after them).
+    """
+
+    name: str
+    label: str
+    value: str
+    into: str
+    labels: Mapping[str, str]
+    codes: Codes
+
+    @property
+    def all_label(self) -> str:
+        return next(k for k, v in self.labels.items() if v == self.codes.labels[ALL_CHANNELS])
+
+
+@dataclass(frozen=True)
+class Positions:
+    """A small list of ``{key: n, value: x}`` entries: one float column per position."""
+
+    name: str
+    key: str
+    value: str
+    count: int
+    column: str  # a format with one ``{}`` for the position
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.column.format(p) for p in range(1, self.count + 1))
+
+
+Part = Field | Rows | Columns | ChannelRows | Positions
 
 
 @dataclass(frozen=True)
@@ -91,148 +288,372 @@ class Endpoint:
     key:
         Columns that identify a row of the tidy frame.
     fields:
-        Fields of each record of ``list``.
-    details:
-        For nested endpoints: the fields of each entry of the record's ``nested`` list;
-        the tidy frame has one row per entry.
-    ignored:
-        Fields the API sends that carry no data here (kept out of the frame).
+        The parts of each record of ``records``: :class:`Field` s and nested parts.
     description:
         What one row of the tidy frame is.
+    loader:
+        The name of its loader in :mod:`wxframe` (``load_user_read``).
+    earliest:
+        The first day it has data for.
+    status:
+        ``"current"``, or ``"offline"`` (the platform answers 47009) with
+        ``successors`` naming what to use instead.
+    records:
+        The response's key holding the list of records.
+    response_fields:
+        Fields of the response itself (``is_delay``), copied onto each of its rows.
+    settles_after:
+        Days its numbers keep changing from the day a row is partitioned by: 1 (final
+        after 08:00 the next day), 7 for getarticletotal, 30 for getarticletotaldetail.
+    partition:
+        The date column the store partitions rows by.
+    stat_date:
+        For endpoints whose rows follow a day over its life: the column of the day
+        the numbers are for (the frame gains ``day`` = days since ``partition``).
+    ignored:
+        Fields the API sends that carry no data here (kept out of the frame).
     """
 
     name: str
     max_span: int
     key: tuple[str, ...]
-    fields: tuple[Field, ...]
+    fields: tuple[Part, ...]
     description: str
     loader: str
-    details: tuple[Field, ...] = ()
-    nested: str | None = None
+    earliest: date = FIRST_DAY
+    status: Status = "current"
+    successors: tuple[str, ...] = ()
+    records: str = "list"
+    response_fields: tuple[Field, ...] = ()
+    settles_after: int = 1
+    partition: str = "ref_date"
+    stat_date: str | None = None
     ignored: tuple[str, ...] = ()
 
     @property
     def path(self) -> str:
         return f"/datacube/{self.name}"
 
-    @property
+    @cached_property
     def all_fields(self) -> tuple[Field, ...]:
-        return self.fields + self.details
+        """Every :class:`Field` of the record, nested ones included, then the response's."""
+        return (*_fields_of(self.fields), *self.response_fields)
+
+    def field(self, name: str) -> Field | None:
+        """The declared field called ``name`` (nested or not), if any."""
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.all_fields}
+
+    @cached_property
+    def channel_rows(self) -> ChannelRows | None:
+        """The :class:`ChannelRows` part, if the records carry readers per channel."""
+        return next((p for p in _parts_of(self.fields) if isinstance(p, ChannelRows)), None)
+
+    @cached_property
+    def positions(self) -> tuple[Positions, ...]:
+        return tuple(p for p in _parts_of(self.fields) if isinstance(p, Positions))
 
     @property
     def has_channels(self) -> bool:
-        return any(f.kind == "channel" for f in self.fields)
+        """Whether the frame has a ``channel`` column (per-channel rows)."""
+        return self.channel_rows is not None or any(
+            f.codes is CHANNEL_CODES for f in self.all_fields
+        )
 
     @property
-    def has_scenes(self) -> bool:
-        return any(f.kind == "scene" for f in self.fields)
+    def cumulative(self) -> tuple[str, ...]:
+        """The running totals (what :func:`wxframe.to_daily` differences)."""
+        return tuple(f.name for f in self.all_fields if f.cumulative)
+
+    def windows(self, begin: date, end: date) -> list[Window]:
+        """The fewest windows of at most ``max_span`` days covering ``begin..end``."""
+        return windows_between(begin, end, self.max_span)
+
+    def calls(self, days: int) -> int:
+        """How many requests ``days`` consecutive days take: ``ceil(days / max_span)``."""
+        return math.ceil(days / self.max_span)
 
 
-_READS = (
-    Field("int_page_read_user"),
-    Field("int_page_read_count"),
-)
-_ORI = (Field("ori_page_read_user"), Field("ori_page_read_count"))
-_SHARES = (Field("share_user"), Field("share_count"))
-_FAVS = (Field("add_to_fav_user"), Field("add_to_fav_count"))
-_ORI_FAV_NAMES = tuple(f.name for f in _ORI + _FAVS)
-_ARTICLE = (Field("ref_date", "date"), Field("msgid", "str"), Field("title", "str"))
-_SOURCES = ("session", "hist_msg", "feed", "friends", "other", "kanyikan", "souyisou")
+def _parts_of(parts: Iterable[Part]) -> Iterator[Part]:
+    for p in parts:
+        yield p
+        if isinstance(p, Rows | Columns):
+            yield from _parts_of(p.fields)
 
-ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(
-    {
-        e.name: e
-        for e in (
-            Endpoint(
-                name="getarticlesummary",
-                max_span=1,
-                key=("ref_date", "msgid"),
-                fields=_ARTICLE + _READS + _ORI + _SHARES + _FAVS,
-                description="one mass-sent article on one day: that day's numbers "
-                "(only article-days over the platform's threshold)",
-                loader="load_article_summary",
-            ),
-            Endpoint(
-                name="getarticletotal",
-                max_span=1,
-                key=("msgid", "stat_date"),
-                fields=(*_ARTICLE, Field("url", "str"), Field("user_source", "code")),
-                nested="details",
-                details=(
-                    Field("stat_date", "date"),
-                    Field("target_user"),
-                    *_READS,
-                    *_ORI,
-                    *_SHARES,
-                    *_FAVS,
-                    *(
-                        Field(f"int_page_from_{s}_read_{m}")
-                        for s in _SOURCES
-                        for m in ("user", "count")
-                    ),
-                    *(
-                        Field(f"feed_share_from_{s}_{m}")
-                        for s in ("session", "feed", "other")
-                        for m in ("user", "cnt")
-                    ),
-                ),
-                description="one article sent on ref_date, on one stat_date within 7 days: "
-                "numbers cumulative from sending to the end of stat_date",
-                loader="load_article_total",
-            ),
-            Endpoint(
-                name="getuserread",
-                max_span=3,
-                key=("ref_date", "user_source"),
-                fields=(
-                    Field("ref_date", "date"),
-                    Field("user_source", "channel"),
-                    *_READS,
-                    *(Field(f.name, all_only=True) for f in _ORI),
-                    *_SHARES,
-                    *(Field(f.name, all_only=True) for f in _FAVS),
-                ),
-                description="the whole account on one day, per user_source channel",
-                loader="load_user_read",
-            ),
-            Endpoint(
-                name="getuserreadhour",
-                max_span=1,
-                key=("ref_date", "ref_hour", "user_source"),
-                fields=(
-                    Field("ref_date", "date"),
-                    Field("ref_hour", "hour"),
-                    Field("user_source", "channel"),
-                    *_READS,
-                    *_SHARES,
-                ),
-                ignored=_ORI_FAV_NAMES,
-                description="the whole account in one hour of one day, per user_source channel",
-                loader="load_user_read_hour",
-            ),
-            Endpoint(
-                name="getusershare",
-                max_span=7,
-                key=("ref_date", "share_scene"),
-                fields=(Field("ref_date", "date"), Field("share_scene", "scene"), *_SHARES[::-1]),
-                description="shares on one day, per share_scene",
-                loader="load_user_share",
-            ),
-            Endpoint(
-                name="getusersharehour",
-                max_span=1,
-                key=("ref_date", "ref_hour", "share_scene"),
-                fields=(
-                    Field("ref_date", "date"),
-                    Field("ref_hour", "hour"),
-                    Field("share_scene", "scene"),
-                    *_SHARES[::-1],
-                ),
-                description="shares in one hour of one day, per share_scene",
-                loader="load_user_share_hour",
-            ),
+
+def _fields_of(parts: Iterable[Part]) -> Iterator[Field]:
+    for p in _parts_of(parts):
+        if isinstance(p, Field):
+            yield p
+
+
+# ------------------------------------------------------------------ declarations
+def _people(*names: str, cumulative: bool = False) -> tuple[Field, ...]:
+    return tuple(Field(n, "people", cumulative=cumulative) for n in names)
+
+
+def _counts(*names: str, cumulative: bool = False, all_only: bool = False) -> tuple[Field, ...]:
+    """``*_user`` fields count people, the others (``*_count``, ``*_cnt``) events."""
+    return tuple(
+        Field(
+            n,
+            "people" if n.endswith("_user") else "events",
+            cumulative=cumulative,
+            all_only=all_only,
         )
-    }
+        for n in names
+    )
+
+
+_READ_OLD = ("int_page_read_user", "int_page_read_count")
+_ORI = ("ori_page_read_user", "ori_page_read_count")
+_SHARE_OLD = ("share_user", "share_count")
+_FAV = ("add_to_fav_user", "add_to_fav_count")
+_SUMMARY_COUNTERS = _READ_OLD + _ORI + _SHARE_OLD + _FAV
+_SOURCES_OLD = ("session", "hist_msg", "feed", "friends", "other", "kanyikan", "souyisou")
+#: getarticletotal's per-channel reads and its shares by origin.
+_FROM_CHANNELS = tuple(
+    f"int_page_from_{s}_read_{m}" for s in _SOURCES_OLD for m in ("user", "count")
+)
+_FEED_SHARES = tuple(
+    f"feed_share_from_{s}_{m}" for s in ("session", "feed", "other") for m in ("user", "cnt")
+)
+_DAY = Field("ref_date", "date")
+_ARTICLE = (_DAY, Field("msgid", "msgid"))
+_IS_DELAY = (Field("is_delay", "flag"),)
+_SCENE_USERS = ChannelRows(
+    "read_user_source",
+    label="scene_desc",
+    value="user_count",
+    into="read_user",
+    labels=CHANNEL_LABELS,
+    codes=CHANNEL_CODES,
+)
+#: getbizsummary's and getarticletotaldetail's engagement counts, in the API's order.
+_ENGAGEMENT = ("share_user", "zaikan_user", "like_user", "comment_count", "collection_user")
+
+_OFFLINE: tuple[Endpoint, ...] = (
+    Endpoint(
+        name="getarticlesummary",
+        max_span=1,
+        key=("ref_date", "msgid"),
+        fields=(*_ARTICLE, Field("title", "text"), *_counts(*_SUMMARY_COUNTERS)),
+        description="one mass-sent article on one day: that day's numbers "
+        "(only article-days over the platform's threshold)",
+        loader="load_article_summary",
+        status="offline",
+        successors=("getarticleread", "getarticleshare"),
+    ),
+    Endpoint(
+        name="getarticletotal",
+        max_span=1,
+        key=("msgid", "stat_date"),
+        fields=(
+            *_ARTICLE,
+            Field("title", "text"),
+            Rows(
+                "details",
+                (
+                    Field("stat_date", "date"),
+                    Field("target_user", "level"),
+                    *_counts(*_SUMMARY_COUNTERS, cumulative=True),
+                    *_counts(*_FROM_CHANNELS, *_FEED_SHARES, cumulative=True),
+                ),
+            ),
+            Field("url", "text"),
+            Field("user_source", "code"),
+        ),
+        description="one article sent on ref_date, on one stat_date within 7 days: "
+        "numbers cumulative from sending to the end of stat_date",
+        loader="load_article_total",
+        status="offline",
+        successors=("getarticletotaldetail",),
+        settles_after=7,
+        stat_date="stat_date",
+    ),
+    Endpoint(
+        name="getuserread",
+        max_span=3,
+        key=("ref_date", "user_source"),
+        fields=(
+            _DAY,
+            Field("user_source", "code", codes=CHANNEL_CODES),
+            *_counts(*_READ_OLD),
+            *_counts(*_ORI, all_only=True),
+            *_counts(*_SHARE_OLD),
+            *_counts(*_FAV, all_only=True),
+        ),
+        description="the whole account on one day, per user_source channel",
+        loader="load_user_read",
+        status="offline",
+        successors=("getbizsummary",),
+    ),
+    Endpoint(
+        name="getuserreadhour",
+        max_span=1,
+        key=("ref_date", "ref_hour", "user_source"),
+        fields=(
+            _DAY,
+            Field("ref_hour", "hour"),
+            Field("user_source", "code", codes=CHANNEL_CODES),
+            *_counts(*_READ_OLD, *_SHARE_OLD),
+        ),
+        ignored=_ORI + _FAV,
+        description="the whole account in one hour of one day, per user_source channel",
+        loader="load_user_read_hour",
+        status="offline",
+        successors=("getbizsummary",),
+    ),
+    Endpoint(
+        name="getusershare",
+        max_span=7,
+        key=("ref_date", "share_scene"),
+        fields=(
+            _DAY,
+            Field("share_scene", "code", codes=SCENE_CODES),
+            *_counts(*_SHARE_OLD[::-1]),
+        ),
+        description="shares on one day, per share_scene",
+        loader="load_user_share",
+        status="offline",
+        successors=("getarticleshare", "getbizsummary"),
+    ),
+    Endpoint(
+        name="getusersharehour",
+        max_span=1,
+        key=("ref_date", "ref_hour", "share_scene"),
+        fields=(
+            _DAY,
+            Field("ref_hour", "hour"),
+            Field("share_scene", "code", codes=SCENE_CODES),
+            *_counts(*_SHARE_OLD[::-1]),
+        ),
+        description="shares in one hour of one day, per share_scene",
+        loader="load_user_share_hour",
+        status="offline",
+        successors=("getarticleshare",),
+    ),
+)
+
+_CURRENT: tuple[Endpoint, ...] = (
+    Endpoint(
+        name="getbizsummary",
+        max_span=30,
+        key=("ref_date", "channel"),
+        fields=(
+            _DAY,
+            Columns(
+                "detail",
+                (
+                    _SCENE_USERS,
+                    *_people("read_user"),
+                    *_counts(*_ENGAGEMENT, "redirect_ori_page_user", "send_page_count"),
+                ),
+            ),
+        ),
+        response_fields=_IS_DELAY,
+        description="the whole account on one day, per reading channel (scene)",
+        loader="load_biz_summary",
+        earliest=CURRENT_FIRST_DAY,
+    ),
+    Endpoint(
+        name="getarticleread",
+        max_span=1,
+        key=("ref_date", "msgid", "channel"),
+        fields=(*_ARTICLE, Columns("detail", (_SCENE_USERS, *_people("read_user")))),
+        response_fields=_IS_DELAY,
+        description="one article read on one day (any article, whenever published), "
+        "per reading channel (scene)",
+        loader="load_article_read",
+        earliest=CURRENT_FIRST_DAY,
+    ),
+    Endpoint(
+        name="getarticleshare",
+        max_span=1,
+        key=("ref_date", "msgid"),
+        fields=(*_ARTICLE, Columns("detail", _people("share_user"))),
+        response_fields=_IS_DELAY,
+        description="one article shared on one day: how many people shared it",
+        loader="load_article_share",
+        earliest=CURRENT_FIRST_DAY,
+    ),
+    Endpoint(
+        name="getarticletotaldetail",
+        max_span=1,
+        key=("msgid", "stat_date", "channel"),
+        fields=(
+            *_ARTICLE,
+            Field("publish_type", "code"),
+            Field("title", "text"),
+            Field("content_url", "text"),
+            Rows(
+                "detail_list",
+                (
+                    Field("stat_date", "date"),
+                    _SCENE_USERS,
+                    *_people("read_user", cumulative=True),
+                    *_counts(*_ENGAGEMENT, cumulative=True),
+                    Field("praise_money", "money", cumulative=True),
+                    *_people("read_subscribe_user", cumulative=True),
+                    Field("read_delivery_rate", "rate"),
+                    Field("read_finish_rate", "rate"),
+                    Field("read_avg_activetime", "average"),
+                    Positions(
+                        "read_jump_position",
+                        key="position",
+                        value="rate",
+                        count=5,
+                        column="jump_rate_{}",
+                    ),
+                ),
+            ),
+        ),
+        response_fields=_IS_DELAY,
+        description="one article published on ref_date, on one stat_date within 30 days, "
+        "per reading channel (scene): numbers cumulative from publishing to stat_date",
+        loader="load_article_total_detail",
+        earliest=CURRENT_FIRST_DAY,
+        settles_after=30,
+        stat_date="stat_date",
+    ),
+    Endpoint(
+        name="getusersummary",
+        max_span=7,
+        key=("ref_date", "user_source"),
+        fields=(
+            _DAY,
+            Field("user_source", "code", codes=SOURCE_CODES),
+            *_people("new_user", "cancel_user"),
+        ),
+        response_fields=_IS_DELAY,
+        description="follows and unfollows on one day, per follower channel "
+        "(only channels with activity; a quiet day is one zero row)",
+        loader="load_user_summary",
+    ),
+    Endpoint(
+        name="getusercumulate",
+        max_span=7,
+        key=("ref_date",),
+        fields=(_DAY, Field("cumulate_user", "level")),
+        ignored=("user_source",),
+        response_fields=_IS_DELAY,
+        description="the account's total followers at the end of one day",
+        loader="load_user_cumulate",
+    ),
+)
+
+#: Every endpoint, current family first.
+ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType({e.name: e for e in _CURRENT + _OFFLINE})
+#: The endpoints the platform serves today (what loads and syncs use by default).
+CURRENT_ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(
+    {n: e for n, e in ENDPOINTS.items() if e.status == "current"}
+)
+#: The six switched off in 2026 (errcode 47009): history, from stores and archives.
+OFFLINE_ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(
+    {n: e for n, e in ENDPOINTS.items() if e.status == "offline"}
 )
 
 
@@ -241,6 +662,8 @@ def get_endpoint(endpoint: object) -> Endpoint:
 
     >>> get_endpoint("getuserread").max_span
     3
+    >>> get_endpoint("getbizsummary").earliest
+    datetime.date(2025, 11, 1)
     """
     if isinstance(endpoint, Endpoint):
         return endpoint
@@ -251,12 +674,42 @@ def get_endpoint(endpoint: object) -> Endpoint:
     )
 
 
-def iter_endpoints(names: object = None) -> Iterator[Endpoint]:
-    """Registry entries for ``names`` (all of them for ``None``), validated first."""
+def iter_endpoints(
+    names: object = None, *, default: Mapping[str, Endpoint] = CURRENT_ENDPOINTS
+) -> Iterator[Endpoint]:
+    """Registry entries for ``names`` (``default``'s for ``None``), all validated first."""
     if names is None:
-        yield from ENDPOINTS.values()
+        yield from default.values()
         return
     if isinstance(names, str | Endpoint):
         names = [names]
-    specs = [get_endpoint(n) for n in names]  # type: ignore[attr-defined]
+    if not isinstance(names, Iterable):
+        raise UnknownEndpointError(
+            f"endpoints={names!r}: give a name, a list of names or None; "
+            f"known endpoints: {', '.join(ENDPOINTS)}"
+        )
+    specs = [get_endpoint(n) for n in names]
     yield from specs
+
+
+def plan_windows(endpoint: object, begin: object, end: object) -> list[Window]:
+    """The fewest request windows that cover ``begin..end`` for ``endpoint``.
+
+    Each window spans at most the endpoint's maximum (``end - begin`` less than it), every
+    day is covered exactly once, and there are ``ceil(days / max_span)`` of them.
+
+    Examples
+    --------
+    >>> [str(w) for w in plan_windows("getuserread", "2024-05-01", "2024-05-07")]
+    ['2024-05-01..2024-05-03', '2024-05-04..2024-05-06', '2024-05-07..2024-05-07']
+    """
+    spec = get_endpoint(endpoint)
+    b = as_date(begin, "begin")
+    e = as_date(end, "end")
+    if b > e:
+        raise InvalidDateError(f"begin={b} is after end={e}: begin must be on or before end")
+    if b < spec.earliest:
+        raise InvalidDateError(
+            f"begin={b} is before {spec.name}'s first day {spec.earliest.isoformat()}"
+        )
+    return spec.windows(b, e)

@@ -14,6 +14,7 @@ The tree::
     │   ├── TokenError                     40001/40014/42001 after one refresh, or no secret
     │   ├── CredentialError                40013/40125/41002: wrong appid or secret
     │   ├── AccessDeniedError              48001/50001/40164: not allowed to call this
+    │   ├── EndpointOfflineError           47009: the platform switched this endpoint off
     │   ├── QuotaExceededError             45009: the daily quota is used up
     │   ├── RateLimitError                 45011 still answered after waiting
     │   ├── BusyError                      -1 still answered after the retries
@@ -23,7 +24,9 @@ The tree::
         ├── StoreLockedError               another process is syncing this store
         └── SyncIncomplete                 a sync stopped early; what it fetched is kept
 
-    IncompleteDataWarning (UserWarning)    yesterday asked for before 08:00 Beijing time
+    WxframeWarning (UserWarning)
+    ├── IncompleteDataWarning              yesterday asked for before 08:00 Beijing time
+    └── RangeClippedWarning                a range starts before an endpoint's first day
 
 Every ``ApiError`` carries ``errcode``, ``errmsg``, ``endpoint`` and ``window`` and names
 them in its message. No message ever holds an access token or an app secret.
@@ -31,7 +34,7 @@ them in its message. No message ever holds an access token or an app secret.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from wxframe.dates import Window
@@ -43,12 +46,14 @@ __all__ = [
     "ConfigurationError",
     "CredentialError",
     "DataNotReadyError",
+    "EndpointOfflineError",
     "FrameShapeError",
     "IncompleteDataWarning",
     "InvalidDateError",
     "MalformedResponseError",
     "NonJSONResponseError",
     "QuotaExceededError",
+    "RangeClippedWarning",
     "RateLimitError",
     "RequestRejectedError",
     "StoreError",
@@ -58,6 +63,7 @@ __all__ = [
     "TransportError",
     "UnknownEndpointError",
     "WxframeError",
+    "WxframeWarning",
 ]
 
 
@@ -103,6 +109,8 @@ class ApiError(WxframeError):
 
     #: What the user should do about it; subclasses say more.
     advice = ""
+    #: Advice for particular errcodes, where one class covers several causes.
+    advice_by_code: ClassVar[dict[int, str]] = {}
 
     def __init__(
         self,
@@ -119,6 +127,8 @@ class ApiError(WxframeError):
         self.window = window
         if advice is not None:
             self.advice = advice
+        elif errcode in self.advice_by_code:
+            self.advice = self.advice_by_code[errcode]
         super().__init__(self._message())
 
     @property
@@ -153,11 +163,56 @@ class CredentialError(ApiError):
 
 
 class AccessDeniedError(ApiError):
-    advice = (
-        "the account may not call this API: datacube needs a verified account (48001), "
-        "the API must be authorised (50001), and the caller's IP must be on the account's "
-        "IP whitelist (40164)"
-    )
+    advice = "the account may not call this API"
+    advice_by_code: ClassVar[dict[int, str]] = {
+        48001: "the account is not authorised for this API: the datacube endpoints need a "
+        "verified (认证) Official Account, and a third-party platform calling for it needs "
+        "the data-analysis permission set granted",
+        50001: "the API is not authorised for this account: grant it on the platform",
+        40164: "the caller's IP address is not on the account's IP whitelist: add it on the "
+        "platform's 基本配置 page (the error message names the IP the platform saw)",
+    }
+
+
+class EndpointOfflineError(ApiError):
+    """errcode 47009: the platform has switched the endpoint off; it will not come back.
+
+    ``successors`` names the endpoints that replace it.
+    """
+
+    advice = "the platform has switched this endpoint off"
+
+    def __init__(
+        self,
+        errcode: int,
+        errmsg: str,
+        *,
+        endpoint: str | None = None,
+        window: Window | None = None,
+        advice: str | None = None,
+        successors: tuple[str, ...] = (),
+    ) -> None:
+        self.successors = tuple(successors)
+        if advice is None and self.successors:
+            advice = (
+                f"the platform has switched {endpoint or 'this endpoint'} off; use "
+                f"{' or '.join(self.successors)} instead (data from 2025-11-01). Data already "
+                "fetched stays readable from a store or a saved JSON archive"
+            )
+        super().__init__(errcode, errmsg, endpoint=endpoint, window=window, advice=advice)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_offline_error,
+            (type(self), self.errcode, self.errmsg, self.endpoint, self.window, self.advice,
+             self.successors),
+        )  # fmt: skip
+
+
+def _rebuild_offline_error(cls: type[EndpointOfflineError], *args: Any) -> EndpointOfflineError:
+    errcode, errmsg, endpoint, window, advice, successors = args
+    return cls(errcode, errmsg, endpoint=endpoint, window=window, advice=advice,
+               successors=successors)  # fmt: skip
 
 
 class QuotaExceededError(ApiError):
@@ -177,7 +232,10 @@ class RequestRejectedError(ApiError):
 
 
 class DataNotReadyError(ApiError):
-    advice = "the platform has not finished this day's numbers; try again later"
+    advice = (
+        "the platform has not finished this day's numbers (61503); try again later, "
+        "after 08:00 Beijing time for yesterday"
+    )
 
 
 class StoreError(WxframeError):
@@ -201,5 +259,13 @@ class SyncIncomplete(StoreError):
         self.summary = summary
 
 
-class IncompleteDataWarning(UserWarning):
+class WxframeWarning(UserWarning):
+    """Base of every wxframe warning: ``warnings.simplefilter("ignore", WxframeWarning)``."""
+
+
+class IncompleteDataWarning(WxframeWarning):
     """Yesterday was asked for before 08:00 Beijing time: its numbers may be partial."""
+
+
+class RangeClippedWarning(WxframeWarning):
+    """A range started before an endpoint's first day and was clipped to it."""

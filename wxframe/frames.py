@@ -1,18 +1,23 @@
 """Raw API records to tidy, typed DataFrames: one code path for every endpoint.
 
 Records go through pyarrow in one vectorised pass (type inference over every record, so
-fields the registry does not know are kept, never dropped), are checked and cast to the
-registry's schema, flattened if nested, and come out with pandas nullable dtypes:
+fields the registry does not know are kept, never dropped), their nested parts are
+flattened as the registry declares them (:class:`~wxframe.endpoints.Rows`,
+:class:`~wxframe.endpoints.Columns`, :class:`~wxframe.endpoints.ChannelRows`,
+:class:`~wxframe.endpoints.Positions`), each field is checked and cast by its role, and
+the frame comes out with pandas nullable dtypes:
 
-- ``ref_date`` / ``stat_date``: ``datetime64[ns]`` (naive Beijing calendar days);
-- counters and codes: ``Int64``; a value the API does not give for a row is ``<NA>``;
-- ``ref_hour``: ``Int64`` hour 0..23; ``channel`` / ``scene``: categoricals;
+- dates (``ref_date``, ``stat_date``): ``datetime64[ns]`` (naive Beijing calendar days);
+- counts, levels and codes: ``Int64``; a value the API does not give for a row is ``<NA>``;
+- rates and averages: ``Float64``; flags (``is_delay``): ``boolean``;
+- ``ref_hour``: ``Int64`` hour 0..23; ``channel`` / ``scene`` / ``source``: categoricals;
 - text: ``string``.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -25,70 +30,121 @@ import pyarrow.compute as pc
 
 from wxframe.endpoints import (
     ALL_CHANNELS,
-    CHANNELS,
-    SCENES,
+    CHANNEL_CODES,
+    ENDPOINTS,
+    SCENE_CODES,
+    ChannelRows,
+    Codes,
+    Columns,
     Endpoint,
     Field,
+    Part,
+    Positions,
+    Rows,
     get_endpoint,
 )
 from wxframe.errors import MalformedResponseError
 
-__all__ = ["channel_categories", "empty_frame", "frame_dtypes", "scene_categories", "to_frame"]
+__all__ = [
+    "Page",
+    "channel_categories",
+    "conform",
+    "empty_frame",
+    "endpoint_of",
+    "frame_dtypes",
+    "from_pages",
+    "scene_categories",
+    "to_frame",
+]
 
 USER_SOURCE_SINCE = pd.Timestamp(date(2020, 2, 28))
 DATE_DTYPE = "datetime64[ns]"
 _INT = pd.Int64Dtype()
+_FLOAT = pd.Float64Dtype()
+_BOOL = pd.BooleanDtype()
 _STR = pd.StringDtype()
+_DTYPES: dict[str, Any] = {
+    "date": DATE_DTYPE, "hour": _INT, "str": _STR, "bool": _BOOL, "float": _FLOAT, "int": _INT,
+}  # fmt: skip
 _HOURS = pa.array(range(0, 2400, 100), pa.int64())
 _MSGID = r"^(?P<msg_data_id>\d+)(?:_(?P<msg_index>\d+))?$"
+#: Arrow types as pandas' nullable dtypes (``to_pandas(types_mapper=NULLABLE.get)``).
+NULLABLE = {pa.int64(): _INT, pa.string(): _STR, pa.float64(): _FLOAT, pa.bool_(): _BOOL}
+#: Column added for sorting by a label column's category order; never returned.
+_ORDER = "__wxframe_order"
+
+
+class Page(list[dict[str, Any]]):
+    """The records of one response, with the response's own fields (``is_delay``) in ``meta``.
+
+    A ``list``, so everything that takes records takes a page; :func:`to_frame` also
+    copies ``meta`` onto each row.
+    """
+
+    __slots__ = ("meta",)
+
+    def __init__(self, records: Sequence[dict[str, Any]] = (), meta: dict[str, Any] | None = None):
+        super().__init__(records)
+        self.meta: dict[str, Any] = dict(meta or {})
 
 
 def channel_categories(extra_codes: Sequence[int] = ()) -> list[str]:
     """Channel labels in the canonical order, then ``code_<n>`` for unknown codes."""
-    return list(CHANNELS.values()) + [f"code_{c}" for c in sorted(extra_codes)]
+    return CHANNEL_CODES.categories(sorted(extra_codes))
 
 
 def scene_categories(extra_codes: Sequence[int] = ()) -> list[str]:
     """Share-scene labels in the canonical order, then ``code_<n>`` for unknown codes."""
-    return list(SCENES.values()) + [f"code_{c}" for c in sorted(extra_codes)]
+    return SCENE_CODES.categories(sorted(extra_codes))
 
 
+# ------------------------------------------------------------------------ schema
 @functools.cache
 def _columns(spec: Endpoint) -> tuple[tuple[str, Any], ...]:
     """The tidy frame's known columns and dtypes, in order (derived ones included).
 
-    Cached: every frame of an endpoint asks for it, several times.
+    Each field in declaration order (nested ones where their part stands), each followed
+    by what is derived from it; the response's fields last. Cached: every frame of an
+    endpoint asks for it, several times.
     """
     cols: list[tuple[str, Any]] = []
-    for f in _ordered_fields(spec):
-        if f.kind == "date":
-            cols.append((f.name, DATE_DTYPE))
-        elif f.kind == "str":
-            cols.append((f.name, _STR))
-        else:
-            cols.append((f.name, _INT))
-        if f.name == "msgid":
-            cols += [("msg_data_id", _INT), ("msg_index", _INT)]
-        elif f.kind == "channel":
-            cols.append(("channel", pd.CategoricalDtype(channel_categories(), ordered=False)))
-        elif f.kind == "scene":
-            cols.append(("scene", pd.CategoricalDtype(scene_categories(), ordered=False)))
-        elif f.name == "stat_date":
-            cols.append(("day", _INT))
+
+    def visit(parts: Sequence[Part]) -> None:
+        for part in parts:
+            if isinstance(part, Rows | Columns):
+                visit(part.fields)
+            elif isinstance(part, ChannelRows):
+                categories = part.codes.categories()
+                cols.append((part.codes.column, pd.CategoricalDtype(categories, ordered=False)))
+                cols.append((part.label, _STR))
+            elif isinstance(part, Positions):
+                cols.extend((name, _FLOAT) for name in part.columns)
+            else:
+                cols.append((part.name, _DTYPES[part.dtype]))
+                cols.extend(_derived_from(spec, part))
+
+    visit(spec.fields)
+    cols.extend((f.name, _DTYPES[f.dtype]) for f in spec.response_fields)
     return tuple(cols)
 
 
-def _ordered_fields(spec: Endpoint) -> list[Field]:
-    """Record fields, nested ones after the record's identity, article extras last."""
-    if not spec.nested:
-        return list(spec.fields)
-    head = [f for f in spec.fields if f.name not in _TRAILING]
-    tail = [f for f in spec.fields if f.name in _TRAILING]
-    return head + list(spec.details) + tail
+def _derived_from(spec: Endpoint, f: Field) -> list[tuple[str, Any]]:
+    if f.role == "msgid":
+        return [("msg_data_id", _INT), ("msg_index", _INT)]
+    if f.codes is not None:
+        return [(f.codes.column, pd.CategoricalDtype(f.codes.categories(), ordered=False))]
+    if f.name == spec.stat_date:
+        return [("day", _INT)]
+    return []
 
 
-# Article-level fields some getarticletotal responses carry; they go after the counters.
-_TRAILING = ("url", "user_source")
+@functools.cache
+def _derived(spec: Endpoint) -> frozenset[str]:
+    """Columns computed from others (not read from the records as they are)."""
+    out = {name for f in spec.all_fields for name, _ in _derived_from(spec, f)}
+    if spec.channel_rows is not None:
+        out.add(spec.channel_rows.codes.column)
+    return frozenset(out)
 
 
 def frame_dtypes(endpoint: str | Endpoint) -> dict[str, Any]:
@@ -96,6 +152,8 @@ def frame_dtypes(endpoint: str | Endpoint) -> dict[str, Any]:
 
     >>> list(frame_dtypes("getusershare"))
     ['ref_date', 'share_scene', 'scene', 'share_count', 'share_user']
+    >>> list(frame_dtypes("getarticleshare"))
+    ['ref_date', 'msgid', 'msg_data_id', 'msg_index', 'share_user', 'is_delay']
     """
     return dict(_columns(get_endpoint(endpoint)))
 
@@ -107,13 +165,15 @@ def empty_frame(endpoint: str | Endpoint) -> pd.DataFrame:
     )
 
 
+# ----------------------------------------------------------------------- parsing
 def to_frame(endpoint: str | Endpoint, records: Any) -> pd.DataFrame:
     """The tidy typed frame of ``endpoint`` from raw API records.
 
-    ``records`` is the ``list`` of a response (or the whole ``{"list": [...]}``), as
-    saved JSON gives it. The frame is sorted by the endpoint's natural key and unique
-    on it (rows repeated exactly are kept once; rows that share a key but disagree
-    raise), with a fresh RangeIndex.
+    ``records`` is a whole response (``{"list": [...], "is_delay": false}``), the
+    ``list`` of one, or a :class:`Page`, as saved JSON gives it. The frame is sorted by
+    the endpoint's natural key and unique on it (rows repeated exactly are kept once;
+    rows that share a key but disagree raise), with a fresh RangeIndex. Fields of the
+    response (``is_delay``) are on every row: ``<NA>`` when only the ``list`` is given.
 
     Examples
     --------
@@ -125,21 +185,58 @@ def to_frame(endpoint: str | Endpoint, records: Any) -> pd.DataFrame:
        share_scene    scene  share_count
     0            1  friends          207
     1            5   code_5           23
+
+    A scene list becomes one row per channel, the record itself the ``all`` row:
+
+    >>> df = to_frame("getarticleread", {"list": [{"ref_date": "2025-11-01",
+    ...     "msgid": "2247490098_1", "detail": {"read_user": 4123, "read_user_source": [
+    ...         {"user_count": 4123, "scene_desc": "全部"},
+    ...         {"user_count": 234, "scene_desc": "公众号消息"}]}}], "is_delay": False})
+    >>> df[["msgid", "channel", "scene_desc", "read_user", "is_delay"]]
+              msgid  channel scene_desc  read_user  is_delay
+    0  2247490098_1      all         全部       4123     False
+    1  2247490098_1  session      公众号消息        234     False
     """
     spec = get_endpoint(endpoint)
-    if isinstance(records, Mapping):
-        if "list" not in records:
+    meta: dict[str, Any] = {}
+    if isinstance(records, Page):
+        meta = records.meta
+    elif isinstance(records, Mapping):
+        if spec.records not in records:
             raise MalformedResponseError(
-                f"{spec.name}: a response must have a 'list'; got keys {sorted(records)[:10]}"
+                f"{spec.name}: a response must have a {spec.records!r}; "
+                f"got keys {sorted(records)[:10]}"
             )
-        records = records["list"]
+        meta = {f.name: records.get(f.name) for f in spec.response_fields}
+        records = records[spec.records]
     if not isinstance(records, list | tuple):
         raise MalformedResponseError(
-            f"{spec.name}: 'list' must be a JSON array of records, got {type(records).__name__}"
+            f"{spec.name}: {spec.records!r} must be a JSON array of records, "
+            f"got {type(records).__name__}"
         )
+    return from_pages(spec, [(records, meta)])
+
+
+def from_pages(
+    endpoint: str | Endpoint, pages: Sequence[tuple[Sequence[Any], Mapping[str, Any]]]
+) -> pd.DataFrame:
+    """One tidy frame from several responses: ``(records, response fields)`` each.
+
+    What a loader does with its windows' answers: one parse over all records, each row
+    keeping its own response's ``is_delay``.
+    """
+    spec = get_endpoint(endpoint)
+    records: Sequence[Any] = (
+        pages[0][0] if len(pages) == 1 else list(itertools.chain.from_iterable(p for p, _ in pages))
+    )
     if not records:
         return empty_frame(spec)
     table = _to_table(spec, records)
+    for f in spec.response_fields:
+        table = table.append_column(f.name, _response_column(spec, f, pages))
+    table = _unnest(spec, spec.fields, table)
+    if spec.channel_rows is not None:
+        table = _channel_rows(spec, spec.channel_rows, table)
     return _to_pandas(spec, table)
 
 
@@ -154,10 +251,22 @@ def _to_table(spec: Endpoint, records: Sequence[Any]) -> pa.Table:
         raise _not_an_object(spec, records) or MalformedResponseError(
             f"{spec.name}: records are not JSON objects ({arr.type})"
         )
-    table = pa.Table.from_struct_array(arr)
-    if spec.nested:
-        table = _flatten(spec, table)
-    return table
+    return pa.Table.from_struct_array(arr)
+
+
+def _response_column(
+    spec: Endpoint, f: Field, pages: Sequence[tuple[Sequence[Any], Mapping[str, Any]]]
+) -> pa.Array:
+    values = [meta.get(f.name) for _, meta in pages]
+    bad = next((v for v in values if v is not None and not isinstance(v, bool)), None)
+    if bad is not None:
+        raise MalformedResponseError(
+            f"{spec.name}: the response's {f.name!r} must be true or false, got {bad!r}"
+        )
+    counts = [len(records) for records, _ in pages]
+    if len(set(values)) == 1:
+        return pa.repeat(pa.scalar(values[0], pa.bool_()), sum(counts))
+    return pa.array([v for v, n in zip(values, counts, strict=True) for _ in range(n)], pa.bool_())
 
 
 def _not_an_object(spec: Endpoint, records: Sequence[Any]) -> MalformedResponseError | None:
@@ -169,46 +278,207 @@ def _not_an_object(spec: Endpoint, records: Sequence[Any]) -> MalformedResponseE
     )
 
 
-def _flatten(spec: Endpoint, table: pa.Table) -> pa.Table:
-    name = spec.nested
-    assert name is not None
-    if name not in table.column_names:
-        raise MalformedResponseError(f"{spec.name}: records have no '{name}' list")
-    nested = table.column(name).combine_chunks()
+# ---------------------------------------------------------------------- flattening
+def _unnest(spec: Endpoint, parts: Sequence[Part], table: pa.Table) -> pa.Table:
+    """Flatten the declared nested parts into columns (and rows), outermost first."""
+    for part in parts:
+        if isinstance(part, Columns):
+            table = _unnest(spec, part.fields, _spread(spec, part, table))
+        elif isinstance(part, Rows):
+            table = _unnest(spec, part.fields, _explode(spec, part, table))
+        elif isinstance(part, Positions):
+            table = _positions(spec, part, table)
+    return table
+
+
+def _combined(table: pa.Table, name: str) -> pa.Array:
+    col = table.column(name)
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+
+
+def _with_children(table: pa.Table, children: pa.StructArray | pa.Array, drop: str) -> pa.Table:
+    """``table`` without ``drop`` and with the struct's fields as columns.
+
+    A nested field wins over an outer one of the same name.
+    """
+    columns = {n: c for n, c in zip(table.column_names, table.columns, strict=True) if n != drop}
+    if pa.types.is_struct(children.type):
+        for field, child in zip(children.type, children.flatten(), strict=True):
+            columns[field.name] = child
+    return pa.table(columns) if columns else table.drop_columns([drop])
+
+
+def _spread(spec: Endpoint, part: Columns, table: pa.Table) -> pa.Table:
+    if part.name not in table.column_names:
+        return table  # no object at all: its fields are NA
+    obj = _combined(table, part.name)
+    if pa.types.is_null(obj.type):
+        return table.drop_columns([part.name])
+    if not pa.types.is_struct(obj.type):
+        raise MalformedResponseError(
+            f"{spec.name}: {part.name!r} must be an object, got {obj.type}"
+        )
+    return _with_children(table, obj, part.name)
+
+
+def _explode(spec: Endpoint, part: Rows, table: pa.Table) -> pa.Table:
+    if part.name not in table.column_names:
+        raise MalformedResponseError(f"{spec.name}: records have no '{part.name}' list")
+    nested = _combined(table, part.name)
     if pa.types.is_null(nested.type):
         nested = pa.array([[]] * len(nested), pa.list_(pa.struct([])))
     if not (pa.types.is_list(nested.type) and pa.types.is_struct(nested.type.value_type)):
         raise MalformedResponseError(
-            f"{spec.name}: '{name}' must be a list of objects, got {nested.type}"
+            f"{spec.name}: '{part.name}' must be a list of objects, got {nested.type}"
         )
     parents = pc.list_parent_indices(nested)
-    inner = pc.list_flatten(nested)
-    outer = table.drop_columns([name]).take(parents)
-    columns = dict(zip(outer.column_names, outer.columns, strict=True))
-    for i, field in enumerate(inner.type):
-        child = inner.field(i)
-        columns[field.name] = child  # a detail field wins over an outer one of the same name
-    return pa.table(columns)
+    outer = table.take(parents)
+    return _with_children(outer, pc.list_flatten(nested), part.name)
 
 
+def _entries(
+    spec: Endpoint, table: pa.Table, name: str, what: str
+) -> tuple[np.ndarray, pa.StructArray] | None:
+    """The entries of a list-of-objects column and the row each belongs to (None if absent)."""
+    if name not in table.column_names:
+        return None
+    lst = _combined(table, name)
+    if pa.types.is_null(lst.type):
+        return None
+    if not (pa.types.is_list(lst.type) and pa.types.is_struct(lst.type.value_type)):
+        raise MalformedResponseError(f"{spec.name}: {name!r} must be {what}, got {lst.type}")
+    parents = pc.list_parent_indices(lst).to_numpy(zero_copy_only=False)
+    return parents, pc.list_flatten(lst)
+
+
+def _child(entries: pa.StructArray, name: str) -> pa.Array | None:
+    index = entries.type.get_field_index(name)
+    return None if index < 0 else entries.flatten()[index]
+
+
+def _positions(spec: Endpoint, part: Positions, table: pa.Table) -> pa.Table:
+    """``[{position: n, rate: x}, ...]`` as one float column per position, NA where absent."""
+    n = table.num_rows
+    what = f"a list of {{{part.key!r}: 1..{part.count}, {part.value!r}: number}} objects"
+    found = _entries(spec, table, part.name, what)
+    out = {name: np.full(n, np.nan) for name in part.columns}
+    if found is not None:
+        parents, entries = found
+        keys = _child(entries, part.key)
+        values = _child(entries, part.value)
+        if keys is None or values is None:
+            raise MalformedResponseError(f"{spec.name}: {part.name!r} must be {what}")
+        keys = _as_int(spec, f"{part.name}.{part.key}", keys)
+        in_range = pc.and_(pc.greater_equal(keys, 1), pc.less_equal(keys, part.count))
+        if not pc.all(in_range.fill_null(False)).as_py():
+            wrong = {p for p in keys.to_pylist() if p is None or not 1 <= p <= part.count}
+            raise MalformedResponseError(
+                f"{spec.name}: {part.name}.{part.key} must be 1..{part.count}; "
+                f"got {sorted(wrong, key=str)[:5]}"
+            )
+        positions = keys.to_numpy()
+        rates = _as_float(spec, f"{part.name}.{part.value}", values)
+        rates_np = rates.fill_null(np.nan).to_numpy(zero_copy_only=False)
+        slot = parents * part.count + (positions - 1)
+        if len(np.unique(slot)) != len(slot):
+            raise MalformedResponseError(
+                f"{spec.name}: a {part.name!r} list names one {part.key} twice"
+            )
+        for p, name in enumerate(part.columns, start=1):
+            at = positions == p
+            out[name][parents[at]] = rates_np[at]
+    table = table.drop_columns([part.name]) if part.name in table.column_names else table
+    for name, values in out.items():
+        table = table.append_column(name, pa.array(values, pa.float64(), mask=np.isnan(values)))
+    return table
+
+
+def _channel_rows(spec: Endpoint, part: ChannelRows, table: pa.Table) -> pa.Table:
+    """Readers per channel as rows: the record's row is ``all``, each other label a row.
+
+    Scene rows carry the row's identity and descriptions (dates, msgid, codes, text,
+    flags) and ``into``; every other measure is NA there, as getuserread's channel rows
+    have no ``ori_page_*``. Unknown labels become channels of their own.
+    """
+    codes = part.codes
+    all_name = codes.labels[ALL_CHANNELS]
+    n = table.num_rows
+    what = f"a list of {{{part.value!r}: count, {part.label!r}: text}} objects"
+    found = _entries(spec, table, part.name, what)
+    base = table.drop_columns([part.name]) if part.name in table.column_names else table
+    into = (
+        _as_int(spec, part.into, _combined(base, part.into))
+        if part.into in base.column_names
+        else pa.nulls(n, pa.int64())
+    )
+    all_label = pa.nulls(n, pa.string())
+    scene: pa.Table | None = None
+    if found is not None:
+        parents, entries = found
+        labels, values = _child(entries, part.label), _child(entries, part.value)
+        if labels is None or values is None:
+            raise MalformedResponseError(f"{spec.name}: {part.name!r} must be {what}")
+        if not (pa.types.is_string(labels.type) or pa.types.is_null(labels.type)) or (
+            labels.null_count
+        ):
+            sample = next((v for v in labels.to_pylist() if not isinstance(v, str)), None)
+            raise MalformedResponseError(
+                f"{spec.name}: {part.name}.{part.label} must be text, got {sample!r}"
+            )
+        counts = _as_int(spec, f"{part.name}.{part.value}", values)
+        _check_counts(spec, f"{part.name}.{part.value}", counts)
+        is_all = pc.equal(labels, part.all_label).to_numpy(zero_copy_only=False)
+        # The all row: the record's own count, else its 全部 entry's.
+        all_rows = parents[is_all]
+        all_values = np.full(n, -1, dtype=np.int64)
+        all_values[all_rows] = counts.filter(pa.array(is_all)).fill_null(-1).to_numpy()
+        into = pc.coalesce(into, pa.array(all_values, mask=all_values < 0))
+        label_np = np.full(n, None, dtype=object)
+        label_np[all_rows] = part.all_label
+        all_label = pa.array(label_np, pa.string())
+        keep = [c for c in base.column_names if _identifies(spec, c) and c != part.into]
+        others = ~is_all
+        scene_labels = labels.filter(pa.array(others))
+        scene = base.select(keep).take(pa.array(parents[others]))
+        scene = scene.append_column(part.into, counts.filter(pa.array(others)))
+        scene = scene.append_column(part.label, scene_labels)
+        scene = scene.append_column(codes.column, _label_names(part, scene_labels))
+    out = base.drop_columns([part.into]) if part.into in base.column_names else base
+    out = out.append_column(part.into, into)
+    out = out.append_column(part.label, all_label)
+    out = out.append_column(codes.column, pa.repeat(pa.scalar(all_name), n))
+    if scene is not None and scene.num_rows:
+        out = pa.concat_tables([out, scene], promote_options="default")
+    return out
+
+
+def _identifies(spec: Endpoint, column: str) -> bool:
+    """Whether a column describes the row rather than measures it (dates, ids, text, flags)."""
+    f = spec.field(column)
+    return f is not None and not f.is_measure
+
+
+def _label_names(part: ChannelRows, labels: pa.Array) -> pa.Array:
+    """The platform's labels as channel names: known ones mapped, unknown ones kept."""
+    known = pa.array(list(part.labels))
+    names = pa.array(list(part.labels.values()))
+    mapped = pc.take(names, pc.index_in(labels, value_set=known))
+    return pc.coalesce(mapped, labels)
+
+
+# -------------------------------------------------------------------------- typing
 def _diagnose(spec: Endpoint, records: Sequence[Any], exc: Exception) -> MalformedResponseError:
     """Find the field whose values cannot be typed (slow path: errors only)."""
     not_object = _not_an_object(spec, records)
     if not_object is not None:
         return not_object
-    known = {f.name: f for f in spec.all_fields}
-    rows: list[tuple[int, dict[str, Any]]] = list(enumerate(records))
-    if spec.nested:
-        rows += [
-            (i, d)
-            for i, r in enumerate(records)
-            for d in (r.get(spec.nested) or [])
-            if isinstance(d, dict)
-        ]
+    objects: list[dict[str, Any]] = []
+    _collect_objects(spec.fields, list(records), objects)
     kinds: dict[str, set[str]] = {}
-    for _, row in rows:
+    nested_names = {p.name for p in _nested_parts(spec.fields)}
+    for row in objects:
         for key, value in row.items():
-            if key == spec.nested:
+            if key in nested_names:
                 continue
             if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
                 return MalformedResponseError(
@@ -217,13 +487,38 @@ def _diagnose(spec: Endpoint, records: Sequence[Any], exc: Exception) -> Malform
             kinds.setdefault(key, set()).add(type(value).__name__)
     for key, seen in kinds.items():
         seen.discard("NoneType")
+        if seen == {"int", "float"}:
+            continue  # a number either way
         if len(seen) > 1:
-            expected = known[key].kind if key in known else "one type"
+            known = spec.field(key)
+            expected = known.dtype if known is not None else "one type"
             return MalformedResponseError(
                 f"{spec.name}: field {key!r} mixes {sorted(seen)} across records "
                 f"(expected {expected})"
             )
     return MalformedResponseError(f"{spec.name}: records cannot be read: {exc}")
+
+
+def _nested_parts(parts: Sequence[Part]) -> list[Part]:
+    out: list[Part] = []
+    for p in parts:
+        if not isinstance(p, Field):
+            out.append(p)
+            if isinstance(p, Rows | Columns):
+                out += _nested_parts(p.fields)
+    return out
+
+
+def _collect_objects(parts: Sequence[Part], objects: list[Any], out: list[dict[str, Any]]) -> None:
+    """Every JSON object at every declared level of ``objects`` (for diagnosis)."""
+    dicts = [o for o in objects if isinstance(o, dict)]
+    out += dicts
+    for p in parts:
+        if isinstance(p, Columns):
+            _collect_objects(p.fields, [d.get(p.name) for d in dicts], out)
+        elif isinstance(p, Rows | ChannelRows | Positions):
+            inner = [e for d in dicts if isinstance(d.get(p.name), list) for e in d[p.name]]
+            _collect_objects(p.fields if isinstance(p, Rows) else (), inner, out)
 
 
 def _as_int(spec: Endpoint, name: str, col: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -239,6 +534,32 @@ def _as_int(spec: Endpoint, name: str, col: pa.ChunkedArray | pa.Array) -> pa.Ar
     sample = next((v for v in col.to_pylist() if v is not None), None)
     raise MalformedResponseError(
         f"{spec.name}: field {name!r} must be an integer, got {t} (e.g. {sample!r})"
+    )
+
+
+def _as_float(spec: Endpoint, name: str, col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    t = col.type
+    if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_null(t):
+        return col.cast(pa.float64())
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        try:
+            return col.cast(pa.float64())  # "0.5": a number sent as text
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    sample = next((v for v in col.to_pylist() if v is not None), None)
+    raise MalformedResponseError(
+        f"{spec.name}: field {name!r} must be a number, got {t} (e.g. {sample!r})"
+    )
+
+
+def _as_bool(spec: Endpoint, name: str, col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_boolean(col.type) or pa.types.is_null(col.type):
+        return col.cast(pa.bool_())
+    sample = next((v for v in col.to_pylist() if v is not None), None)
+    raise MalformedResponseError(
+        f"{spec.name}: field {name!r} must be true or false, got {col.type} (e.g. {sample!r})"
     )
 
 
@@ -287,44 +608,72 @@ def _is_iso_day(value: object) -> bool:
     return True
 
 
+def _typed(spec: Endpoint, f: Field, col: pa.Array) -> pa.Array:
+    """One declared field's values, checked and cast by its role."""
+    kind = f.dtype
+    if kind == "date":
+        return _as_date(spec, f.name, col)
+    if kind == "str":
+        return _as_str(col)
+    if kind == "bool":
+        return _as_bool(spec, f.name, col)
+    if kind == "float":
+        return _as_float(spec, f.name, col)
+    values = _as_int(spec, f.name, col)
+    if kind == "hour":
+        return _hours(spec, values)
+    if f.role in ("people", "events", "money", "level"):
+        _check_counts(spec, f.name, values)
+    return values
+
+
+def _extra(spec: Endpoint, name: str, col: pa.Array) -> pa.Array:
+    """A field the registry does not know: numbers and flags keep their type, else text."""
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_integer(col.type):
+        return _as_int(spec, name, col)
+    if pa.types.is_floating(col.type):
+        return col.cast(pa.float64())
+    if pa.types.is_boolean(col.type):
+        return col
+    return _as_str(col)
+
+
 def _to_pandas(spec: Endpoint, table: pa.Table) -> pd.DataFrame:
     present = set(table.column_names)
     n = table.num_rows
+    derived = _derived(spec)
     out: dict[str, Any] = {}
     for name, _dtype in _columns(spec):
-        if name in ("msg_data_id", "msg_index", "channel", "scene", "day"):
-            continue  # derived below
-        field = next(f for f in spec.all_fields if f.name == name)
-        col = table.column(name) if name in present else pa.nulls(n)
-        if field.kind == "date":
-            if name not in present:
-                raise MalformedResponseError(f"{spec.name}: records have no {name!r} field")
-            out[name] = _as_date(spec, name, col)
-        elif field.kind == "str":
-            out[name] = _as_str(col)
-        else:
-            values = _as_int(spec, name, col)
-            if field.kind == "hour":
-                values = _hours(spec, values)
-            elif field.kind == "int":
-                _check_counts(spec, name, values)
-            out[name] = values
-    if spec.nested and "stat_date" not in present:
-        raise MalformedResponseError(f"{spec.name}: details have no 'stat_date'")
-    known = set(out) | set(spec.ignored) | {spec.nested}
+        if name in derived:
+            continue
+        f = spec.field(name)
+        if f is None:  # a column a nested part made (channel label, jump rates)
+            out[name] = table.column(name)
+            continue
+        if f.dtype == "date" and name not in present:
+            raise MalformedResponseError(f"{spec.name}: records have no {name!r} field")
+        out[name] = _typed(spec, f, table.column(name) if name in present else pa.nulls(n))
+    known = set(out) | derived | set(spec.ignored)
     extra = {
-        name: (
-            _as_int(spec, name, table.column(name))
-            if pa.types.is_integer(table.column(name).type)
-            else _as_str(table.column(name))
-        )
+        name: _extra(spec, name, table.column(name))
         for name in table.column_names
         if name not in known
     }
     arrow = pa.table(out | extra)
-    arrow = arrow.sort_by([(k, "ascending") for k in spec.key])
+    sort_by = list(spec.key)
+    if spec.channel_rows is not None:
+        column = spec.channel_rows.codes.column
+        arrow = arrow.append_column(column, table.column(column))
+        categories = _label_categories(spec.channel_rows.codes, arrow.column(column))
+        order = pc.index_in(arrow.column(column), value_set=pa.array(categories))
+        arrow = arrow.append_column(_ORDER, order)
+        sort_by = [_ORDER if k == column else k for k in sort_by]
+    arrow = arrow.sort_by([(k, "ascending") for k in sort_by])
+    if spec.channel_rows is not None:
+        arrow = arrow.drop_columns([_ORDER])
     df = arrow.to_pandas(
-        types_mapper={pa.int64(): _INT, pa.string(): _STR}.get,
+        types_mapper=NULLABLE.get,
         split_blocks=True,
         self_destruct=True,
     )
@@ -332,6 +681,14 @@ def _to_pandas(spec: Endpoint, table: pa.Table) -> pd.DataFrame:
     order = [name for name, _ in _columns(spec)]
     df = df[order + list(extra)]
     return _unique(spec, df)
+
+
+def _label_categories(codes: Codes, names: pa.ChunkedArray | pa.Array) -> list[str]:
+    """The known channel names, then the unknown ones present, sorted."""
+    known = list(codes.labels.values())
+    present = pc.unique(names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names)
+    unknown = sorted(v for v in present.to_pylist() if v is not None and v not in known)
+    return codes.categories(unknown)
 
 
 def _hours(spec: Endpoint, values: pa.Array) -> pa.Array:
@@ -353,28 +710,40 @@ def _check_counts(spec: Endpoint, name: str, values: pa.Array) -> None:
 
 
 def _derive(spec: Endpoint, df: pd.DataFrame) -> pd.DataFrame:
-    if "msgid" in df:
-        parts = pc.extract_regex(pa.array(df["msgid"], pa.string()), _MSGID)
-        for part in ("msg_data_id", "msg_index"):
-            arr = pc.struct_field(parts, part)
-            arr = pc.if_else(pc.equal(arr, ""), None, arr)
-            df[part] = pd.array(arr.cast(pa.int64()), dtype=_INT)
-    if "stat_date" in df:
-        df["day"] = pd.array((df["stat_date"] - df["ref_date"]).dt.days, dtype=_INT)
-    if spec.has_channels:
-        missing = df["user_source"].isna() & (df["ref_date"] < USER_SOURCE_SINCE)
-        if missing.any():
-            # Before 2020-02-28 the platform gave only the all-channel row, without a code.
-            df.loc[missing, "user_source"] = ALL_CHANNELS
-        channel_rows = df["user_source"] != ALL_CHANNELS
-        for f in spec.fields:
-            if f.all_only and channel_rows.any():
-                # Channel rows send 0 (or nothing) here: not a real zero.
-                df.loc[channel_rows.fillna(False), f.name] = pd.NA
-        df["channel"] = _categorical(df["user_source"], CHANNELS)
-    if spec.has_scenes:
-        df["scene"] = _categorical(df["share_scene"], SCENES)
+    """The columns computed from others: msgid parts, day, code labels, NA on channel rows."""
+    for f in spec.all_fields:
+        if f.role == "msgid" and f.name in df:
+            parts = pc.extract_regex(pa.array(df[f.name], pa.string()), _MSGID)
+            for part in ("msg_data_id", "msg_index"):
+                arr = pc.struct_field(parts, part)
+                arr = pc.if_else(pc.equal(arr, ""), None, arr)
+                df[part] = pd.array(arr.cast(pa.int64()), dtype=_INT)
+    if spec.stat_date is not None:
+        days = (df[spec.stat_date] - df[spec.partition]).dt.days
+        df["day"] = pd.array(days, dtype=_INT)
+    for f in spec.all_fields:
+        if f.codes is CHANNEL_CODES:
+            _channel_code_rules(spec, df, f.name)
+        if f.codes is not None:
+            df[f.codes.column] = _categorical(df[f.name], f.codes.labels)
+    if spec.channel_rows is not None:
+        column = spec.channel_rows.codes.column
+        categories = _label_categories(spec.channel_rows.codes, pa.array(df[column], pa.string()))
+        df[column] = pd.Categorical(df[column], categories=categories)
     return df
+
+
+def _channel_code_rules(spec: Endpoint, df: pd.DataFrame, code: str) -> None:
+    """getuserread's channel rules: no code before 2020-02-28 means all; all-only fields."""
+    missing = df[code].isna() & (df[spec.partition] < USER_SOURCE_SINCE)
+    if missing.any():
+        # Before 2020-02-28 the platform gave only the all-channel row, without a code.
+        df.loc[missing, code] = ALL_CHANNELS
+    channel_rows = df[code] != ALL_CHANNELS
+    for f in spec.all_fields:
+        if f.all_only and channel_rows.any():
+            # Channel rows send 0 (or nothing) here: not a real zero.
+            df.loc[channel_rows.fillna(False), f.name] = pd.NA
 
 
 def _categorical(codes: pd.Series, labels: Mapping[int, str]) -> pd.Categorical:
@@ -428,10 +797,35 @@ def conform(endpoint: str | Endpoint, df: pd.DataFrame, *, copy: bool = True) ->
             out[name] = pd.to_datetime(out[name]).astype(DATE_DTYPE)
         else:
             out[name] = out[name].astype(dtype)  # type: ignore[call-overload]
-    if spec.has_channels:
-        out["channel"] = _categorical(out["user_source"], CHANNELS)
-    if spec.has_scenes:
-        out["scene"] = _categorical(out["share_scene"], SCENES)
+    for f in spec.all_fields:
+        if f.codes is not None:
+            out[f.codes.column] = _categorical(out[f.name], f.codes.labels)
+    if spec.channel_rows is not None:
+        column = spec.channel_rows.codes.column
+        names = out[column].astype("string")
+        categories = _label_categories(spec.channel_rows.codes, pa.array(names, pa.string()))
+        out[column] = pd.Categorical(names, categories=categories)
     order = [name for name, _ in _columns(spec)]
     columns = order + [c for c in out.columns if c not in order]
     return out if list(out.columns) == columns else out[columns]
+
+
+def endpoint_of(df: pd.DataFrame) -> Endpoint | None:
+    """The registry entry whose tidy frame ``df`` is, judged by its columns (None if none).
+
+    The endpoint must have all its key columns in ``df``; of those, the one sharing the
+    most columns with ``df`` wins (the registry's order breaks ties).
+
+    >>> endpoint_of(empty_frame("getarticletotaldetail")).name
+    'getarticletotaldetail'
+    >>> endpoint_of(pd.DataFrame({"ref_date": [], "share_scene": []})).name
+    'getusershare'
+    """
+    columns = set(map(str, df.columns))
+    best: tuple[int, int, Endpoint | None] = (0, 0, None)
+    for rank, spec in enumerate(reversed(list(ENDPOINTS.values()))):
+        if not set(spec.key) <= columns:
+            continue
+        shared = len(columns & {name for name, _ in _columns(spec)})
+        best = max(best, (shared, rank, spec), key=lambda t: (t[0], t[1]))
+    return best[2]

@@ -1,32 +1,29 @@
 """The loaders: any date range of an endpoint as one tidy typed DataFrame.
 
 Each validates its dates before any request, plans the fewest windows the endpoint's
-span allows, fetches them concurrently and types the result with :func:`to_frame`.
+span allows, fetches them concurrently and types the result with
+:func:`~wxframe.frames.to_frame`. The per-endpoint loaders (``load_user_read``,
+``load_biz_summary``, ...) are made from the registry: one for each entry of
+``wxframe.ENDPOINTS``, named by its ``loader``; :func:`make_loader` makes one for any
+:class:`~wxframe.Endpoint`.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
+from datetime import date
 from typing import Protocol
 
 import pandas as pd
 
 from wxframe.client import Client
-from wxframe.dates import DateLike, check_range, windows_between
-from wxframe.endpoints import Endpoint, get_endpoint, iter_endpoints
-from wxframe.errors import ConfigurationError
-from wxframe.frames import to_frame
+from wxframe.dates import DateLike, check_range
+from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint, iter_endpoints
+from wxframe.errors import ConfigurationError, RangeClippedWarning
+from wxframe.frames import empty_frame, from_pages
 
-__all__ = [
-    "load",
-    "load_article_summary",
-    "load_article_total",
-    "load_many",
-    "load_user_read",
-    "load_user_read_hour",
-    "load_user_share",
-    "load_user_share_hour",
-]
+__all__ = ["LOADERS", "Loader", "load", "load_many", "make_loader"]
 
 
 def load(
@@ -44,10 +41,12 @@ def load(
     client:
         A :class:`wxframe.Client`.
     endpoint:
-        A name in ``wxframe.ENDPOINTS`` (``"getuserread"``, ...).
+        A name in ``wxframe.ENDPOINTS`` (``"getbizsummary"``, ...) or an
+        :class:`~wxframe.Endpoint`.
     begin, end:
-        ``'YYYY-MM-DD'``, ``date``, ``datetime`` or ``pd.Timestamp``; from 2014-12-01
-        to yesterday (Beijing time).
+        ``'YYYY-MM-DD'``, ``date``, ``datetime`` or ``pd.Timestamp``; from the
+        endpoint's first day (2025-11-01 for the current article endpoints, 2014-12-01
+        for the others) to yesterday (Beijing time).
     progress:
         A progress bar: ``None`` shows one for more than 3 requests, ``False`` never.
 
@@ -64,14 +63,10 @@ def load(
     dtype: int64
     """
     spec = get_endpoint(endpoint)
-    if not isinstance(client, Client):
-        raise ConfigurationError(f"client must be a wxframe.Client, got {type(client).__name__}")
-    b, e = check_range(begin, end, now=client.now())
-    windows = windows_between(b, e, spec.max_span)
-    records: list[dict] = []
-    for _, chunk in client.fetch_windows(spec, windows, progress=progress):
-        records.extend(chunk)  # in completion order: to_frame sorts by the key
-    return to_frame(spec, records)
+    _check_client(client)
+    b, e = check_range(begin, end, now=client.now(), earliest=spec.earliest, endpoint=spec.name)
+    pages = [page for _, page in client.fetch_windows(spec, spec.windows(b, e), progress=progress)]
+    return from_pages(spec, [(page, page.meta) for page in pages])  # to_frame sorts by key
 
 
 def load_many(
@@ -82,28 +77,61 @@ def load_many(
     endpoints: str | Iterable[str] | None = None,
     progress: bool | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Load several endpoints (default: all six) for ``begin..end`` through one pool.
+    """Load several endpoints for ``begin..end`` through one pool of workers.
 
-    The same frames as :func:`load` endpoint by endpoint, and the same fewest calls, but
-    every worker stays busy until the last window: nothing drains between endpoints.
+    ``endpoints`` defaults to the current family (``wxframe.CURRENT_ENDPOINTS``); the
+    offline six are loaded only when named. Each endpoint's range is clipped to its own
+    first day (one :class:`~wxframe.RangeClippedWarning` says which), so one range can
+    span both families. The same frames as :func:`load` endpoint by endpoint, and the
+    same fewest calls, but every worker stays busy until the last window.
 
     Examples
     --------
     >>> from wxframe.simulator import serve
     >>> with serve(seed=0, today="2024-06-01") as sim:
-    ...     frames = load_many(sim.client(), "2024-05-01", "2024-05-07", progress=False)
+    ...     frames = load_many(sim.client(), "2024-05-01", "2024-05-07", progress=False,
+    ...                        endpoints=["getusershare", "getuserread"])
     >>> {name: len(df) for name, df in frames.items()}["getusershare"]
     21
     """
-    if not isinstance(client, Client):
-        raise ConfigurationError(f"client must be a wxframe.Client, got {type(client).__name__}")
+    _check_client(client)
     specs = list(iter_endpoints(endpoints))
     b, e = check_range(begin, end, now=client.now())
-    jobs = [(spec, w) for spec in specs for w in windows_between(b, e, spec.max_span)]
-    records: dict[str, list[dict]] = {spec.name: [] for spec in specs}
-    for spec, _, chunk in client.fetch_many(jobs, progress=progress):
-        records[spec.name].extend(chunk)
-    return {spec.name: to_frame(spec, records[spec.name]) for spec in specs}
+    ranges: dict[str, tuple[date, date] | None] = {}
+    clipped = []
+    for spec in specs:
+        if b >= spec.earliest:
+            ranges[spec.name] = (b, e)
+        elif e >= spec.earliest:
+            ranges[spec.name] = (spec.earliest, e)
+            clipped.append(f"{spec.name} from {spec.earliest}")
+        else:
+            ranges[spec.name] = None
+            clipped.append(f"{spec.name} not at all (its data starts {spec.earliest})")
+    if clipped:
+        warnings.warn(
+            f"begin={b} is before some endpoints' first day; loading {', '.join(clipped)}",
+            RangeClippedWarning,
+            stacklevel=2,
+        )
+    jobs = [
+        (spec, window)
+        for spec in specs
+        if (wanted := ranges[spec.name]) is not None
+        for window in spec.windows(*wanted)
+    ]
+    pages: dict[str, list] = {spec.name: [] for spec in specs}
+    for spec, _, page in client.fetch_many(jobs, progress=progress):
+        pages[spec.name].append((page, page.meta))
+    return {
+        spec.name: from_pages(spec, pages[spec.name]) if pages[spec.name] else empty_frame(spec)
+        for spec in specs
+    }
+
+
+def _check_client(client: object) -> None:
+    if not isinstance(client, Client):
+        raise ConfigurationError(f"client must be a wxframe.Client, got {type(client).__name__}")
 
 
 class Loader(Protocol):
@@ -116,27 +144,37 @@ class Loader(Protocol):
     ) -> pd.DataFrame: ...
 
 
-def _loader(name: str, doc: str) -> Loader:
+def make_loader(endpoint: str | Endpoint) -> Loader:
+    """A loader for one endpoint: ``loader(client, begin, end, *, progress=None)``.
+
+    >>> make_loader("getbizsummary").__name__
+    'load_biz_summary'
+    """
+    spec = get_endpoint(endpoint)
+
     def loader(
         client: Client, begin: DateLike, end: DateLike, *, progress: bool | None = None
     ) -> pd.DataFrame:
-        return load(client, name, begin, end, progress=progress)
+        return load(client, spec, begin, end, progress=progress)
 
-    spec = get_endpoint(name)
     loader.__name__ = loader.__qualname__ = spec.loader
-    loader.__module__ = __name__
+    loader.__module__ = "wxframe"
+    history = (
+        f" The platform has switched it off (errcode 47009); use "
+        f"{' or '.join(spec.successors)} for new data."
+        if spec.status == "offline"
+        else ""
+    )
     loader.__doc__ = (
-        f"Load ``{name}`` for ``begin..end``: {doc}\n\n"
-        f"One row per {spec.description}; the key is {', '.join(spec.key)}. At most "
+        f"Load ``{spec.name}`` for ``begin..end``: one row per {spec.description}.\n\n"
+        f"The key is {', '.join(spec.key)}; data from {spec.earliest}. At most "
         f"{spec.max_span} day(s) per request, so D days make ceil(D / {spec.max_span}) "
-        "calls. See :func:`load` for the parameters.\n"
+        f"calls.{history} See :func:`wxframe.load` for the parameters.\n"
     )
     return loader
 
 
-load_article_summary = _loader("getarticlesummary", "each article's numbers per day.")
-load_article_total = _loader("getarticletotal", "each article's cumulative numbers by stat day.")
-load_user_read = _loader("getuserread", "the account's reads per day and channel.")
-load_user_read_hour = _loader("getuserreadhour", "the account's reads per hour and channel.")
-load_user_share = _loader("getusershare", "the account's shares per day and scene.")
-load_user_share_hour = _loader("getusersharehour", "the account's shares per hour and scene.")
+#: Every registry entry's loader, by its name (``load_user_read``, ``load_biz_summary``...).
+LOADERS: dict[str, Loader] = {spec.loader: make_loader(spec) for spec in ENDPOINTS.values()}
+globals().update(LOADERS)
+__all__ += sorted(LOADERS)

@@ -46,9 +46,14 @@ from wxframe.dates import (
     as_date,
     check_range,
     last_complete_day,
-    windows_between,
 )
-from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint, iter_endpoints
+from wxframe.endpoints import (
+    ENDPOINTS,
+    OFFLINE_ENDPOINTS,
+    Endpoint,
+    get_endpoint,
+    iter_endpoints,
+)
 from wxframe.errors import (
     ConfigurationError,
     StoreError,
@@ -56,15 +61,13 @@ from wxframe.errors import (
     SyncIncomplete,
     WxframeError,
 )
-from wxframe.frames import conform, empty_frame, frame_dtypes, to_frame
+from wxframe.frames import NULLABLE, conform, empty_frame, frame_dtypes, to_frame
 
 __all__ = ["Store", "SyncSummary"]
 
 MANIFEST_DIR = "_manifest"
 LOCK_NAME = ".wxframe.lock"
 DATA_FILE = "data.parquet"
-#: getarticletotal details grow for this many days after sending.
-TOTAL_GROWTH_DAYS = 7
 #: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
 FLUSH_WINDOWS = 64
 FLUSH_SECONDS = 2.0
@@ -167,7 +170,8 @@ class Store:
         Raises :class:`SyncIncomplete` (with the windows still to fetch) when an error
         stops it; everything fetched before the error is kept.
         """
-        specs = list(iter_endpoints(endpoints))
+        # The offline six until the simulator serves the current family (issue 13).
+        specs = list(iter_endpoints(endpoints, default=OFFLINE_ENDPOINTS))
         account = client.account
         now = client.now()
         e = as_date(end, "end") if end is not None else last_complete_day(now)
@@ -198,7 +202,7 @@ class Store:
             plans = {spec.name: self._plan(spec, manifest, b, e) for spec in specs}
             for spec in specs:
                 windows, skipped_days = plans[spec.name]
-                full = len(windows_between(b, e, spec.max_span))
+                full = len(spec.windows(b, e))
                 stats = {"calls": 0, "rows": 0, "windows_skipped": max(full - len(windows), 0)}
                 summary.endpoints[spec.name] = stats
                 summary.windows_skipped += stats["windows_skipped"]
@@ -275,6 +279,7 @@ class Store:
     ) -> tuple[list[Window], int]:
         """The fewest windows covering the days in ``begin..end`` that are not final."""
         days = manifest["endpoints"].get(spec.name, {}).get("days", {})
+        begin = max(begin, spec.earliest)  # nothing exists before the endpoint's first day
         needed: list[date] = []
         skipped = 0
         for n in range((end - begin).days + 1):
@@ -286,7 +291,7 @@ class Store:
                 needed.append(day)
         windows: list[Window] = []
         for run_begin, run_end in _runs(needed):
-            windows += windows_between(run_begin, run_end, spec.max_span)
+            windows += spec.windows(run_begin, run_end)
         return windows, skipped
 
     def _remove_stale_temp_files(self) -> None:
@@ -310,10 +315,10 @@ class Store:
         for month in sorted(set(months)):
             in_month = days[months == month]
             path = self._partition(spec, account, month) / DATA_FILE
-            new = df[df["ref_date"].isin(in_month)]
+            new = df[df[spec.partition].isin(in_month)]
             if path.exists():
                 old = conform(spec, pq.read_table(path).to_pandas())
-                old = old[~old["ref_date"].isin(in_month)]
+                old = old[~old[spec.partition].isin(in_month)]
                 combined = pd.concat([old, new], ignore_index=True) if len(old) else new
             else:
                 combined = new
@@ -372,18 +377,16 @@ class Store:
             conditions.append(ds.field("account") == account)
         if b is not None:
             conditions.append(ds.field("month") >= b.strftime("%Y-%m"))
-            conditions.append(ds.field("ref_date") >= _timestamp(b))
+            conditions.append(ds.field(spec.partition) >= _timestamp(b))
         if e is not None:
             conditions.append(ds.field("month") <= e.strftime("%Y-%m"))
-            conditions.append(ds.field("ref_date") <= _timestamp(e))
+            conditions.append(ds.field(spec.partition) <= _timestamp(e))
         filt = functools.reduce(operator.and_, conditions) if conditions else None
         dataset = ds.dataset(base, format="parquet", partitioning=_PARTITIONING)
         df = (
             dataset.to_table(filter=filt)
             .drop_columns(["month"])
-            .to_pandas(
-                types_mapper={pa.int64(): pd.Int64Dtype(), pa.string(): pd.StringDtype()}.get
-            )
+            .to_pandas(types_mapper=NULLABLE.get)
         )
         accounts = df.pop("account").astype("string")
         df = conform(spec, df, copy=False)
@@ -465,9 +468,13 @@ def _complete_from(day: date) -> datetime:
 
 
 def _is_final(spec: Endpoint, day: date, fetched_at: datetime) -> bool:
-    """Whether ``day``'s numbers fetched at ``fetched_at`` can no longer change."""
-    grows_for = TOTAL_GROWTH_DAYS if spec.nested else 1
-    return fetched_at >= _complete_from(day + timedelta(days=grows_for - 1))
+    """Whether ``day``'s numbers fetched at ``fetched_at`` can no longer change.
+
+    The registry says how long an endpoint's numbers settle: 1 day (final after 08:00
+    the next day), 7 for getarticletotal's sending days, 30 for getarticletotaldetail's
+    publish days.
+    """
+    return fetched_at >= _complete_from(day + timedelta(days=spec.settles_after - 1))
 
 
 def _record(
@@ -479,7 +486,7 @@ def _record(
 ) -> None:
     entry = manifest["endpoints"].setdefault(spec.name, {"days": {}, "windows": []})
     stamp = fetched_at.astimezone(BEIJING).isoformat(timespec="seconds")
-    per_day = frame["ref_date"].dt.strftime("%Y-%m-%d").value_counts().to_dict()
+    per_day = frame[spec.partition].dt.strftime("%Y-%m-%d").value_counts().to_dict()
     entry["windows"].append(
         {
             "begin": window.begin.isoformat(),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from wxframe import ENDPOINTS, Store
+from wxframe import OFFLINE_ENDPOINTS, Store
 
 #: Retry waits shrunk so a test spends its time on faults, not sleeping; the policy is
 #: the same (bounded attempts, exponential backoff with jitter, 45011 waits).
@@ -18,7 +18,7 @@ def assert_same_store(got: Path | Store, expected: Path | Store) -> int:
     a = got if isinstance(got, Store) else Store(got)
     b = expected if isinstance(expected, Store) else Store(expected)
     rows = 0
-    for name, spec in ENDPOINTS.items():
+    for name, spec in OFFLINE_ENDPOINTS.items():
         left, right = a.read(name), b.read(name)
         assert not left.duplicated(["account", *spec.key]).any(), name
         pd.testing.assert_frame_equal(left, right, obj=name)

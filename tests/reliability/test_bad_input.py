@@ -90,7 +90,7 @@ CASES = [
     Case("empty string", lambda w: _read(w, "", "2024-05-02"), InvalidDateError,
          "begin='' is not a date"),
     Case("before 2014-12-01", lambda w: _read(w, "2014-11-30", "2014-12-02"), InvalidDateError,
-         "before the platform's first day; allowed: 2014-12-01"),
+         "before getuserread's first day; getuserread has data from 2014-12-01"),
     Case("today", lambda w: _read(w, "2024-05-31", "2024-06-01"), InvalidDateError,
          "end=2024-06-01 is not yet over in Beijing"),
     Case("the future", lambda w: _read(w, "2024-05-31", "2030-01-01"), InvalidDateError,
@@ -112,7 +112,7 @@ CASES = [
     # ---- names and options
     Case("unknown endpoint", lambda w: wxframe.load(w.client, "getuserreads", "2024-05-01",
          "2024-05-02"), UnknownEndpointError, "unknown endpoint 'getuserreads'; known endpoints: "
-         "getarticlesummary"),
+         "getbizsummary"),
     Case("empty endpoint", lambda w: wxframe.load(w.client, "", "2024-05-01", "2024-05-02"),
          UnknownEndpointError, "unknown endpoint ''"),
     Case("endpoint of wrong type", lambda w: wxframe.load(w.client, 3, "2024-05-01",

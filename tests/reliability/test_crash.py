@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tests.reliability.conftest import assert_same_store
 from tests.test_store import windows_written
-from wxframe import ENDPOINTS, Store
+from wxframe import OFFLINE_ENDPOINTS, Store
 from wxframe.simulator import serve
 
 KILLS = 20
@@ -49,7 +49,7 @@ def test_twenty_kills_lose_nothing_and_every_rerun_completes(tmp_path: Path) -> 
             proc.wait()
             # readable after every kill, never a duplicate key
             store = Store(killed)
-            for name, spec in ENDPOINTS.items():
+            for name, spec in OFFLINE_ENDPOINTS.items():
                 assert not store.read(name).duplicated(["account", *spec.key]).any()
             # and a rerun from this state completes to the clean store
             copy = tmp_path / f"rerun-{i}"

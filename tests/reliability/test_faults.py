@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.conftest import FAST, assert_same_store
-from wxframe import ENDPOINTS, Store, SyncIncomplete
+from wxframe import OFFLINE_ENDPOINTS, Store, SyncIncomplete
 from wxframe.simulator import serve
 
 TODAY = date(2024, 6, 1)
@@ -33,7 +33,7 @@ def test_a_year_under_faults_is_identical_to_a_fault_free_sync(tmp_path: Path) -
         summary = Store(tmp_path / "faulty").sync(client, YEAR_BEGIN, END, progress=False)
         answered = list(sim.stats.answered)
     codes = Counter(code for *_, code in answered)
-    minimum = sum(math.ceil(365 / spec.max_span) for spec in ENDPOINTS.values())
+    minimum = sum(math.ceil(365 / spec.max_span) for spec in OFFLINE_ENDPOINTS.values())
     # Every window was answered with data exactly once: nothing refetched, nothing lost.
     assert codes[0] == minimum == summary.calls
     rows = assert_same_store(tmp_path / "faulty", tmp_path / "clean")
