@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from wxframe import analysis, plots
+from wxframe.frames import endpoint_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -45,8 +46,8 @@ class WxAccessor:
     @property
     def kind(self) -> str | None:
         """The endpoint whose frame this looks like, or None."""
-        guess = analysis._looks_like(self._df)
-        return guess.split()[1] if guess.startswith("a get") else None
+        spec = endpoint_of(self._df)
+        return spec.name if spec is not None else None
 
     def pivot_channels(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
         """:func:`wxframe.pivot_channels` on this frame."""

@@ -16,6 +16,7 @@ import os
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import date, datetime
@@ -503,36 +504,53 @@ class Client:
 
         Yields ``(endpoint, window, records)`` as each completes; errors as in
         :meth:`fetch_windows`. One pool across endpoints keeps every worker busy to the
-        end, instead of draining between endpoints.
+        end, instead of draining between endpoints. An endpoint the registry lists as
+        offline is asked for one window first: if the platform answers 47009, that one
+        request is all it was sent.
         """
         jobs = list(jobs)
         names = sorted({spec.name for spec, _ in jobs})
         label = desc or (names[0] if len(names) == 1 else f"{len(names)} endpoints")
         bar = _progress_bar(len(jobs), progress, label)
+        ready: deque[tuple[Endpoint, Window]] = deque()
+        # An endpoint the platform has switched off answers 47009 to every window: ask
+        # it one window first, and the rest only once that one came back with data.
+        held: dict[str, list[tuple[Endpoint, Window]]] = {}
+        for job in jobs:
+            spec = job[0]
+            if spec.status == "offline" and spec.name in held:
+                held[spec.name].append(job)
+            else:
+                ready.append(job)
+                if spec.status == "offline":
+                    held[spec.name] = []
         pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="wxframe")
         pending: dict[Future[Page], tuple[Endpoint, Window]] = {}
-        queue = iter(jobs)
         error: BaseException | None = None
-        try:
-            for job in queue:
+
+        def top_up() -> None:
+            while error is None and ready and len(pending) < self.max_workers:
+                job = ready.popleft()
                 pending[pool.submit(self.fetch_window, *job)] = job
-                if len(pending) >= self.max_workers:
-                    break
+
+        try:
+            top_up()
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                finished = []
                 for future in done:
                     spec, window = pending.pop(future)
                     exc = future.exception()
                     if exc is not None:
                         error = error or exc
                         continue
+                    ready.extend(held.pop(spec.name, ()))
+                    finished.append((spec, window, future.result()))
+                top_up()  # before yielding: the workers go on while the caller works
+                for spec, window, page in finished:
                     if bar is not None:
                         bar.update(1)
-                    yield spec, window, future.result()
-                    if error is None:
-                        nxt = next(queue, None)
-                        if nxt is not None:
-                            pending[pool.submit(self.fetch_window, *nxt)] = nxt
+                    yield spec, window, page
             if error is not None:
                 raise error
         finally:
