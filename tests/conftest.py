@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -50,4 +51,4 @@ def datacube(
         timeout=10,
     )
     assert r.status_code == 200
-    return dict(r.json())
+    return dict(json.loads(r.content))  # UTF-8 whatever the Content-Type says

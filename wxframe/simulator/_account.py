@@ -11,16 +11,17 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 
 from wxframe.dates import beijing_now
 
-__all__ = ["CHANNEL_CODES", "USER_SOURCE_SINCE", "Article", "SimulatedAccount"]
+__all__ = ["CHANNEL_CODES", "CURRENT_SINCE", "USER_SOURCE_SINCE", "Article", "SimulatedAccount"]
 
 #: Channels of ``user_source`` the account produces, in the order the arrays use.
 #: 0 session, 1 friends, 2 moments, 4 history page, 5 other, 6 kanyikan, 7 souyisou.
@@ -33,7 +34,11 @@ SHARE_SCENES: tuple[int, ...] = (1, 2, 255)
 LIFETIME_DAYS = 14
 #: getarticletotal reports at most this many stat days.
 TOTAL_STAT_DAYS = 7
+#: From this day the account also publishes without a notification (publish_type 1),
+#: and the platform's current endpoint family has data.
+CURRENT_SINCE = date(2025, 11, 1)
 
+T = TypeVar("T")
 _SESSION, _FRIENDS, _MOMENTS, _HISTORY, _OTHER, _KANYIKAN, _SOUYISOU = range(7)
 
 # Article-day field names, in the platform's spelling.
@@ -122,7 +127,7 @@ def unit_float(*key: object) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """One mass-sent article."""
+    """One published article: mass-sent (``publish_type`` 0) or published quietly (1)."""
 
     msgid: str
     msg_data_id: int
@@ -131,6 +136,7 @@ class Article:
     sent: date
     target_user: int
     url: str
+    publish_type: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +239,7 @@ class SimulatedAccount:
         # Caches are per instance, keyed by dates: no module-level mutable state.
         self._sends = lru_cache(maxsize=8192)(self._make_sends)
         self._article_days = lru_cache(maxsize=65536)(self._make_article_days)
+        self._derived = lru_cache(maxsize=65536)(lambda make, article: make(self, article))
 
     # ----------------------------------------------------------------- clock
     @property
@@ -255,19 +262,48 @@ class SimulatedAccount:
         return 0.0
 
     # ------------------------------------------------------------- the model
-    def followers(self, day: date) -> int:
-        """Recipients of a mass send on ``day``: a noisy logistic growth curve."""
+    def _follower_level(self, day: date) -> float:
         t = (day - self.start).days / 365.0
         growth = 1.0 / (1.0 + math.exp(-(t - 3.0) * 1.1))
-        base = self.followers_start + (self.followers_end - self.followers_start) * growth
+        return self.followers_start + (self.followers_end - self.followers_start) * growth
+
+    def follower_total(self, day: date) -> int:
+        """Followers at the end of ``day`` (getusercumulate): a logistic growth curve.
+
+        Mass sends reach about as many (:meth:`followers`, with noise of its own).
+        """
+        audience = 1.0 + 0.04 * (unit_float(self.seed, "audience") - 0.5)
+        return round(self._follower_level(day) * audience)
+
+    def followers(self, day: date) -> int:
+        """Recipients of a mass send on ``day``: the follower curve, with noise."""
         wobble = 1.0 + 0.004 * (unit_float(self.seed, "followers", day.toordinal()) - 0.5)
-        return int(base * wobble)
+        return int(self._follower_level(day) * wobble)
 
     def sends(self, day: date) -> tuple[Article, ...]:
         """Articles mass-sent on ``day`` (none before the account existed)."""
         if day < self.start:
             return ()
         return self._sends(day)
+
+    def publishes(self, day: date) -> tuple[Article, ...]:
+        """Every article published on ``day``: the mass send, then quiet publishes."""
+        if day < CURRENT_SINCE:
+            return self.sends(day)
+        return self.sends(day) + self._quiet(day)
+
+    def _quiet(self, day: date) -> tuple[Article, ...]:
+        """Articles published without a notification (publish_type 1): no recipients."""
+        rng = _rng(self.seed, "quiet", day.toordinal())
+        if day < self.start or rng.random() > 0.3:
+            return ()
+        words = rng.choice(len(_TOPICS), size=2, replace=False)
+        title = f"{_TOPICS[words[0]]}随笔:{_TOPICS[words[1]]}"
+        msg_data_id = 2_247_900_000 + (day - date(2014, 12, 1)).days
+        url = f"https://mp.weixin.qq.com/s/sim{msg_data_id}q"
+        # The model draws reads from recipients: a quiet article reaches fewer people.
+        reach = int(self.followers(day) * 0.15)
+        return (Article(f"{msg_data_id}_1", msg_data_id, 1, title, day, reach, url, 1),)
 
     def _make_sends(self, day: date) -> tuple[Article, ...]:
         rng = _rng(self.seed, "send", day.toordinal())
@@ -306,6 +342,10 @@ class SimulatedAccount:
 
     def article_days(self, article: Article) -> ArticleDays:
         return self._article_days(article)
+
+    def derived(self, make: Callable[[SimulatedAccount, Article], T], article: Article) -> T:
+        """``make(self, article)``, computed once per account and article (a cache)."""
+        return self._derived(make, article)  # type: ignore[no-any-return]
 
     def _make_article_days(self, article: Article) -> ArticleDays:
         rng = _rng(self.seed, "article", article.msgid, article.sent.toordinal())
@@ -411,7 +451,7 @@ class SimulatedAccount:
     def articles_read_on(self, day: date) -> Iterator[tuple[Article, int, ArticleDays]]:
         """Every article with numbers on ``day``: (article, days since sending, arrays)."""
         for back in range(LIFETIME_DAYS):
-            for article in self.sends(day - timedelta(days=back)):
+            for article in self.publishes(day - timedelta(days=back)):
                 numbers = self._day_numbers(article, day)
                 if numbers is not None:
                     yield article, back, numbers
@@ -427,7 +467,7 @@ class SimulatedAccount:
                 continue
             for article, k, numbers in self.articles_read_on(day):
                 values = numbers.summary(k)
-                if passes_threshold(values):
+                if article.publish_type == 0 and passes_threshold(values):
                     out.append(
                         {
                             "ref_date": day.isoformat(),

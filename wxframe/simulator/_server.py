@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from wxframe.dates import BEIJING
-from wxframe.simulator._account import SimulatedAccount, unit_float
+from wxframe.simulator import _current
+from wxframe.simulator._account import CURRENT_SINCE, SimulatedAccount, unit_float
 
 if TYPE_CHECKING:
     from wxframe.client import Client
 
 __all__ = ["Faults", "Simulator", "SimulatorStats", "serve"]
 
+#: The platform's datacube endpoints: name -> (max span in days, what answers it).
 DATACUBE = {
     "getarticlesummary": (1, SimulatedAccount.article_summary),
     "getarticletotal": (1, SimulatedAccount.article_total),
@@ -35,7 +37,22 @@ DATACUBE = {
     "getuserreadhour": (1, SimulatedAccount.user_read_hour),
     "getusershare": (7, SimulatedAccount.user_share),
     "getusersharehour": (1, SimulatedAccount.user_share_hour),
+    "getbizsummary": (30, _current.biz_summary),
+    "getarticleread": (1, _current.article_read),
+    "getarticleshare": (1, _current.article_share),
+    "getarticletotaldetail": (1, _current.article_total_detail),
+    "getusersummary": (7, _current.user_summary),
+    "getusercumulate": (7, _current.user_cumulate),
 }
+#: The six the platform switched off in 2026 (errcode 47009).
+LEGACY = frozenset(list(DATACUBE)[:6])
+#: The current article endpoints: data from 2025-11-01, ``is_delay`` in every answer.
+CURRENT_ARTICLES = frozenset({"getbizsummary", "getarticleread", "getarticleshare",
+                              "getarticletotaldetail"})  # fmt: skip
+#: Answered as text/plain without a charset, as the platform has been seen to.
+TEXT_PLAIN = frozenset({"getarticletotaldetail"})
+#: The default day from which the simulated platform answers the six with 47009.
+LEGACY_OFFLINE_FROM = date(2026, 7, 1)
 FIRST_DAY = date(2014, 12, 1)
 
 ERRMSG = {
@@ -52,6 +69,9 @@ ERRMSG = {
     45009: "reach max api daily quota limit",
     45011: "api minute-quota reach limit  mustslower  retry next minute",
     47001: "data format error",
+    47009: "this api is offline, please use the new api",
+    48001: "api unauthorized",
+    61503: "data not ready",
     61500: "date format error",
     61501: "date range error",
 }
@@ -98,6 +118,11 @@ class Faults:
     daily_quota:
         Datacube calls allowed per endpoint per simulated day before errcode 45009: one
         number for every endpoint, or a mapping of endpoint name to number.
+    delay_rate:
+        Probability that an answer of the current article family says ``is_delay: true``
+        although its days are old (yesterday before 08:00 always says so).
+    not_ready_rate:
+        Probability that a datacube call is answered with errcode 61503 (data not ready).
     """
 
     busy_rate: float = 0.0
@@ -110,6 +135,8 @@ class Faults:
     minute_seconds: float = 60.0
     daily_quota: int | Mapping[str, int] | None = None
     classic_grace: float = 300.0
+    delay_rate: float = 0.0
+    not_ready_rate: float = 0.0
 
     def quota_for(self, endpoint: str) -> int | None:
         if isinstance(self.daily_quota, Mapping):
@@ -174,9 +201,17 @@ class Simulator:
         latency: float = 0.0,
         start: date = date(2019, 1, 1),
         faults: Faults | None = None,
+        legacy_offline_from: date | None = LEGACY_OFFLINE_FROM,
+        verified: bool = True,
+        followers: tuple[int, int] = (30_000, 220_000),
     ) -> None:
         self.seed = seed
-        self.account = SimulatedAccount(seed, today=today, hour=hour, start=start)
+        self.legacy_offline_from = legacy_offline_from
+        self.verified = verified
+        self.account = SimulatedAccount(
+            seed, today=today, hour=hour, start=start,
+            followers_start=followers[0], followers_end=followers[1],
+        )  # fmt: skip
         self.latency = latency
         self.faults = faults or Faults()
         self.secret = hashlib.sha256(f"wxframe-simulator-secret-{seed}".encode()).hexdigest()[:32]
@@ -312,6 +347,7 @@ class Simulator:
             (self.faults.drop_rate, DROP),
             (self.faults.html502_rate, HTML_502),
             (self.faults.busy_rate, -1),
+            (self.faults.not_ready_rate, 61503),
         ):
             if rate and unit_float(self.seed, fault, endpoint, begin, end, attempt) < rate:
                 return fault
@@ -337,6 +373,15 @@ class Simulator:
         with self._lock:
             self.stats.answered.append((endpoint, begin, end, errcode))
 
+    def refusal(self, endpoint: str) -> int:
+        """The errcode the account's setup answers ``endpoint`` with, or 0."""
+        if not self.verified:
+            return 48001  # the datacube family needs a verified account
+        offline = self.legacy_offline_from
+        if endpoint in LEGACY and offline is not None and self.today >= offline:
+            return 47009
+        return 0
+
     def datacube(self, endpoint: str, body: Any) -> tuple[int, dict[str, Any]]:
         """Validate a datacube request body and answer it: (errcode, payload)."""
         max_span, produce = DATACUBE[endpoint]
@@ -349,9 +394,19 @@ class Simulator:
             return 61500, {}
         if begin > end or (end - begin).days >= max_span or end >= self.today:
             return 61501, {}
-        if end < FIRST_DAY:
-            return 0, {"list": []}
-        return 0, {"list": produce(self.account, max(begin, FIRST_DAY), end)}
+        if endpoint not in CURRENT_ARTICLES:
+            if end < FIRST_DAY:
+                return 0, {"list": []}
+            return 0, {"list": produce(self.account, max(begin, FIRST_DAY), end)}
+        # The current family: nothing before 2025-11-01, and a flag for unfinished days.
+        records = produce(self.account, begin, end) if end >= CURRENT_SINCE else []
+        with self._lock:
+            attempt = self._attempts[(endpoint, body["begin_date"], body["end_date"])]
+        partial = self.account.completeness(end) < 1.0
+        rate = self.faults.delay_rate
+        delayed = bool(rate) and unit_float(self.seed, "delay", endpoint, str(begin), str(end),
+                                            attempt) < rate  # fmt: skip
+        return 0, {"list": records, "is_delay": partial or delayed}
 
 
 def _parse_day(value: object) -> date:
@@ -384,9 +439,9 @@ def _make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def _json(self, payload: dict[str, Any]) -> None:
+        def _json(self, payload: dict[str, Any], content_type: str | None = None) -> None:
             body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-            self._send(200, body, "application/json; encoding=utf-8")
+            self._send(200, body, content_type or "application/json; encoding=utf-8")
 
         def _error(self, code: int) -> None:
             self._json({"errcode": code, "errmsg": _errmsg(code, sim.seed, sim._issued)})
@@ -444,7 +499,7 @@ def _make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
                 time.sleep(sim.latency)
             begin = str(body.get("begin_date", "")) if isinstance(body, dict) else ""
             end = str(body.get("end_date", "")) if isinstance(body, dict) else ""
-            code = sim.check_token(query.get("access_token"))
+            code = sim.check_token(query.get("access_token")) or sim.refusal(endpoint)
             if code:
                 sim.record(endpoint, begin, end, code)
                 return self._error(code)
@@ -462,7 +517,9 @@ def _make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
                 return self._error(fault)
             code, payload = sim.datacube(endpoint, body)
             sim.record(endpoint, begin, end, code)
-            return self._error(code) if code else self._json(payload)
+            if code:
+                return self._error(code)
+            return self._json(payload, "text/plain" if endpoint in TEXT_PLAIN else None)
 
         def _count(self, name: str) -> None:
             with sim._lock:
@@ -496,6 +553,9 @@ def serve(
     hour: int | None = None,
     start: date | str = date(2019, 1, 1),
     host: str = "127.0.0.1",
+    legacy_offline_from: date | str | None = LEGACY_OFFLINE_FROM,
+    verified: bool = True,
+    followers: tuple[int, int] = (30_000, 220_000),
     **faults: Any,
 ) -> Iterator[Simulator]:
     """Run the simulator on a loopback port in a background thread.
@@ -511,6 +571,15 @@ def serve(
         Seconds each datacube request waits before it is answered.
     port:
         0 picks a free ephemeral port.
+    legacy_offline_from:
+        From this simulated day on, the six original endpoints answer errcode 47009, as
+        the platform's have since 2026 (default 2026-07-01); ``None`` keeps them serving,
+        for tests of the history.
+    verified:
+        ``False`` plays an unverified account: every datacube call answers 48001.
+    followers:
+        The account's followers when it starts (2019-01-01) and where its growth curve
+        levels off; a small, flat account has quiet days.
     **faults:
         Fields of :class:`Faults` (``busy_rate=0.05``, ``schedule={10: 45009}``, ...).
 
@@ -531,7 +600,11 @@ def serve(
     if unknown:
         allowed = ", ".join(sorted(Faults.__dataclass_fields__))
         raise TypeError(f"unknown fault option(s) {sorted(unknown)}; allowed: {allowed}")
-    sim = Simulator(seed, today, hour, latency=latency, start=start, faults=Faults(**faults))
+    if isinstance(legacy_offline_from, str):
+        legacy_offline_from = date.fromisoformat(legacy_offline_from)
+    sim = Simulator(seed, today, hour, latency=latency, start=start, faults=Faults(**faults),
+                    legacy_offline_from=legacy_offline_from, verified=verified,
+                    followers=followers)  # fmt: skip
     server = _Server((host, port), _make_handler(sim))
     sim.url = f"http://{host}:{server.server_address[1]}"
     thread = threading.Thread(
