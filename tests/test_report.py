@@ -70,22 +70,29 @@ def test_wxframe_demo_builds_a_store_and_a_complete_report(tmp_path: Path) -> No
     command = readme.split("## Quickstart", 1)[1].split("&& ", 1)[1].split("\n", 1)[0]
     args = shlex.split(command)
     assert args[:2] == ["wxframe", "demo"]
-    run = _wxframe(*args[1:], "--quiet", "--today", "2024-06-01", cwd=tmp_path)
+    run = _wxframe(*args[1:], "--quiet", "--today", "2026-12-01", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     demo = tmp_path / "wxframe-demo"
     assert f"{Path('wxframe-demo') / 'report.html'}" in run.stdout
     assert "WX_APPID" in run.stdout and "wxframe report --store" in run.stdout
     assert run.stderr == ""
     store = wxframe.Store(demo)
-    coverage = store.coverage()
-    assert len(coverage) == 6
-    assert set(coverage["days_held"]) == {90}
-    assert str(coverage["last"].iloc[0]) == "2024-05-31"
+    coverage = store.coverage().set_index("endpoint")
+    # both families: the current one for the last 90 days, a year of the six's history
+    assert set(coverage.index) == set(wxframe.ENDPOINTS)
+    current = coverage.loc[list(wxframe.CURRENT_ENDPOINTS)]
+    assert set(current["days_held"]) == {90} and set(map(str, current["last"])) == {"2026-11-30"}
+    history = coverage.loc[list(wxframe.OFFLINE_ENDPOINTS)]
+    assert set(map(str, history["last"])) <= {"2025-10-31", "2025-10-30"}
+    assert history.drop("getarticletotal")["days_held"].tolist() == [365] * 5
     _check_report((demo / "report.html").read_text(encoding="utf-8"))
-    again = _wxframe("demo", "--dir", str(demo), "--quiet", "--today", "2024-06-01")
+    again = _wxframe("demo", "--dir", str(demo), "--quiet", "--today", "2026-12-01")
     assert again.returncode == 0, again.stderr
-    # a rerun fetches only what may still change: getarticletotal's last 6 sending days
-    assert re.search(r"\b6 calls\b", again.stdout), again.stdout
+    # a rerun fetches only what may still change: getarticletotaldetail's 29 growing
+    # publish days; the history is imported again without a change
+    assert re.search(r"\b29 calls\b", again.stdout), again.stdout
+    early = _wxframe("demo", "--dir", str(tmp_path / "early"), "--today", "2025-06-01")
+    assert early.returncode == 2 and "before the current family's data" in early.stderr
     other = tmp_path / "not-a-store"
     other.mkdir()
     (other / "notes.txt").write_text("mine")

@@ -32,6 +32,7 @@ from wxframe.errors import (
     CredentialError,
     DataNotReadyError,
     EndpointOfflineError,
+    EndpointSkippedWarning,
     FrameShapeError,
     IncompleteDataWarning,
     InvalidDateError,
@@ -61,7 +62,7 @@ from wxframe.plots import (
     plot_share_scenes,
     plot_top_articles,
 )
-from wxframe.store import Store, SyncSummary
+from wxframe.store import ImportSummary, Store, SyncSummary
 
 __version__ = "0.1.0"
 
@@ -84,8 +85,10 @@ __all__ = [
     "DataNotReadyError",
     "Endpoint",
     "EndpointOfflineError",
+    "EndpointSkippedWarning",
     "Field",
     "FrameShapeError",
+    "ImportSummary",
     "IncompleteDataWarning",
     "InvalidDateError",
     "Loader",

@@ -54,8 +54,9 @@ def _cmd_sync(args: argparse.Namespace) -> int:
                 return 2
         try:
             summary = store.sync(
-                client, args.begin, args.end, endpoints=args.endpoint, progress=not args.quiet
-            )
+                client, args.begin, args.end, endpoints=args.endpoint or _family(args.family),
+                progress=not args.quiet,
+            )  # fmt: skip
         except SyncIncomplete as exc:
             print(f"wxframe sync: {exc}", file=sys.stderr)
             return 3
@@ -63,6 +64,28 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             print(f"wxframe sync: {exc}", file=sys.stderr)
             return 2
     print(f"synced {store.root}: {summary}")
+    return 0
+
+
+def _family(name: str) -> list[str]:
+    from wxframe.endpoints import CURRENT_ENDPOINTS, ENDPOINTS, OFFLINE_ENDPOINTS
+
+    return list({"current": CURRENT_ENDPOINTS, "offline": OFFLINE_ENDPOINTS}.get(name, ENDPOINTS))
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from wxframe.errors import WxframeError
+    from wxframe.store import Store
+
+    store = Store(args.store)
+    try:
+        summary = store.import_json(
+            args.endpoint, args.paths, account=args.account, replace=args.replace
+        )
+    except WxframeError as exc:
+        print(f"wxframe import: {exc}", file=sys.stderr)
+        return 2
+    print(f"imported into {store.root} ({args.endpoint}): {summary}")
     return 0
 
 
@@ -86,6 +109,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from wxframe.dates import last_complete_day
+    from wxframe.endpoints import CURRENT_FIRST_DAY, OFFLINE_ENDPOINTS
     from wxframe.errors import WxframeError
     from wxframe.report import render_report
     from wxframe.simulator import serve
@@ -101,13 +125,29 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     try:
         with serve(seed=args.seed, today=args.today) as sim:
             end = last_complete_day(sim.now())
-            begin = end - timedelta(days=args.days - 1)
-            print(f"[1/2] syncing {begin}..{end} ({args.days} days, all six endpoints) from the "
-                  f"built-in simulator at {sim.url} into {root}/", flush=True)  # fmt: skip
+            if end < CURRENT_FIRST_DAY:
+                print(f"wxframe demo: --today {sim.today} is before the current family's data "
+                      f"(from {CURRENT_FIRST_DAY}); choose a later day", file=sys.stderr)  # fmt: skip
+                return 2
+            begin = max(end - timedelta(days=args.days - 1), CURRENT_FIRST_DAY)
+            print(f"[1/3] syncing {begin}..{end} of the current family (what a real account "
+                  f"gets today) from the built-in simulator at {sim.url} into {root}/",
+                  flush=True)  # fmt: skip
             summary = store.sync(sim.client(), begin, end, progress=not args.quiet)
-        print(f"      {summary}", flush=True)
+            print(f"      {summary}", flush=True)
+            # The six original endpoints are switched off: their history comes from the
+            # JSON a team saved before, here a year of it up to the switch to the new family.
+            history_end = min(CURRENT_FIRST_DAY, begin) - timedelta(days=1)
+            history_begin = history_end - timedelta(days=364)
+            archive = root / "archive"
+            print(f"[2/3] importing {history_begin}..{history_end} of the six original "
+                  f"endpoints from saved JSON ({archive}/)", flush=True)  # fmt: skip
+            for name in OFFLINE_ENDPOINTS:
+                saved = sim.write_archive(name, history_begin, history_end,
+                                          archive / f"{name}.jsonl")  # fmt: skip
+                store.import_json(name, saved, account=sim.appid)
         report = root / "report.html"
-        print(f"[2/2] rendering the account report to {report} ...", flush=True)
+        print(f"[3/3] rendering the account report to {report} ...", flush=True)
         render_report(root, report)
     except WxframeError as exc:
         print(f"wxframe demo: {exc}", file=sys.stderr)
@@ -117,11 +157,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 done in {time.perf_counter() - started:.0f} s.
   store:   {root}/   (parquet, one file per endpoint and month; `wxframe coverage --store {root}`)
   report:  {report}   (open it in a browser)
-  in Python:  wxframe.Store("{root}").read("getuserread")
+  in Python:  wxframe.Store("{root}").read("getbizsummary")
 
-The same on your account (an AppID and AppSecret with the datacube permission):
+The same on your account (a verified account's AppID and AppSecret):
   export WX_APPID=wx... WX_APPSECRET=...
   wxframe sync --store ./wx-store --begin {begin}
+  wxframe import --store ./wx-store --endpoint getuserread ./saved-json/   # your history
   wxframe report --store ./wx-store --out report.html"""
     )
     return 0
@@ -198,7 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--end", type=_date, help="last day (default: the last complete day)")
     sync.add_argument(
         "--endpoint", action="append", choices=sorted(_endpoint_names()),
-        help="an endpoint to sync (repeat for several; default: all six)",
+        help="an endpoint to sync (repeat for several; default: those of --family)",
+    )  # fmt: skip
+    sync.add_argument(
+        "--family", choices=["current", "offline", "all"], default="current",
+        help="without --endpoint: the current family (default), the six switched off in "
+        "2026 (for a simulator's history), or all",
     )  # fmt: skip
     sync.add_argument("--simulator", action="store_true", help="sync from a built-in simulator")
     sync.add_argument("--seed", type=int, default=0, help="the simulator's seed")
@@ -206,6 +252,20 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--lock-timeout", type=float, default=0.0, help="seconds to wait for a lock")
     sync.add_argument("--quiet", action="store_true", help="no progress bars")
     sync.set_defaults(func=_cmd_sync)
+
+    imp = sub.add_parser(
+        "import",
+        help="put saved raw JSON responses (history, archives) into a store",
+        description="Import saved raw responses of one endpoint: files holding one response, "
+        "a JSON array of records, or JSON Lines of responses (folders: their .json/.jsonl "
+        "files). Imported days are final; importing the same files again changes nothing.",
+    )
+    imp.add_argument("--store", required=True, help="the store's directory")
+    imp.add_argument("--endpoint", required=True, choices=sorted(_endpoint_names()))
+    imp.add_argument("--account", help="the appid the files are of (default: the store's only one)")
+    imp.add_argument("--replace", action="store_true", help="replace days the store holds")
+    imp.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
+    imp.set_defaults(func=_cmd_import)
 
     cov = sub.add_parser("coverage", help="show what a store holds")
     cov.add_argument("--store", required=True, help="the store's directory")

@@ -26,7 +26,8 @@ The tree::
 
     WxframeWarning (UserWarning)
     ├── IncompleteDataWarning              yesterday asked for before 08:00 Beijing time
-    └── RangeClippedWarning                a range starts before an endpoint's first day
+    ├── RangeClippedWarning                a range starts before an endpoint's first day
+    └── EndpointSkippedWarning             a sync did not ask a switched-off endpoint
 
 Every ``ApiError`` carries ``errcode``, ``errmsg``, ``endpoint`` and ``window`` and names
 them in its message. No message ever holds an access token or an app secret.
@@ -47,6 +48,7 @@ __all__ = [
     "CredentialError",
     "DataNotReadyError",
     "EndpointOfflineError",
+    "EndpointSkippedWarning",
     "FrameShapeError",
     "IncompleteDataWarning",
     "InvalidDateError",
@@ -269,3 +271,7 @@ class IncompleteDataWarning(WxframeWarning):
 
 class RangeClippedWarning(WxframeWarning):
     """A range started before an endpoint's first day and was clipped to it."""
+
+
+class EndpointSkippedWarning(WxframeWarning):
+    """A sync skipped an endpoint its store knows the platform has switched off (47009)."""

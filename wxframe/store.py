@@ -23,8 +23,10 @@ import functools
 import json
 import operator
 import os
+import re
 import time
 import uuid
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -44,26 +46,30 @@ from wxframe.dates import (
     DateLike,
     Window,
     as_date,
+    beijing_now,
     check_range,
     last_complete_day,
 )
 from wxframe.endpoints import (
     ENDPOINTS,
-    OFFLINE_ENDPOINTS,
     Endpoint,
     get_endpoint,
     iter_endpoints,
 )
 from wxframe.errors import (
     ConfigurationError,
+    DataNotReadyError,
+    EndpointOfflineError,
+    EndpointSkippedWarning,
+    QuotaExceededError,
     StoreError,
     StoreLockedError,
     SyncIncomplete,
     WxframeError,
 )
-from wxframe.frames import NULLABLE, conform, empty_frame, frame_dtypes, to_frame
+from wxframe.frames import NULLABLE, conform, empty_frame, frame_dtypes, from_pages, to_frame
 
-__all__ = ["Store", "SyncSummary"]
+__all__ = ["ImportSummary", "Store", "SyncSummary"]
 
 MANIFEST_DIR = "_manifest"
 LOCK_NAME = ".wxframe.lock"
@@ -71,9 +77,27 @@ DATA_FILE = "data.parquet"
 #: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
 FLUSH_WINDOWS = 64
 FLUSH_SECONDS = 2.0
+#: What an appid may hold (the platform's are ``wx`` and 16 hex digits).
+_APPID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PARTITIONING = ds.partitioning(
     pa.schema([("account", pa.string()), ("month", pa.string())]), flavor="hive"
 )
+
+
+@dataclass
+class ImportSummary:
+    """What an import did."""
+
+    files: int = 0
+    rows: int = 0
+    days_written: int = 0
+    days_skipped: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.files} file(s), {self.rows} rows, {self.days_written} day(s) written, "
+            f"{self.days_skipped} day(s) already held"
+        )
 
 
 @dataclass
@@ -88,13 +112,18 @@ class SyncSummary:
     token_refreshes: int = 0
     seconds: float = 0.0
     endpoints: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Endpoints the platform has switched off for this account, and since when.
+    offline: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.calls} calls, {self.rows_written} rows written, "
             f"{self.windows_skipped} windows skipped as fresh, {self.retries} retries, "
             f"{self.seconds:.1f}s"
         )
+        if self.offline:
+            text += "; switched off by the platform: " + ", ".join(self.offline)
+        return text
 
 
 class Store:
@@ -104,12 +133,16 @@ class Store:
     --------
     >>> import tempfile
     >>> from wxframe.simulator import serve
-    >>> with serve(seed=0, today="2024-06-01") as sim, tempfile.TemporaryDirectory() as root:
+    >>> with serve(seed=0, today="2026-06-01") as sim, tempfile.TemporaryDirectory() as root:
     ...     store = Store(root)
-    ...     first = store.sync(sim.client(), "2024-05-01", "2024-05-31", progress=False)
-    ...     again = store.sync(sim.client(), "2024-05-01", "2024-05-31", progress=False)
-    ...     print(again.calls, len(store.read("getusershare")))  # refreshes only
-    6 93
+    ...     first = store.sync(sim.client(), "2026-05-01", "2026-05-31", progress=False)
+    ...     again = store.sync(sim.client(), "2026-05-01", "2026-05-31", progress=False)
+    ...     print(again.endpoints["getarticletotaldetail"]["calls"], again.calls)
+    ...     print(len(store.read("getusercumulate")))
+    29 29
+    31
+
+    The second sync asks only for the publish days whose 30 days are not all final.
     """
 
     def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float = 0.0) -> None:
@@ -170,8 +203,7 @@ class Store:
         Raises :class:`SyncIncomplete` (with the windows still to fetch) when an error
         stops it; everything fetched before the error is kept.
         """
-        # The offline six until the simulator serves the current family (issue 13).
-        specs = list(iter_endpoints(endpoints, default=OFFLINE_ENDPOINTS))
+        specs = list(iter_endpoints(endpoints))
         account = client.account
         now = client.now()
         e = as_date(end, "end") if end is not None else last_complete_day(now)
@@ -181,28 +213,33 @@ class Store:
         counts_before = dict(client.counts)
         summary = SyncSummary()
         self.root.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(str(self.root / LOCK_NAME), timeout=self.lock_timeout)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise StoreLockedError(
-                f"another process is syncing {self.root} (lock {self.root / LOCK_NAME}); "
-                "wait for it to finish, or pass Store(root, lock_timeout=SECONDS) to wait"
-            ) from None
+        lock = self._lock()
         try:
             # Read the manifest under the lock: another sync may just have written it.
             manifest = self._load_manifest(account)
             if begin is not None:
                 b = as_date(begin, "begin")
             else:
-                held = [min(days) for days in _held_days(manifest).values() if days]
-                b = min(held) if held else e - timedelta(days=29)
+                held = _held_days(manifest)
+                firsts = [min(held[s.name]) for s in specs if held.get(s.name)]
+                b = min(firsts) if firsts else e - timedelta(days=29)
             b, e = check_range(b, e, now=now)
             self._remove_stale_temp_files()
+            skipped = {s.name: offline for s in specs if (offline := _offline(manifest, s))}
+            if skipped:
+                warnings.warn(
+                    "not asked, the platform has switched them off for this account: "
+                    + "; ".join(f"{name} ({why})" for name, why in skipped.items()),
+                    EndpointSkippedWarning,
+                    stacklevel=2,
+                )
+                summary.offline |= skipped
+            specs = [s for s in specs if s.name not in skipped]
             plans = {spec.name: self._plan(spec, manifest, b, e) for spec in specs}
+            stopped: dict[str, tuple[WxframeError, list[Window]]] = {}
             for spec in specs:
                 windows, skipped_days = plans[spec.name]
-                full = len(spec.windows(b, e))
+                full = len(spec.windows(max(b, spec.earliest), e)) if e >= spec.earliest else 0
                 stats = {"calls": 0, "rows": 0, "windows_skipped": max(full - len(windows), 0)}
                 summary.endpoints[spec.name] = stats
                 summary.windows_skipped += stats["windows_skipped"]
@@ -212,11 +249,21 @@ class Store:
                     self._fetch_and_write(
                         client, spec, manifest, windows, done, stats, summary, progress
                     )
+                except EndpointOfflineError as exc:
+                    # Switched off for good: remember it, and go on with the others.
+                    summary.offline[spec.name] = _mark_offline(manifest, spec, exc, client.now())
+                    self._save_manifest(account, manifest)
+                except (QuotaExceededError, DataNotReadyError) as exc:
+                    # This endpoint's quota or data: the other endpoints go on.
+                    stopped[spec.name] = (exc, [w for w in windows if w not in done])
                 except WxframeError as exc:
-                    remaining = {spec.name: [w for w in windows if w not in done]}
+                    stopped[spec.name] = (exc, [w for w in windows if w not in done])
                     later = specs[specs.index(spec) + 1 :]
-                    remaining |= {s.name: plans[s.name][0] for s in later}
-                    raise _incomplete(exc, remaining, summary) from exc
+                    not_started = {s.name: plans[s.name][0] for s in later}
+                    raise _incomplete(stopped, not_started, summary) from exc
+            if stopped:
+                first = next(iter(stopped.values()))[0]
+                raise _incomplete(stopped, {}, summary) from first
         finally:
             lock.release()
             summary.seconds = time.perf_counter() - started
@@ -225,6 +272,107 @@ class Store:
                 client.counts["token_refreshes"] - counts_before["token_refreshes"]
             )
         return summary
+
+    def _lock(self) -> filelock.BaseFileLock:
+        """The store's write lock, acquired (or a StoreLockedError that says what to do)."""
+        lock = filelock.FileLock(str(self.root / LOCK_NAME), timeout=self.lock_timeout)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise StoreLockedError(
+                f"another process is syncing {self.root} (lock {self.root / LOCK_NAME}); "
+                "wait for it to finish, or pass Store(root, lock_timeout=SECONDS) to wait"
+            ) from None
+        return lock
+
+    # -------------------------------------------------------------- import
+    def import_json(
+        self,
+        endpoint: str | Endpoint,
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        *,
+        account: str | None = None,
+        replace: bool = False,
+    ) -> ImportSummary:
+        """Put saved raw responses of ``endpoint`` into the store (history, archives).
+
+        Each path is a file or a folder (its ``*.json`` and ``*.jsonl`` files). A file
+        holds one response (``{"list": [...]}``, with or without ``errcode: 0`` /
+        ``errmsg``), a JSON array of records, or JSON Lines of responses: what wechatpy,
+        the platform's own examples or a script's ``json.dump`` leave behind. Records
+        are typed and checked as the loaders' are; the days are the records' own
+        (``ref_date``). Imported days are final: a sync never fetches them.
+
+        Safe to repeat: days the store already holds as final are kept as they are (and
+        counted as skipped) unless ``replace=True``, so importing the same files twice
+        changes nothing. A file that does not parse or does not fit the endpoint is
+        refused with its name and the reason, and nothing is written.
+
+        Examples
+        --------
+        >>> import json, pathlib, tempfile
+        >>> from wxframe.datasets import api_example
+        >>> with tempfile.TemporaryDirectory() as root:
+        ...     saved = pathlib.Path(root) / "share.json"
+        ...     _ = saved.write_text(json.dumps(api_example("getusershare")))
+        ...     store = Store(pathlib.Path(root) / "store")
+        ...     print(store.import_json("getusershare", saved, account="wx0123456789abcdef"))
+        ...     print(store.import_json("getusershare", saved, account="wx0123456789abcdef"))
+        1 file(s), 2 rows, 1 day(s) written, 0 day(s) already held
+        1 file(s), 0 rows, 0 day(s) written, 1 day(s) already held
+        """
+        spec = get_endpoint(endpoint)
+        files = _json_files(paths)
+        account = self._import_account(account)
+        pages: list[tuple[list[Any], dict[str, Any]]] = []
+        for path in files:
+            found = _read_pages(spec, path)
+            try:
+                from_pages(spec, found)  # typed and checked file by file, to name the file
+            except WxframeError as exc:
+                raise StoreError(f"{path}: does not fit {spec.name}: {exc}") from None
+            pages += found
+        try:
+            frame = from_pages(spec, pages) if pages else empty_frame(spec)
+        except WxframeError as exc:
+            raise StoreError(f"the files disagree with each other: {exc}") from None
+        summary = ImportSummary(files=len(files))
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = self._lock()
+        try:
+            manifest = self._load_manifest(account)
+            held = manifest["endpoints"].get(spec.name, {}).get("days", {})
+            days = sorted({d.date() for d in frame[spec.partition]})
+            wanted = [d for d in days if replace or not held.get(d.isoformat(), {}).get("final")]
+            summary.days_skipped = len(days) - len(wanted)
+            if wanted:
+                at = beijing_now()
+                by_day = dict(tuple(frame.groupby(frame[spec.partition].dt.date)))
+                batch = [(Window(d, d), by_day[d], at) for d in wanted]
+                self._write_windows(spec, account, batch)
+                for window, rows, _ in batch:
+                    _record(manifest, spec, window, at, rows, source="import")
+                    summary.rows += len(rows)
+                self._save_manifest(account, manifest)
+                summary.days_written = len(wanted)
+        finally:
+            lock.release()
+        return summary
+
+    def _import_account(self, account: str | None) -> str:
+        if account is None:
+            accounts = self.accounts()
+            if len(accounts) != 1:
+                held = ", ".join(accounts) or "none yet"
+                raise ConfigurationError(
+                    f"say which account the files are of (account=APPID); the store holds {held}"
+                )
+            return accounts[0]
+        if not isinstance(account, str) or not _APPID.match(account):
+            raise ConfigurationError(
+                f"account={account!r} is not an appid: letters, digits, '_' and '-' only"
+            )
+        return account
 
     def _fetch_and_write(
         self,
@@ -245,12 +393,12 @@ class Store:
         what was fetched before it stays.
         """
         account = client.account
-        batch: list[tuple[Window, pd.DataFrame, datetime]] = []
+        batch: list[tuple[Window, pd.DataFrame, datetime, bool]] = []
 
         def flush() -> None:
             self._write_windows(spec, account, batch)
-            for window, frame, fetched_at in batch:
-                _record(manifest, spec, window, fetched_at, frame)
+            for window, frame, fetched_at, delayed in batch:
+                _record(manifest, spec, window, fetched_at, frame, delayed=delayed)
                 done.add(window)
                 stats["calls"] += 1
                 stats["rows"] += len(frame)
@@ -262,8 +410,10 @@ class Store:
         flushed = time.monotonic()
         fetched = client.fetch_windows(spec, windows, progress=progress, desc=f"sync {spec.name}")
         try:
-            for window, records in fetched:
-                batch.append((window, to_frame(spec, records), client.now()))
+            for window, page in fetched:
+                # is_delay: the platform says these numbers are not final yet.
+                delayed = bool(page.meta.get("is_delay"))
+                batch.append((window, to_frame(spec, page), client.now(), delayed))
                 if len(batch) >= FLUSH_WINDOWS or time.monotonic() - flushed >= FLUSH_SECONDS:
                     flush()
                     flushed = time.monotonic()
@@ -303,13 +453,13 @@ class Store:
         return self.root / spec.name / f"account={account}" / f"month={month}"
 
     def _write_windows(
-        self, spec: Endpoint, account: str, batch: Sequence[tuple[Window, pd.DataFrame, Any]]
+        self, spec: Endpoint, account: str, batch: Sequence[tuple[Window, pd.DataFrame, *Any]]
     ) -> None:
         """Replace every row of the batch's days with its rows, one rewrite per month file."""
         days = pd.DatetimeIndex(
-            sorted({d for w, _, _ in batch for d in pd.date_range(w.begin, w.end, freq="D")})
+            sorted({d for w, *_ in batch for d in pd.date_range(w.begin, w.end, freq="D")})
         )
-        frames = [frame for _, frame, _ in batch if len(frame)]
+        frames = [frame for _, frame, *_ in batch if len(frame)]
         df = pd.concat(frames, ignore_index=True) if frames else empty_frame(spec)
         months = days.strftime("%Y-%m")
         for month in sorted(set(months)):
@@ -450,6 +600,63 @@ class Store:
         ])  # fmt: skip
 
 
+def _json_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The files behind ``paths``: each file itself, each folder's JSON files, sorted."""
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    files: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".json", ".jsonl"))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise StoreError(f"{path}: no such file or folder")
+    if not files:
+        raise StoreError(f"no JSON files in {', '.join(map(str, items)) or 'nothing'}")
+    return files
+
+
+def _read_pages(spec: Endpoint, path: Path) -> list[tuple[list[Any], dict[str, Any]]]:
+    """One file's responses as ``(records, response fields)``: one, an array, or JSON Lines."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"{path}: cannot be read as UTF-8 text: {exc}") from None
+    try:
+        documents = [json.loads(text)]
+    except ValueError:
+        documents = []
+        for n, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    documents.append(json.loads(line))
+                except ValueError as exc:
+                    raise StoreError(
+                        f"{path}: line {n} is not JSON ({exc}); a file holds one response, "
+                        "an array of records, or one response per line"
+                    ) from None
+    pages = []
+    for n, doc in enumerate(documents, start=1):
+        where = f"{path}" + (f" line {n}" if len(documents) > 1 else "")
+        if isinstance(doc, list):
+            pages.append((doc, {}))
+        elif isinstance(doc, dict):
+            if doc.get("errcode"):
+                raise StoreError(f"{where}: an error answer (errcode {doc['errcode']}), not data")
+            if not isinstance(doc.get(spec.records), list):
+                raise StoreError(
+                    f"{where}: a response of {spec.name} has a {spec.records!r} array; "
+                    f"this has keys {sorted(doc)[:8]}"
+                )
+            pages.append(
+                (doc[spec.records], {f.name: doc.get(f.name) for f in spec.response_fields})
+            )
+        else:
+            raise StoreError(f"{where}: {type(doc).__name__} is neither a response nor records")
+    return pages
+
+
 def _timestamp(day: date) -> pa.Scalar:
     return pa.scalar(pd.Timestamp(day), pa.timestamp("ns"))
 
@@ -477,12 +684,34 @@ def _is_final(spec: Endpoint, day: date, fetched_at: datetime) -> bool:
     return fetched_at >= _complete_from(day + timedelta(days=spec.settles_after - 1))
 
 
+def _offline(manifest: dict[str, Any], spec: Endpoint) -> str | None:
+    """Why the manifest says ``spec`` is switched off for this account, if it does."""
+    info = manifest["endpoints"].get(spec.name, {}).get("offline")
+    return f"errcode 47009 since {info['at'][:10]}" if info else None
+
+
+def _mark_offline(
+    manifest: dict[str, Any], spec: Endpoint, exc: EndpointOfflineError, at: datetime
+) -> str:
+    entry = manifest["endpoints"].setdefault(spec.name, {"days": {}, "windows": []})
+    stamp = at.astimezone(BEIJING).isoformat(timespec="seconds")
+    entry["offline"] = {
+        "at": stamp,
+        "errmsg": exc.errmsg[:200],
+        "successors": list(spec.successors),
+    }
+    return f"errcode 47009 since {stamp[:10]}"
+
+
 def _record(
     manifest: dict[str, Any],
     spec: Endpoint,
     window: Window,
     fetched_at: datetime,
     frame: pd.DataFrame,
+    *,
+    delayed: bool = False,
+    source: str | None = None,
 ) -> None:
     entry = manifest["endpoints"].setdefault(spec.name, {"days": {}, "windows": []})
     stamp = fetched_at.astimezone(BEIJING).isoformat(timespec="seconds")
@@ -497,11 +726,16 @@ def _record(
     )
     for n in range(window.days):
         day = window.begin + timedelta(days=n)
-        entry["days"][day.isoformat()] = {
+        info: dict[str, Any] = {
             "at": stamp,
-            "final": _is_final(spec, day, fetched_at),
+            "final": source is not None or (not delayed and _is_final(spec, day, fetched_at)),
             "rows": int(per_day.get(day.isoformat(), 0)),
         }
+        if delayed:
+            info["delayed"] = True
+        if source is not None:
+            info["source"] = source
+        entry["days"][day.isoformat()] = info
 
 
 def _runs(days: list[date]) -> Iterable[tuple[date, date]]:
@@ -545,15 +779,21 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def _incomplete(
-    exc: WxframeError, remaining: dict[str, list[Window]], summary: SyncSummary
+    stopped: dict[str, tuple[WxframeError, list[Window]]],
+    not_started: dict[str, list[Window]],
+    summary: SyncSummary,
 ) -> SyncIncomplete:
+    """The error a stopped sync raises: what stopped which endpoint, and what remains."""
+    remaining = {name: ws for name, (_, ws) in stopped.items()} | not_started
     remaining = {name: ws for name, ws in remaining.items() if ws}
     parts = [
         f"{name}: {len(ws)} window(s) {ws[0].begin}..{ws[-1].end}" for name, ws in remaining.items()
     ]
+    causes = "; ".join(str(exc) for exc, _ in stopped.values())
+    quota = any(isinstance(exc, QuotaExceededError) for exc, _ in stopped.values())
     message = (
-        f"sync stopped: {exc}. Kept {summary.rows_written} rows from {summary.calls} calls; "
+        f"sync stopped: {causes}. Kept {summary.rows_written} rows from {summary.calls} calls; "
         f"remaining: {'; '.join(parts) or 'nothing'}. Run the sync again to finish"
-        + (" (tomorrow, Beijing time, for a daily quota)." if "45009" in str(exc) else ".")
+        + (" (tomorrow, Beijing time, for a daily quota)." if quota else ".")
     )
     return SyncIncomplete(message, remaining=remaining, summary=summary)

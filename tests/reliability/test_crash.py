@@ -21,9 +21,12 @@ from tests.test_store import windows_written
 from wxframe import OFFLINE_ENDPOINTS, Store
 from wxframe.simulator import serve
 
+#: These tests are about the six original endpoints' history.
+OFFLINE = list(OFFLINE_ENDPOINTS)
+
 KILLS = 20
 ARGS = ["--simulator", "--seed", "0", "--today", "2024-06-01", "--begin", "2024-04-01",
-        "--end", "2024-05-31", "--quiet"]  # fmt: skip
+        "--end", "2024-05-31", "--quiet", "--family", "offline"]  # fmt: skip
 SYNC = [sys.executable, "-m", "wxframe", "sync"]
 
 
@@ -54,7 +57,9 @@ def test_twenty_kills_lose_nothing_and_every_rerun_completes(tmp_path: Path) -> 
             # and a rerun from this state completes to the clean store
             copy = tmp_path / f"rerun-{i}"
             shutil.copytree(killed, copy)
-            summary = Store(copy).sync(sim.client(), "2024-04-01", "2024-05-31", progress=False)
+            summary = Store(copy).sync(
+                sim.client(), "2024-04-01", "2024-05-31", progress=False, endpoints=OFFLINE
+            )
             resumed_rows += summary.rows_written
             assert_same_store(copy, clean)
             assert not list(copy.rglob("*.tmp"))

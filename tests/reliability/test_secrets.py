@@ -27,6 +27,8 @@ from tests.reliability.conftest import FAST
 from wxframe.report import render_report
 from wxframe.simulator import serve
 
+OFFLINE = list(wxframe.OFFLINE_ENDPOINTS)
+
 TODAY = date(2024, 6, 1)
 
 
@@ -42,9 +44,9 @@ def test_no_secret_or_token_anywhere(tmp_path: Path, caplog: pytest.LogCaptureFi
         client = sim.client(**FAST)
         texts += [repr(client), repr(store)]
         with pytest.raises(wxframe.SyncIncomplete) as quota:
-            store.sync(client, "2024-05-01", "2024-05-31", progress=False)
+            store.sync(client, "2024-05-01", "2024-05-31", progress=False, endpoints=OFFLINE)
         texts.append(_everything_about(quota.value))
-        summary = store.sync(client, "2024-05-01", "2024-05-31", progress=False)
+        summary = store.sync(client, "2024-05-01", "2024-05-31", progress=False, endpoints=OFFLINE)
         texts.append(str(summary))
         failures = {
             "wrong secret": lambda: wxframe.load_user_read(
@@ -78,7 +80,7 @@ def test_no_secret_or_token_anywhere(tmp_path: Path, caplog: pytest.LogCaptureFi
     cli = subprocess.run(
         [sys.executable, "-m", "wxframe", "sync", "--simulator", "--seed", "7", "--today",
          "2024-06-01", "--begin", "2024-05-25", "--end", "2024-05-31",
-         "--store", str(tmp_path / "cli")],
+         "--store", str(tmp_path / "cli"), "--family", "offline"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     texts += [cli.stdout, cli.stderr, caplog.text]

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from wxframe.endpoints import get_endpoint
+from wxframe.endpoints import OFFLINE_ENDPOINTS, get_endpoint
 from wxframe.store import Store
 
 __all__ = [
@@ -70,7 +70,13 @@ def build_demo_store(root: str | Path) -> Store:
 
     store = Store(root)
     with serve(seed=DEMO_SEED, today=_DEMO_TODAY, hour=12) as sim:
-        store.sync(sim.client(max_workers=1), DEMO_BEGIN, DEMO_END, progress=False)
+        store.sync(
+            sim.client(max_workers=1),
+            DEMO_BEGIN,
+            DEMO_END,
+            progress=False,
+            endpoints=list(OFFLINE_ENDPOINTS),
+        )
     (store.root / ".wxframe.lock").unlink(missing_ok=True)  # a sync's lock, not data
     return store
 

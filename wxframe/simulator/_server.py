@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -372,6 +373,25 @@ class Simulator:
     def record(self, endpoint: str, begin: str, end: str, errcode: int | None) -> None:
         with self._lock:
             self.stats.answered.append((endpoint, begin, end, errcode))
+
+    def write_archive(self, endpoint: str, begin: date, end: date, path: str | Path) -> Path:
+        """Save ``begin..end`` of ``endpoint`` as a team would have before the switch-off.
+
+        JSON Lines, one raw response per request window (``{"errcode": 0, "errmsg": "ok",
+        "list": [...]}``), the way scripts around wechatpy kept them; whatever the
+        endpoint's status today. ``wxframe import`` reads such a file.
+        """
+        max_span, produce = DATACUBE[endpoint]
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "w", encoding="utf-8") as f:
+            day = max(begin, FIRST_DAY)
+            while day <= end:
+                last = min(day + timedelta(days=max_span - 1), end)
+                answer = {"errcode": 0, "errmsg": "ok", "list": produce(self.account, day, last)}
+                f.write(json.dumps(answer, ensure_ascii=False, separators=(",", ":")) + "\n")
+                day = last + timedelta(days=1)
+        return target
 
     def refusal(self, endpoint: str) -> int:
         """The errcode the account's setup answers ``endpoint`` with, or 0."""
