@@ -126,8 +126,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         with serve(seed=args.seed, today=args.today) as sim:
             end = last_complete_day(sim.now())
             if end < CURRENT_FIRST_DAY:
-                print(f"wxframe demo: --today {sim.today} is before the current family's data "
-                      f"(from {CURRENT_FIRST_DAY}); choose a later day", file=sys.stderr)  # fmt: skip
+                print(
+                    f"wxframe demo: --today {sim.today} is before the current family's data "
+                    f"(from {CURRENT_FIRST_DAY}); choose a later day",
+                    file=sys.stderr,
+                )
                 return 2
             begin = max(end - timedelta(days=args.days - 1), CURRENT_FIRST_DAY)
             print(f"[1/3] syncing {begin}..{end} of the current family (what a real account "
