@@ -13,7 +13,13 @@ import nbformat
 import pytest
 
 import wxframe
-from wxframe.datasets import DEMO_BEGIN, DEMO_END, build_demo_store, open_demo_store
+from wxframe.datasets import (
+    DEMO_BEGIN,
+    DEMO_CURRENT_BEGIN,
+    DEMO_END,
+    build_demo_store,
+    open_demo_store,
+)
 from wxframe.report import NOTEBOOKS, execute_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,14 +169,21 @@ def test_demo_store_regenerates_byte_for_byte(tmp_path: Path) -> None:
         assert not mismatch and not errors, mismatch
         return len(cmp.common_files) + sum(same(sub) for sub in cmp.subdirs.values())
 
-    assert same(compared) == 6 * 4 + 1  # four months of six endpoints, and the manifest
+    # four months of the six, two months of the current family, and the manifest
+    assert same(compared) == 6 * 4 + 6 * 2 + 1
 
 
-def test_the_demo_store_holds_120_days_of_everything() -> None:
+def test_the_demo_store_holds_both_families() -> None:
     store = open_demo_store()
-    coverage = store.coverage()
-    assert set(coverage["endpoint"]) == set(wxframe.OFFLINE_ENDPOINTS)
-    assert set(coverage["days_held"]) == {(DEMO_END - DEMO_BEGIN).days + 1} == {120}
-    assert set(coverage["days_final"]) == {120}
+    coverage = store.coverage().set_index("endpoint")
+    assert set(coverage.index) == set(wxframe.ENDPOINTS)
+    history = coverage.loc[list(wxframe.OFFLINE_ENDPOINTS)]
+    assert set(history["days_held"]) == {(DEMO_END - DEMO_BEGIN).days + 1} == {120}
+    assert set(history["days_final"]) == {120}
+    current = coverage.loc[list(wxframe.CURRENT_ENDPOINTS)]
+    assert set(map(str, current["first"])) == {str(DEMO_CURRENT_BEGIN)} == {"2025-11-01"}
+    assert set(current["days_held"]) == set(current["days_final"]) == {61}
+    titles = store.read("getarticletotaldetail")["title"]
+    assert titles.notna().all() and titles.str.contains("[\u4e00-\u9fff]").all()
     read = store.read("getuserread", "2024-05-01", "2024-05-31")
     assert read["ref_date"].dt.day.nunique() == 31

@@ -2,9 +2,11 @@
 
 - ``api-examples/<endpoint>.json``: each example response from the platform's page, as
   valid JSON (:func:`api_example`).
-- ``demo-store/``: 120 days (2024-02-02..2024-05-31) of all six endpoints of the
-  simulated account (seed 0), as a :class:`~wxframe.Store` (:func:`open_demo_store`).
-  Regenerate it byte-for-byte with ``python -m wxframe.datasets``.
+- ``demo-store/``: the simulated account (seed 0) as a :class:`~wxframe.Store`
+  (:func:`open_demo_store`) holding both families: the current one for its first two
+  months (2025-11-01..2025-12-31) and 120 days (2024-02-02..2024-05-31) of the six
+  original endpoints' history. Regenerate it byte-for-byte with
+  ``python -m wxframe.datasets``.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from wxframe.endpoints import OFFLINE_ENDPOINTS, get_endpoint
+from wxframe.endpoints import CURRENT_ENDPOINTS, OFFLINE_ENDPOINTS, get_endpoint
 from wxframe.store import Store
 
 __all__ = [
     "DEMO_BEGIN",
+    "DEMO_CURRENT_BEGIN",
+    "DEMO_CURRENT_END",
     "DEMO_END",
     "DEMO_SEED",
     "api_example",
@@ -30,7 +34,13 @@ __all__ = [
 HERE = Path(__file__).resolve().parent
 DEMO_SEED = 0
 DEMO_BEGIN, DEMO_END = date(2024, 2, 2), date(2024, 5, 31)
-_DEMO_TODAY = date(2024, 6, 20)  # late enough that every day, getarticletotal's too, is final
+_DEMO_TODAY = date(2024, 6, 20)
+#: The current family's part of the demo store, and a clock late enough that its 30 days
+#: are final (and after 2026-03-03, so its answers carry titles).
+DEMO_CURRENT_BEGIN, DEMO_CURRENT_END = date(2025, 11, 1), date(2025, 12, 31)
+_DEMO_CURRENT_TODAY = date(
+    2026, 3, 15
+)  # late enough that every day, getarticletotal's too, is final
 
 
 def open_demo_store() -> Store:
@@ -69,14 +79,13 @@ def build_demo_store(root: str | Path) -> Store:
     from wxframe.simulator import serve
 
     store = Store(root)
-    with serve(seed=DEMO_SEED, today=_DEMO_TODAY, hour=12) as sim:
-        store.sync(
-            sim.client(max_workers=1),
-            DEMO_BEGIN,
-            DEMO_END,
-            progress=False,
-            endpoints=list(OFFLINE_ENDPOINTS),
-        )
+    for today, begin, end, family in (
+        (_DEMO_TODAY, DEMO_BEGIN, DEMO_END, OFFLINE_ENDPOINTS),
+        (_DEMO_CURRENT_TODAY, DEMO_CURRENT_BEGIN, DEMO_CURRENT_END, CURRENT_ENDPOINTS),
+    ):
+        with serve(seed=DEMO_SEED, today=today, hour=12) as sim:
+            client = sim.client(max_workers=1)
+            store.sync(client, begin, end, progress=False, endpoints=list(family))
     (store.root / ".wxframe.lock").unlink(missing_ok=True)  # a sync's lock, not data
     return store
 
