@@ -686,3 +686,75 @@ def test_loaders_come_from_the_registry_and_are_exported() -> None:
         assert loader.__name__ == spec.loader and spec.loader in wxframe.__all__
         assert f"data from {spec.earliest}" in (loader.__doc__ or "")
     assert list(ENDPOINTS)[:6] == list(CURRENT_ENDPOINTS)  # the current family first
+
+
+# ------------------------------------------------------- shapes the review turned up
+def test_empty_nested_lists_are_no_entries_not_malformed() -> None:
+    read = to_frame("getarticleread", {"list": [{"ref_date": "2025-11-01", "msgid": "1_1",
+        "detail": {"read_user": 0, "read_user_source": []}}], "is_delay": False})  # fmt: skip
+    assert read["channel"].tolist() == ["all"] and read["read_user"].tolist() == [0]
+    for detail_list in ([], None):
+        empty = to_frame("getarticletotaldetail", [{"ref_date": "2025-11-01", "msgid": "1_1",
+                                                     "detail_list": detail_list}])  # fmt: skip
+        assert empty.empty and dict(empty.dtypes) == frame_dtypes("getarticletotaldetail")
+    jumps = to_frame("getarticletotaldetail", [{"ref_date": "2025-11-01", "msgid": "1_1",
+        "detail_list": [{"stat_date": "2025-11-01", "read_jump_position": []}]}])  # fmt: skip
+    assert jumps[[f"jump_rate_{p}" for p in range(1, 6)]].isna().all().all()
+
+
+@pytest.mark.parametrize(
+    ("records", "match"),
+    [
+        ([{"msgid": "1_1", "detail": {"share_user": 1}},
+          {"ref_date": "2025-11-01", "msgid": "2_1", "detail": {"share_user": 1}}],
+         "'ref_date' is missing from 1 record"),
+        ([{"ref_date": "2025-11-01", "msgid": "1_1", "detail_list": [None]}],
+         "holds null entries"),
+        ([{"ref_date": "2025-11-01", "msgid": "1_1", "detail_list": [{"read_user": 1}]}],
+         "no 'stat_date' field"),
+    ],
+)  # fmt: skip
+def test_a_row_without_its_key_dates_is_refused(records: list, match: str) -> None:
+    endpoint = "getarticletotaldetail" if "detail_list" in records[0] else "getarticleshare"
+    with pytest.raises(MalformedResponseError, match=match):
+        to_frame(endpoint, records)
+
+
+def test_unknown_fields_of_list_entries_are_kept_and_labels_matched_without_spaces() -> None:
+    scenes = [
+        {"user_count": 5, "scene_desc": "全部 ", "new_x": 1},
+        {"user_count": 2, "scene_desc": " 朋友圈", "new_x": 2},
+    ]
+    records = [{"ref_date": "2025-11-01", "detail": {"read_user": 5, "read_user_source": scenes}}]
+    df = to_frame("getbizsummary", records)
+    assert df["channel"].tolist() == ["all", "moments"]
+    assert df["scene_desc"].tolist() == ["全部 ", " 朋友圈"]  # as the platform sent them
+    assert df["new_x"].tolist() == [1, 2]
+    detail = to_frame("getarticletotaldetail", [{"ref_date": "2025-11-01", "msgid": "1_1",
+        "detail_list": [{"stat_date": "2025-11-01", "read_jump_position": [
+            {"position": 1, "rate": 0.5, "new_y": 3}]}]}])  # fmt: skip
+    assert detail["jump_rate_1"].tolist() == [0.5]
+    assert json.loads(detail["read_jump_position"].iloc[0]) == [
+        {"position": 1, "rate": 0.5, "new_y": 3}
+    ]
+
+
+NAMES = ["getusercumulate", "getuserread", "getbizsummary"]
+
+
+def test_load_many_leaves_an_offline_endpoint_out_and_loads_the_others() -> None:
+    def platform(call: Call) -> Reply:
+        if ENDPOINTS[call.endpoint].status == "offline":
+            return {"errcode": 47009, "errmsg": "this api is offline, please use the new api"}
+        return _platform(call)
+
+    with (
+        fixture_server(platform) as server,
+        pytest.warns(wxframe.EndpointSkippedWarning, match="getuserread \\(use getbizsummary\\)"),
+    ):
+        frames = wxframe.load_many(
+            server.client(), "2026-11-01", "2026-11-09", progress=False, endpoints=NAMES
+        )
+    assert len(server.calls_to("getuserread")) == 1
+    assert frames["getuserread"].empty and len(frames["getusercumulate"]) == 9
+    assert len(frames["getbizsummary"]) == 27

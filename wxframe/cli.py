@@ -196,8 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="the whole tool on the built-in simulator: a store and a report",
-        description="Start the built-in simulator, sync about 90 days of all six endpoints "
-        "into a store under DIR and render the account report to DIR/report.html.",
+        description="Start the built-in simulator (the platform as it is today), sync the "
+        "last 90 days of the current family into a store under DIR, import a year of the six "
+        "original endpoints' history from JSON it saves, and render the account report to "
+        "DIR/report.html.",
     )
     demo.add_argument("--dir", default="./wxframe-demo", help="where to put it (./wxframe-demo)")
     demo.add_argument("--days", type=int, default=90, help="days to sync (90)")

@@ -27,7 +27,7 @@ import tenacity
 from requests.adapters import HTTPAdapter
 
 from wxframe.dates import BEIJING, Window, as_date, beijing_now
-from wxframe.endpoints import Endpoint, get_endpoint
+from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from wxframe.errors import (
     AccessDeniedError,
     ApiError,
@@ -465,8 +465,7 @@ class Client:
             if code in TOKEN_ERRORS:
                 raise _TokenRejected(error, token)
             if isinstance(error, EndpointOfflineError):
-                error = EndpointOfflineError(code, error.errmsg, endpoint=spec.name,
-                                             window=window, successors=spec.successors)  # fmt: skip
+                raise _offline_error(spec, window, error.errmsg)
             raise error
         records = payload.get(spec.records)
         if not isinstance(records, list):
@@ -499,6 +498,7 @@ class Client:
         *,
         progress: bool | None = None,
         desc: str | None = None,
+        offline: dict[str, EndpointOfflineError] | None = None,
     ) -> Iterator[tuple[Endpoint, Window, Page]]:
         """Fetch ``(endpoint, window)`` jobs, of any endpoints, through one pool of workers.
 
@@ -506,7 +506,8 @@ class Client:
         :meth:`fetch_windows`. One pool across endpoints keeps every worker busy to the
         end, instead of draining between endpoints. An endpoint the registry lists as
         offline is asked for one window first: if the platform answers 47009, that one
-        request is all it was sent.
+        request is all it was sent. With an ``offline`` dict, such an endpoint's error is
+        put there and its other windows dropped, and the other endpoints go on.
         """
         jobs = list(jobs)
         names = sorted({spec.name for spec, _ in jobs})
@@ -541,6 +542,11 @@ class Client:
                 for future in done:
                     spec, window = pending.pop(future)
                     exc = future.exception()
+                    if isinstance(exc, EndpointOfflineError) and offline is not None:
+                        offline.setdefault(spec.name, exc)
+                        held.pop(spec.name, None)
+                        ready = deque(job for job in ready if job[0].name != spec.name)
+                        continue
                     if exc is not None:
                         error = error or exc
                         continue
@@ -559,6 +565,22 @@ class Client:
             pool.shutdown(wait=True, cancel_futures=True)
             if bar is not None:
                 bar.close()
+
+
+def _offline_error(spec: Endpoint, window: Window, errmsg: str) -> EndpointOfflineError:
+    """47009 for ``spec``, naming its successors and the day their data starts."""
+    successors = spec.successors
+    since = min((ENDPOINTS[s].earliest for s in successors if s in ENDPOINTS), default=None)
+    advice = None
+    if successors:
+        advice = (
+            f"the platform has switched {spec.name} off; use {' or '.join(successors)} "
+            "instead" + (f" (data from {since})" if since else "") + ". Data already fetched "
+            "stays readable from a store or a saved JSON archive (wxframe import)"
+        )
+    return EndpointOfflineError(
+        47009, errmsg, endpoint=spec.name, window=window, advice=advice, successors=successors
+    )
 
 
 def _progress_bar(total: int, progress: bool | None, desc: str) -> Any:

@@ -27,7 +27,7 @@ The tree::
     WxframeWarning (UserWarning)
     ├── IncompleteDataWarning              yesterday asked for before 08:00 Beijing time
     ├── RangeClippedWarning                a range starts before an endpoint's first day
-    └── EndpointSkippedWarning             a sync did not ask a switched-off endpoint
+    └── EndpointSkippedWarning             a switched-off endpoint (47009) was left out
 
 Every ``ApiError`` carries ``errcode``, ``errmsg``, ``endpoint`` and ``window`` and names
 them in its message. No message ever holds an access token or an app secret.
@@ -198,8 +198,7 @@ class EndpointOfflineError(ApiError):
         if advice is None and self.successors:
             advice = (
                 f"the platform has switched {endpoint or 'this endpoint'} off; use "
-                f"{' or '.join(self.successors)} instead (data from 2025-11-01). Data already "
-                "fetched stays readable from a store or a saved JSON archive"
+                f"{' or '.join(self.successors)} instead"
             )
         super().__init__(errcode, errmsg, endpoint=endpoint, window=window, advice=advice)
 
@@ -274,4 +273,4 @@ class RangeClippedWarning(WxframeWarning):
 
 
 class EndpointSkippedWarning(WxframeWarning):
-    """A sync skipped an endpoint its store knows the platform has switched off (47009)."""
+    """An endpoint the platform has switched off (47009) was left out of a load or sync."""

@@ -235,6 +235,8 @@ def from_pages(
     for f in spec.response_fields:
         table = table.append_column(f.name, _response_column(spec, f, pages))
     table = _unnest(spec, spec.fields, table)
+    if not table.num_rows:  # every record's nested list was empty
+        return empty_frame(spec)
     if spec.channel_rows is not None:
         table = _channel_rows(spec, spec.channel_rows, table)
     return _to_pandas(spec, table)
@@ -324,16 +326,33 @@ def _spread(spec: Endpoint, part: Columns, table: pa.Table) -> pa.Table:
 def _explode(spec: Endpoint, part: Rows, table: pa.Table) -> pa.Table:
     if part.name not in table.column_names:
         raise MalformedResponseError(f"{spec.name}: records have no '{part.name}' list")
-    nested = _combined(table, part.name)
-    if pa.types.is_null(nested.type):
-        nested = pa.array([[]] * len(nested), pa.list_(pa.struct([])))
-    if not (pa.types.is_list(nested.type) and pa.types.is_struct(nested.type.value_type)):
-        raise MalformedResponseError(
-            f"{spec.name}: '{part.name}' must be a list of objects, got {nested.type}"
-        )
+    nested = _object_list(spec, _combined(table, part.name), part.name)
     parents = pc.list_parent_indices(nested)
-    outer = table.take(parents)
+    # Drop the list before repeating the outer columns: taken along, each record's whole
+    # list would be copied once per entry.
+    outer = table.drop_columns([part.name]).take(parents)
     return _with_children(outer, pc.list_flatten(nested), part.name)
+
+
+def _object_list(spec: Endpoint, lst: pa.Array, name: str, what: str = "") -> pa.Array:
+    """``lst`` as a list of structs: a null or all-empty column becomes empty lists.
+
+    pyarrow types a column whose lists are all empty (``[]``) as a list of nulls; that
+    is no entries, not a malformed answer. A null *entry* is malformed.
+    """
+    what = what or "a list of objects"
+    if pa.types.is_null(lst.type):
+        return pa.array([[]] * len(lst), pa.list_(pa.struct([])))
+    if pa.types.is_list(lst.type) and pa.types.is_null(lst.type.value_type):
+        if len(pc.list_flatten(lst)):
+            raise MalformedResponseError(f"{spec.name}: {name!r} holds null entries, not objects")
+        return pa.array([[]] * len(lst), pa.list_(pa.struct([])))
+    if not (pa.types.is_list(lst.type) and pa.types.is_struct(lst.type.value_type)):
+        raise MalformedResponseError(f"{spec.name}: {name!r} must be {what}, got {lst.type}")
+    entries = pc.list_flatten(lst)
+    if entries.null_count:
+        raise MalformedResponseError(f"{spec.name}: {name!r} holds null entries, not objects")
+    return lst
 
 
 def _entries(
@@ -342,13 +361,10 @@ def _entries(
     """The entries of a list-of-objects column and the row each belongs to (None if absent)."""
     if name not in table.column_names:
         return None
-    lst = _combined(table, name)
-    if pa.types.is_null(lst.type):
-        return None
-    if not (pa.types.is_list(lst.type) and pa.types.is_struct(lst.type.value_type)):
-        raise MalformedResponseError(f"{spec.name}: {name!r} must be {what}, got {lst.type}")
+    lst = _object_list(spec, _combined(table, name), name, what)
     parents = pc.list_parent_indices(lst).to_numpy(zero_copy_only=False)
-    return parents, pc.list_flatten(lst)
+    entries = pc.list_flatten(lst)
+    return (parents, entries) if len(entries) else None
 
 
 def _child(entries: pa.StructArray, name: str) -> pa.Array | None:
@@ -380,14 +396,19 @@ def _positions(spec: Endpoint, part: Positions, table: pa.Table) -> pa.Table:
         rates = _as_float(spec, f"{part.name}.{part.value}", values)
         rates_np = rates.fill_null(np.nan).to_numpy(zero_copy_only=False)
         slot = parents * part.count + (positions - 1)
-        if len(np.unique(slot)) != len(slot):
+        if np.bincount(slot).max(initial=0) > 1:
             raise MalformedResponseError(
                 f"{spec.name}: a {part.name!r} list names one {part.key} twice"
             )
         for p, name in enumerate(part.columns, start=1):
             at = positions == p
             out[name][parents[at]] = rates_np[at]
+    raw = None
+    if found is not None and any(f.name not in (part.key, part.value) for f in found[1].type):
+        raw = _as_str(_combined(table, part.name))  # fields it does not know: kept as JSON
     table = table.drop_columns([part.name]) if part.name in table.column_names else table
+    if raw is not None:
+        table = table.append_column(part.name, raw)
     for name, values in out.items():
         table = table.append_column(name, pa.array(values, pa.float64(), mask=np.isnan(values)))
     return table
@@ -413,6 +434,7 @@ def _channel_rows(spec: Endpoint, part: ChannelRows, table: pa.Table) -> pa.Tabl
     )
     all_label = pa.nulls(n, pa.string())
     scene: pa.Table | None = None
+    extras: dict[str, pa.Array] = {}
     if found is not None:
         parents, entries = found
         labels, values = _child(entries, part.label), _child(entries, part.value)
@@ -427,26 +449,33 @@ def _channel_rows(spec: Endpoint, part: ChannelRows, table: pa.Table) -> pa.Tabl
             )
         counts = _as_int(spec, f"{part.name}.{part.value}", values)
         _check_counts(spec, f"{part.name}.{part.value}", counts)
-        is_all = pc.equal(labels, part.all_label).to_numpy(zero_copy_only=False)
+        # Labels are matched without surrounding spaces, and kept as sent in ``label``.
+        trimmed = pc.utf8_trim_whitespace(labels)
+        is_all = pc.equal(trimmed, part.all_label).to_numpy(zero_copy_only=False)
+        # Each record's 全部 entry, if it has one (the last, should it send two).
+        entry_of = np.full(n, -1, dtype=np.int64)
+        entry_of[parents[is_all]] = np.flatnonzero(is_all)
+        all_entry = pa.array(entry_of, mask=entry_of < 0)
         # The all row: the record's own count, else its 全部 entry's.
-        all_rows = parents[is_all]
-        all_values = np.full(n, -1, dtype=np.int64)
-        all_values[all_rows] = counts.filter(pa.array(is_all)).fill_null(-1).to_numpy()
-        into = pc.coalesce(into, pa.array(all_values, mask=all_values < 0))
-        label_np = np.full(n, None, dtype=object)
-        label_np[all_rows] = part.all_label
-        all_label = pa.array(label_np, pa.string())
+        into = pc.coalesce(into, pc.take(counts, all_entry))
+        all_label = pc.take(labels, all_entry)
+        others = pa.array(~is_all)
         keep = [c for c in base.column_names if _identifies(spec, c) and c != part.into]
-        others = ~is_all
-        scene_labels = labels.filter(pa.array(others))
-        scene = base.select(keep).take(pa.array(parents[others]))
-        scene = scene.append_column(part.into, counts.filter(pa.array(others)))
-        scene = scene.append_column(part.label, scene_labels)
-        scene = scene.append_column(codes.column, _label_names(part, scene_labels))
+        scene = base.select(keep).take(pa.array(parents[~is_all]))
+        scene = scene.append_column(part.into, counts.filter(others))
+        scene = scene.append_column(part.label, labels.filter(others))
+        scene = scene.append_column(codes.column, _label_names(part, trimmed.filter(others)))
+        # Fields of the entries wxframe does not know: kept, on the rows they came with.
+        for field, child in zip(entries.type, entries.flatten(), strict=True):
+            if field.name not in (part.label, part.value) and field.name not in base.column_names:
+                extras[field.name] = pc.take(child, all_entry)
+                scene = scene.append_column(field.name, child.filter(others))
     out = base.drop_columns([part.into]) if part.into in base.column_names else base
     out = out.append_column(part.into, into)
     out = out.append_column(part.label, all_label)
     out = out.append_column(codes.column, pa.repeat(pa.scalar(all_name), n))
+    for name, values in extras.items():
+        out = out.append_column(name, values)
     if scene is not None and scene.num_rows:
         out = pa.concat_tables([out, scene], promote_options="default")
     return out
@@ -581,8 +610,13 @@ def _as_str(col: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 def _as_date(spec: Endpoint, name: str, col: pa.ChunkedArray | pa.Array) -> pa.Array:
     col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    if pa.types.is_null(col.type):
+    if pa.types.is_null(col.type) and len(col):
         raise MalformedResponseError(f"{spec.name}: field {name!r} is missing from every record")
+    if col.null_count:
+        raise MalformedResponseError(
+            f"{spec.name}: field {name!r} is missing from {col.null_count} record(s): "
+            "a date a row is keyed or stored by cannot be left out"
+        )
     try:
         if not pa.types.is_string(col.type):
             raise pa.ArrowInvalid("not a string")

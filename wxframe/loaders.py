@@ -20,7 +20,12 @@ import pandas as pd
 from wxframe.client import Client
 from wxframe.dates import DateLike, check_range
 from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint, iter_endpoints
-from wxframe.errors import ConfigurationError, RangeClippedWarning
+from wxframe.errors import (
+    ConfigurationError,
+    EndpointOfflineError,
+    EndpointSkippedWarning,
+    RangeClippedWarning,
+)
 from wxframe.frames import empty_frame, from_pages
 
 __all__ = ["LOADERS", "Loader", "load", "load_many", "make_loader"]
@@ -82,7 +87,9 @@ def load_many(
     ``endpoints`` defaults to the current family (``wxframe.CURRENT_ENDPOINTS``); the
     offline six are loaded only when named. Each endpoint's range is clipped to its own
     first day (one :class:`~wxframe.RangeClippedWarning` says which), so one range can
-    span both families. The same frames as :func:`load` endpoint by endpoint, and the
+    span both families. An endpoint the platform has switched off (47009) gets an empty
+    frame and one :class:`~wxframe.EndpointSkippedWarning` names what replaces it; the
+    others load as usual. The same frames as :func:`load` endpoint by endpoint, and the
     same fewest calls, but every worker stays busy until the last window.
 
     Examples
@@ -121,8 +128,18 @@ def load_many(
         for window in spec.windows(*wanted)
     ]
     pages: dict[str, list] = {spec.name: [] for spec in specs}
-    for spec, _, page in client.fetch_many(jobs, progress=progress):
+    offline: dict[str, EndpointOfflineError] = {}
+    for spec, _, page in client.fetch_many(jobs, progress=progress, offline=offline):
         pages[spec.name].append((page, page.meta))
+    if offline:
+        warnings.warn(
+            "switched off by the platform (errcode 47009), their frames are empty: "
+            + "; ".join(f"{name} (use {' or '.join(e.successors)})" for name, e in offline.items()),
+            EndpointSkippedWarning,
+            stacklevel=2,
+        )
+        for name in offline:
+            pages[name] = []
     return {
         spec.name: from_pages(spec, pages[spec.name]) if pages[spec.name] else empty_frame(spec)
         for spec in specs

@@ -636,7 +636,7 @@ def _read_pages(spec: Endpoint, path: Path) -> list[tuple[list[Any], dict[str, A
                         f"{path}: line {n} is not JSON ({exc}); a file holds one response, "
                         "an array of records, or one response per line"
                     ) from None
-    pages = []
+    pages: list[tuple[list[Any], dict[str, Any]]] = []
     for n, doc in enumerate(documents, start=1):
         where = f"{path}" + (f" line {n}" if len(documents) > 1 else "")
         if isinstance(doc, list):
