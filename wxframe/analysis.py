@@ -198,6 +198,13 @@ def _pivot(
 def _spread(df: pd.DataFrame, by: str, values: str, order: Sequence[str]) -> pd.DataFrame:
     """Long to wide on ``by``: absent (row, label) pairs are 0, given NAs stay NA."""
     index = [*_group_keys(df), "ref_date", *(["ref_hour"] if "ref_hour" in df.columns else [])]
+    unlabelled = df[by].isna()
+    if unlabelled.any():
+        first = df.loc[unlabelled, index].iloc[0].to_dict()
+        raise FrameShapeError(
+            f"{int(unlabelled.sum())} row(s) have no {by} (the platform sent no code for "
+            f"them), first {first}: drop them or set their code before pivoting"
+        )
     series = df.set_index([*index, by])[values]
     if series.index.has_duplicates:
         dup = series.index[series.index.duplicated()][0]

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import date, datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import requests
 import tenacity
@@ -74,11 +75,14 @@ _ERROR_CLASSES: dict[int, type[ApiError]] = {
 }
 #: Refresh a token this many seconds before the platform says it expires.
 TOKEN_MARGIN = 300.0
-_TOKEN_IN_TEXT = re.compile(r"(access_token=)[^&\s'\"]+")
+#: Credentials in a URL's query string: the token, and the secret of classic tokens.
+_TOKEN_IN_TEXT = re.compile(r"((?:access_token|secret)=)[^&\s'\"]+")
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
 class _RedactTokens(logging.Filter):
-    """urllib3 logs request URLs at DEBUG level, and the token is in the query string."""
+    """urllib3 logs request URLs at DEBUG level, with the token (and a classic token
+    request's secret) in the query string."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
@@ -138,6 +142,9 @@ class Client:
     clock:
         Returns "now" (timezone-aware); the date checks use it. Defaults to the real
         time; ``sim.now`` makes a client follow a simulator's clock.
+    allow_insecure:
+        Allow a plain ``http://`` ``base_url`` on a host other than this machine
+        (refused by default: credentials would travel unencrypted).
 
     Examples
     --------
@@ -163,6 +170,7 @@ class Client:
         rate_limit_wait: float = 61.0,
         max_workers: int = 4,
         clock: Callable[[], datetime] | None = None,
+        allow_insecure: bool = False,
     ) -> None:
         if token not in ("stable", "classic"):
             raise ConfigurationError(f"token={token!r}; allowed: 'stable' or 'classic'")
@@ -187,6 +195,13 @@ class Client:
                 raise ConfigurationError(f"{name}={number!r}; allowed: a number >= 0")
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base_url={base_url!r}; allowed: an http(s) URL")
+        host = urlsplit(base_url).hostname or ""
+        if base_url.startswith("http://") and host not in _LOOPBACK and not allow_insecure:
+            raise ConfigurationError(
+                f"base_url={base_url!r} is plain http to {host}: the app secret and tokens "
+                "would cross the network unencrypted. Use https, or pass allow_insecure=True "
+                "if that host is yours and you mean it"
+            )
         self.appid = appid
         self.__secret = secret
         self.base_url = base_url.rstrip("/")
@@ -309,9 +324,15 @@ class Client:
         if code:
             raise self._api_error(code, str(payload.get("errmsg", "")), "token", None)
         token = payload.get("access_token")
+        expires = payload.get("expires_in", 7200)
+        where = f"{self.token_kind}_token"
+        check = "the token endpoint's answer is malformed: check base_url and any proxy"
         if not isinstance(token, str) or not token:
-            raise MalformedResponseError("token: the response has no access_token")
-        expires_in = float(payload.get("expires_in") or 7200)
+            raise TokenError(0, "no access_token in the answer", endpoint=where, advice=check)
+        if isinstance(expires, bool) or not isinstance(expires, int | float) or expires <= 0:
+            what = f"expires_in={str(expires)[:20]!r} is not a number of seconds"
+            raise TokenError(0, what, endpoint=where, advice=check)
+        expires_in = float(expires)
         self.__token = token
         # Refresh a margin early, but never keep a token for less than half its life.
         self._token_expires = time.monotonic() + max(expires_in - TOKEN_MARGIN, expires_in / 2)
@@ -376,9 +397,12 @@ class Client:
     ) -> dict:
         what = f"{endpoint} {window}" if window else endpoint
         try:
+            # The API never redirects: following one would send the secret (a stable_token
+            # body) on to another host and take data from wherever it points.
             response = self._session.request(
-                method, self.base_url + path, timeout=self.timeout, **kwargs
-            )
+                method, self.base_url + path, timeout=self.timeout, allow_redirects=False,
+                **kwargs,
+            )  # fmt: skip
         except requests.Timeout:
             raise _Transient(TransportError(f"{what}: timed out after {self.timeout}s")) from None
         except requests.RequestException as exc:
@@ -386,9 +410,15 @@ class Client:
             reason = type(exc).__name__
             raise _Transient(TransportError(f"{what}: connection failed ({reason})")) from None
         status = response.status_code
-        if status >= 500:  # a gateway or server fault: worth retrying
+        if status >= 500 or status == 429:  # a gateway or server fault, or busy: retry
             snippet = self._snippet(response.content)
             raise _Transient(TransportError(f"{what}: HTTP {status}: {snippet!r}"))
+        if 300 <= status < 400:
+            target = urlsplit(response.headers.get("Location", "")).hostname or "?"
+            raise TransportError(
+                f"{what}: HTTP {status}, a redirect to {target}: the API never redirects, so "
+                "it was not followed (check base_url and any proxy in between)"
+            )
         try:
             # UTF-8 whatever the Content-Type says: the platform has been seen to send
             # text/plain without a charset, which requests would decode as Latin-1.
@@ -400,6 +430,9 @@ class Client:
                 status=status,
                 snippet=snippet,
             ) from None
+        if status != 200:  # JSON, but not an answer: a 404 with {"list": []} is no data
+            snippet = self._snippet(response.content)
+            raise TransportError(f"{what}: HTTP {status} (the API answers 200): {snippet!r}")
         if not isinstance(payload, dict):
             raise MalformedResponseError(
                 f"{what}: expected a JSON object, got {type(payload).__name__}"
@@ -442,7 +475,15 @@ class Client:
             try:
                 return self._post_datacube(spec, window, body, token)
             except _TokenRejected as rejected:
-                if attempt == 2 or not self.__secret:
+                if attempt == 2:
+                    error = rejected.error
+                    raise type(error)(
+                        error.errcode, error.errmsg, endpoint=error.endpoint, window=error.window,
+                        advice="the platform refused a freshly fetched token too: another process "
+                        "may be rotating this account's tokens (use token='stable' everywhere), "
+                        "or the token endpoint is not the API's (check base_url)",
+                    ) from None  # fmt: skip
+                if not self.__secret:
                     raise rejected.error from None
                 log.info("%s %s: token refused (%s); refreshing once", spec.name, window,
                          rejected.error.errcode)  # fmt: skip

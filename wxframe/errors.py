@@ -101,6 +101,10 @@ class NonJSONResponseError(MalformedResponseError):
         self.status = status
         self.snippet = snippet
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only arguments: the default reduce would call cls(message) and fail.
+        return (_rebuild, (type(self), self.args, {"status": self.status, "snippet": self.snippet}))
+
 
 class TransportError(WxframeError):
     """The network failed (timeouts, dropped connections, 5xx) and retries ran out."""
@@ -127,10 +131,9 @@ class ApiError(WxframeError):
         self.errmsg = errmsg
         self.endpoint = endpoint
         self.window = window
-        if advice is not None:
-            self.advice = advice
-        elif errcode in self.advice_by_code:
-            self.advice = self.advice_by_code[errcode]
+        self.advice = (
+            advice if advice is not None else self.advice_by_code.get(errcode, self.advice)
+        )
         super().__init__(self._message())
 
     @property
@@ -258,6 +261,14 @@ class SyncIncomplete(StoreError):
         super().__init__(message)
         self.remaining = remaining
         self.summary = summary
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {"remaining": self.remaining, "summary": self.summary}
+        return (_rebuild, (type(self), self.args, state))
+
+
+def _rebuild(cls: type[Exception], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exception:
+    return cls(*args, **kwargs)
 
 
 class WxframeWarning(UserWarning):

@@ -19,6 +19,7 @@ next sync fetches whatever the manifest does not list as final.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import operator
@@ -77,6 +78,8 @@ DATA_FILE = "data.parquet"
 #: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
 FLUSH_WINDOWS = 64
 FLUSH_SECONDS = 2.0
+#: The temporary names the store writes to before a rename (``_atomic_write``).
+_TEMP_NAME = re.compile(r"^\.(data\.parquet|[A-Za-z0-9_-]{1,64}\.json)\.[0-9a-f]{32}\.tmp$")
 #: What an appid may hold (the platform's are ``wx`` and 16 hex digits).
 _APPID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PARTITIONING = ds.partitioning(
@@ -161,13 +164,25 @@ class Store:
         if not path.exists():
             return {"account": account, "endpoints": {}}
         try:
-            return dict(json.loads(path.read_text(encoding="utf-8")))
-        except ValueError as exc:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
             raise StoreError(f"the manifest {path} is not valid JSON: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"the manifest {path} cannot be read: {exc}") from None
+        problem = _manifest_problem(manifest)
+        if problem:
+            raise StoreError(
+                f"the manifest {path} is not a wxframe manifest: {problem}. Move it away and "
+                "sync again to rebuild what it described"
+            )
+        return dict(manifest)
 
     def _save_manifest(self, account: str, manifest: dict[str, Any]) -> None:
         path = self._manifest_path(account)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
         text = json.dumps(manifest, indent=1, sort_keys=True)
         _atomic_write(path, text.encode("utf-8"))
 
@@ -204,7 +219,7 @@ class Store:
         stops it; everything fetched before the error is kept.
         """
         specs = list(iter_endpoints(endpoints))
-        account = client.account
+        account = self._client_account(client)
         now = client.now()
         e = as_date(end, "end") if end is not None else last_complete_day(now)
         # Check what can be checked before waiting for the lock or sending anything.
@@ -212,7 +227,7 @@ class Store:
         started = time.perf_counter()
         counts_before = dict(client.counts)
         summary = SyncSummary()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._make_root()
         lock = self._lock()
         try:
             # Read the manifest under the lock: another sync may just have written it.
@@ -272,6 +287,16 @@ class Store:
                 client.counts["token_refreshes"] - counts_before["token_refreshes"]
             )
         return summary
+
+    def _make_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"the store {self.root} cannot be a directory: {exc.strerror or exc}"
+            ) from None
+        if not self.root.is_dir():
+            raise StoreError(f"the store {self.root} is a file, not a directory")
 
     def _lock(self) -> filelock.BaseFileLock:
         """The store's write lock, acquired (or a StoreLockedError that says what to do)."""
@@ -337,7 +362,7 @@ class Store:
         except WxframeError as exc:
             raise StoreError(f"the files disagree with each other: {exc}") from None
         summary = ImportSummary(files=len(files))
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._make_root()
         lock = self._lock()
         try:
             manifest = self._load_manifest(account)
@@ -358,6 +383,20 @@ class Store:
         finally:
             lock.release()
         return summary
+
+    def _client_account(self, client: Client) -> str:
+        """The client's appid, checked: it names the store's files and its manifest."""
+        if not isinstance(client, Client):
+            raise ConfigurationError(
+                f"client must be a wxframe.Client, got {type(client).__name__}"
+            )
+        if client.appid is None:
+            raise ConfigurationError(
+                "this client was made from an access token alone and does not say which "
+                "account it is, so its data could overwrite another account's: pass "
+                "appid='wx...' too (Client(appid=..., access_token=...))"
+            )
+        return self._import_account(client.appid)
 
     def _import_account(self, account: str | None) -> str:
         if account is None:
@@ -392,7 +431,7 @@ class Store:
         which the next sync fetches again. On an error the batch is written first, so
         what was fetched before it stays.
         """
-        account = client.account
+        account = self._client_account(client)
         batch: list[tuple[Window, pd.DataFrame, datetime, bool]] = []
 
         def flush() -> None:
@@ -445,8 +484,10 @@ class Store:
         return windows, skipped
 
     def _remove_stale_temp_files(self) -> None:
+        """Remove what a killed write left: only the temporary names the store makes."""
         for tmp in self.root.rglob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
+            if _TEMP_NAME.match(tmp.name) and tmp.is_file():
+                tmp.unlink(missing_ok=True)
 
     # --------------------------------------------------------------- write
     def _partition(self, spec: Endpoint, account: str, month: str) -> Path:
@@ -476,11 +517,16 @@ class Store:
                 continue  # an empty window is recorded in the manifest, not as a file
             combined = combined.sort_values(list(spec.key), ignore_index=True)
             table = _to_arrow(combined)
-            path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-            pq.write_table(table, tmp, compression="zstd")
-            _fsync(tmp)
-            os.replace(tmp, path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(table, tmp, compression="zstd")
+                _fsync(tmp)
+                os.replace(tmp, path)
+            except OSError as exc:  # a full disk, a read-only folder: say where
+                with contextlib.suppress(OSError):
+                    tmp.unlink(missing_ok=True)
+                raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     # ---------------------------------------------------------------- read
     def read(
@@ -684,6 +730,24 @@ def _is_final(spec: Endpoint, day: date, fetched_at: datetime) -> bool:
     return fetched_at >= _complete_from(day + timedelta(days=spec.settles_after - 1))
 
 
+def _manifest_problem(manifest: object) -> str | None:
+    """What is wrong with a manifest's shape, or None."""
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("endpoints"), dict):
+        return "it has no 'endpoints' object"
+    for name, entry in manifest["endpoints"].items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("days", {}), dict):
+            return f"endpoints.{name} has no 'days' object"
+        for day, info in entry.get("days", {}).items():
+            if not isinstance(info, dict) or not isinstance(info.get("at"), str):
+                return f"endpoints.{name}.days.{day} has no 'at' time"
+            try:
+                date.fromisoformat(day)
+                datetime.fromisoformat(info["at"])
+            except ValueError:
+                return f"endpoints.{name}.days.{day} is not a date with a time"
+    return None
+
+
 def _offline(manifest: dict[str, Any], spec: Endpoint) -> str | None:
     """Why the manifest says ``spec`` is switched off for this account, if it does."""
     info = manifest["endpoints"].get(spec.name, {}).get("offline")
@@ -771,11 +835,16 @@ def _fsync(path: Path) -> None:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _incomplete(

@@ -456,6 +456,10 @@ def _make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
+            if self.close_connection:
+                # Say so: a client that reused the closed connection would meet a reset
+                # that no fault injected (a retry the stats cannot account for).
+                self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
 
