@@ -21,7 +21,7 @@ import itertools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 USER_SOURCE_SINCE = pd.Timestamp(date(2020, 2, 28))
-DATE_DTYPE = "datetime64[ns]"
+DATE_DTYPE: Final = "datetime64[ns]"
 _INT = pd.Int64Dtype()
 _FLOAT = pd.Float64Dtype()
 _BOOL = pd.BooleanDtype()
@@ -754,7 +754,7 @@ def _derive(spec: Endpoint, df: pd.DataFrame) -> pd.DataFrame:
                 df[part] = pd.array(arr.cast(pa.int64()), dtype=_INT)
     if spec.stat_date is not None:
         days = (df[spec.stat_date] - df[spec.partition]).dt.days
-        df["day"] = pd.array(days, dtype=_INT)
+        df["day"] = days.astype(_INT)
     for f in spec.all_fields:
         if f.codes is CHANNEL_CODES:
             _channel_code_rules(spec, df, f.name)
@@ -780,7 +780,7 @@ def _channel_code_rules(spec: Endpoint, df: pd.DataFrame, code: str) -> None:
             df.loc[channel_rows.fillna(False), f.name] = pd.NA
 
 
-def _categorical(codes: pd.Series, labels: Mapping[int, str]) -> pd.Categorical:
+def _categorical(codes: pd.Series, labels: Mapping[int, str]) -> pd.Categorical[str]:
     """Codes to a categorical of their labels: known ones in order, unknown as code_<n>."""
     known = np.fromiter(labels, dtype=np.int64)
     missing = codes.isna().to_numpy()
@@ -792,7 +792,7 @@ def _categorical(codes: pd.Series, labels: Mapping[int, str]) -> pd.Categorical:
     positions = order[np.searchsorted(everything, values, sorter=order)]
     positions[missing] = -1
     names = [*labels.values(), *(f"code_{int(c)}" for c in extra)]
-    return pd.Categorical.from_codes(positions, categories=names)
+    return pd.Categorical.from_codes(positions, categories=pd.Index(names))
 
 
 def _unique(spec: Endpoint, df: pd.DataFrame) -> pd.DataFrame:
@@ -830,7 +830,7 @@ def conform(endpoint: str | Endpoint, df: pd.DataFrame, *, copy: bool = True) ->
         if dtype == DATE_DTYPE:
             out[name] = pd.to_datetime(out[name]).astype(DATE_DTYPE)
         else:
-            out[name] = out[name].astype(dtype)  # type: ignore[call-overload]
+            out[name] = out[name].astype(dtype)
     for f in spec.all_fields:
         if f.codes is not None:
             out[f.codes.column] = _categorical(out[f.name], f.codes.labels)

@@ -345,7 +345,7 @@ class SimulatedAccount:
 
     def derived(self, make: Callable[[SimulatedAccount, Article], T], article: Article) -> T:
         """``make(self, article)``, computed once per account and article (a cache)."""
-        return self._derived(make, article)  # type: ignore[no-any-return]
+        return self._derived(make, article)
 
     def _make_article_days(self, article: Article) -> ArticleDays:
         rng = _rng(self.seed, "article", article.msgid, article.sent.toordinal())
@@ -468,14 +468,12 @@ class SimulatedAccount:
             for article, k, numbers in self.articles_read_on(day):
                 values = numbers.summary(k)
                 if article.publish_type == 0 and passes_threshold(values):
-                    out.append(
-                        {
-                            "ref_date": day.isoformat(),
-                            "msgid": article.msgid,
-                            "title": article.title,
-                        }
-                        | values
-                    )
+                    record: dict[str, object] = {
+                        "ref_date": day.isoformat(),
+                        "msgid": article.msgid,
+                        "title": article.title,
+                    }
+                    out.append({**record, **values})
         return out
 
     def article_total(self, begin: date, end: date) -> list[dict[str, object]]:
@@ -513,9 +511,12 @@ class SimulatedAccount:
                 if k and name.endswith("_user"):
                     value = int(r.binomial(value, 0.9))
                 cum[name] = cum.get(name, 0) + value
-            details.append(
-                {"stat_date": stat.isoformat(), "target_user": article.target_user} | dict(cum)
-            )
+            entry: dict[str, int | str] = {
+                "stat_date": stat.isoformat(),
+                "target_user": article.target_user,
+            }
+            entry.update(cum)
+            details.append(entry)
         return details
 
     def user_read(self, begin: date, end: date) -> list[dict[str, object]]:
