@@ -288,3 +288,48 @@ def test_item_20_a_folder_the_store_cannot_write_is_a_store_error(tmp_path: Path
         Store(tmp_path).sync(sim.client(), "2026-11-20", "2026-11-26",
                              endpoints="getusercumulate", progress=False)  # fmt: skip
     assert "getusercumulate" in str(error.value) and "cannot write" in str(error.value)
+
+
+# ---------------------------------------------------------------- wrong data
+def test_item_3_finality_follows_when_the_request_was_sent(tmp_path: Path) -> None:
+    today, yesterday = date(2026, 12, 1), date(2026, 11, 30)
+    store = Store(tmp_path)
+    with serve(seed=0, today=today, hour=7) as sim:  # yesterday's followers not ready yet
+
+        def clock() -> datetime:
+            # the request leaves at 07:59; its answer is handled at 08:01
+            minute = (8, 1) if sim.stats.datacube_calls else (7, 59)
+            return datetime(2026, 12, 1, *minute, tzinfo=BEIJING)
+
+        c = Client(sim.appid, sim.secret, base_url=sim.url, clock=clock)
+        with pytest.warns(wxframe.IncompleteDataWarning):
+            store.sync(c, yesterday, yesterday, endpoints="getusersummary", progress=False)
+        day = store.days().iloc[0]
+        assert day["rows"] == 0 and not day["final"]  # asked before 08:00: not final
+        sim.set_clock(today, hour=9)
+        store.sync(sim.client(), yesterday, yesterday, endpoints="getusersummary",
+                   progress=False)  # fmt: skip
+    assert len(store.read("getusersummary")) > 0 and store.days()["final"].all()
+
+
+def test_item_4_rows_outside_the_window_are_dropped_and_named(tmp_path: Path) -> None:
+    from tests.fixture_server import Call, fixture_server
+
+    def leaky(call: Call) -> dict[str, Any]:
+        # every answer also carries the next day, with other numbers
+        day, after = call.begin.isoformat(), date.fromordinal(call.end.toordinal() + 1)
+        return {"is_delay": False, "list": [
+            {"ref_date": day, "msgid": "1_1", "detail": {"share_user": 5}},
+            {"ref_date": after.isoformat(), "msgid": "1_1", "detail": {"share_user": 99}},
+        ]}  # fmt: skip
+
+    with fixture_server(leaky) as server:
+        with pytest.warns(wxframe.UnexpectedRowsWarning, match="getarticleshare.*2026-11-0"):
+            df = wxframe.load_article_share(server.client(), "2026-11-01", "2026-11-03")
+        assert df["ref_date"].dt.day.tolist() == [1, 2, 3]  # nothing after end
+        assert df["share_user"].tolist() == [5, 5, 5]
+        with pytest.warns(wxframe.UnexpectedRowsWarning, match="2026-11-04"):
+            Store(tmp_path).sync(server.client(), "2026-11-01", "2026-11-03",
+                                 endpoints="getarticleshare", progress=False)  # fmt: skip
+    stored = Store(tmp_path).read("getarticleshare")
+    assert stored["share_user"].tolist() == [5, 5, 5] and not stored.duplicated().any()

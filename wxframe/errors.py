@@ -27,7 +27,8 @@ The tree::
     WxframeWarning (UserWarning)
     ├── IncompleteDataWarning              yesterday asked for before 08:00 Beijing time
     ├── RangeClippedWarning                a range starts before an endpoint's first day
-    └── EndpointSkippedWarning             a switched-off endpoint (47009) was left out
+    ├── EndpointSkippedWarning             a switched-off endpoint (47009) was left out
+    └── UnexpectedRowsWarning              an answer held days it was not asked for
 
 Every ``ApiError`` carries ``errcode``, ``errmsg``, ``endpoint`` and ``window`` and names
 them in its message. No message ever holds an access token or an app secret.
@@ -63,6 +64,7 @@ __all__ = [
     "SyncIncomplete",
     "TokenError",
     "TransportError",
+    "UnexpectedRowsWarning",
     "UnknownEndpointError",
     "WxframeError",
     "WxframeWarning",
@@ -285,3 +287,7 @@ class RangeClippedWarning(WxframeWarning):
 
 class EndpointSkippedWarning(WxframeWarning):
     """An endpoint the platform has switched off (47009) was left out of a load or sync."""
+
+
+class UnexpectedRowsWarning(WxframeWarning):
+    """An answer held rows of days outside its request window; they were dropped."""

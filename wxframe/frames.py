@@ -20,7 +20,7 @@ import functools
 import itertools
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 import numpy as np
@@ -55,6 +55,7 @@ __all__ = [
     "from_pages",
     "scene_categories",
     "to_frame",
+    "within_window",
 ]
 
 USER_SOURCE_SINCE = pd.Timestamp(date(2020, 2, 28))
@@ -81,11 +82,37 @@ class Page(list[dict[str, Any]]):
     copies ``meta`` onto each row.
     """
 
-    __slots__ = ("meta",)
+    __slots__ = ("meta", "sent_at")
 
-    def __init__(self, records: Sequence[dict[str, Any]] = (), meta: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        records: Sequence[dict[str, Any]] = (),
+        meta: dict[str, Any] | None = None,
+        sent_at: datetime | None = None,
+    ):
         super().__init__(records)
         self.meta: dict[str, Any] = dict(meta or {})
+        #: When the request this page answers was sent (the client's clock).
+        self.sent_at = sent_at
+
+
+def within_window(spec: Endpoint, page: Page, begin: date, end: date) -> tuple[Page, list[str]]:
+    """``page`` without the records dated outside ``begin..end``, and those dates.
+
+    A response that carries rows of days it was not asked for would put them into the
+    store twice (once from each window); they are dropped here and named.
+    """
+    first, last = begin.isoformat(), end.isoformat()
+    kept, outside = [], set()
+    for record in page:
+        day = record.get(spec.partition) if isinstance(record, dict) else None
+        if isinstance(day, str) and not first <= day <= last:
+            outside.add(day)
+        else:
+            kept.append(record)  # malformed ones stay: to_frame names what is wrong
+    if not outside:
+        return page, []
+    return Page(kept, page.meta, page.sent_at), sorted(outside)
 
 
 def channel_categories(extra_codes: Sequence[int] = ()) -> list[str]:

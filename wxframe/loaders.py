@@ -18,15 +18,16 @@ from typing import Protocol
 import pandas as pd
 
 from wxframe.client import Client
-from wxframe.dates import DateLike, check_range
+from wxframe.dates import DateLike, Window, check_range
 from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint, iter_endpoints
 from wxframe.errors import (
     ConfigurationError,
     EndpointOfflineError,
     EndpointSkippedWarning,
     RangeClippedWarning,
+    UnexpectedRowsWarning,
 )
-from wxframe.frames import empty_frame, from_pages
+from wxframe.frames import Page, empty_frame, from_pages, within_window
 
 __all__ = ["LOADERS", "Loader", "load", "load_many", "make_loader"]
 
@@ -70,7 +71,11 @@ def load(
     spec = get_endpoint(endpoint)
     _check_client(client)
     b, e = check_range(begin, end, now=client.now(), earliest=spec.earliest, endpoint=spec.name)
-    pages = [page for _, page in client.fetch_windows(spec, spec.windows(b, e), progress=progress)]
+    pages = []
+    outside: dict[str, list[str]] = {}
+    for window, page in client.fetch_windows(spec, spec.windows(b, e), progress=progress):
+        pages.append(_within(spec, window, page, outside))
+    _warn_outside(outside)
     return from_pages(spec, [(page, page.meta) for page in pages])  # to_frame sorts by key
 
 
@@ -129,8 +134,11 @@ def load_many(
     ]
     pages: dict[str, list] = {spec.name: [] for spec in specs}
     offline: dict[str, EndpointOfflineError] = {}
-    for spec, _, page in client.fetch_many(jobs, progress=progress, offline=offline):
+    outside: dict[str, list[str]] = {}
+    for spec, window, page in client.fetch_many(jobs, progress=progress, offline=offline):
+        page = _within(spec, window, page, outside)
         pages[spec.name].append((page, page.meta))
+    _warn_outside(outside)
     if offline:
         warnings.warn(
             "switched off by the platform (errcode 47009), their frames are empty: "
@@ -144,6 +152,26 @@ def load_many(
         spec.name: from_pages(spec, pages[spec.name]) if pages[spec.name] else empty_frame(spec)
         for spec in specs
     }
+
+
+def _within(spec: Endpoint, window: Window, page: Page, outside: dict[str, list[str]]) -> Page:
+    kept, dropped = within_window(spec, page, window.begin, window.end)
+    if dropped:
+        outside.setdefault(spec.name, []).extend(dropped)
+    return kept
+
+
+def _warn_outside(outside: dict[str, list[str]]) -> None:
+    """One warning for every answer that held days it was not asked for."""
+    if outside:
+        named = "; ".join(
+            f"{name}: {', '.join(sorted(set(days))[:5])}" for name, days in outside.items()
+        )
+        warnings.warn(
+            f"dropped rows of days the requests did not ask for ({named})",
+            UnexpectedRowsWarning,
+            stacklevel=3,
+        )
 
 
 def _check_client(client: object) -> None:

@@ -66,9 +66,18 @@ from wxframe.errors import (
     StoreError,
     StoreLockedError,
     SyncIncomplete,
+    UnexpectedRowsWarning,
     WxframeError,
 )
-from wxframe.frames import NULLABLE, conform, empty_frame, frame_dtypes, from_pages, to_frame
+from wxframe.frames import (
+    NULLABLE,
+    conform,
+    empty_frame,
+    frame_dtypes,
+    from_pages,
+    to_frame,
+    within_window,
+)
 
 __all__ = ["ImportSummary", "Store", "SyncSummary"]
 
@@ -447,12 +456,18 @@ class Store:
             batch.clear()
 
         flushed = time.monotonic()
+        outside: list[str] = []
         fetched = client.fetch_windows(spec, windows, progress=progress, desc=f"sync {spec.name}")
         try:
             for window, page in fetched:
                 # is_delay: the platform says these numbers are not final yet.
                 delayed = bool(page.meta.get("is_delay"))
-                batch.append((window, to_frame(spec, page), client.now(), delayed))
+                page, dropped = within_window(spec, page, window.begin, window.end)
+                outside += dropped
+                # Finality is judged by when the request was sent: an answer that arrives
+                # after 08:00 to a request sent before it may hold the partial numbers.
+                asked = page.sent_at or client.now()
+                batch.append((window, to_frame(spec, page), asked, delayed))
                 if len(batch) >= FLUSH_WINDOWS or time.monotonic() - flushed >= FLUSH_SECONDS:
                     flush()
                     flushed = time.monotonic()
@@ -460,6 +475,14 @@ class Store:
             if batch:
                 flush()  # an error fetching (or an interrupt): keep what was fetched
             raise
+        finally:
+            if outside:
+                warnings.warn(
+                    f"{spec.name}: dropped rows of days the requests did not ask for "
+                    f"({', '.join(sorted(set(outside))[:5])})",
+                    UnexpectedRowsWarning,
+                    stacklevel=4,
+                )
         if batch:
             flush()
 
