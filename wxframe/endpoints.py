@@ -350,18 +350,12 @@ class Endpoint:
     @cached_property
     def channel_rows(self) -> ChannelRows | None:
         """The :class:`ChannelRows` part, if the records carry readers per channel."""
-        return next((p for p in _parts_of(self.fields) if isinstance(p, ChannelRows)), None)
+        return next((p for p in self.nested_parts if isinstance(p, ChannelRows)), None)
 
     @cached_property
-    def positions(self) -> tuple[Positions, ...]:
-        return tuple(p for p in _parts_of(self.fields) if isinstance(p, Positions))
-
-    @property
-    def has_channels(self) -> bool:
-        """Whether the frame has a ``channel`` column (per-channel rows)."""
-        return self.channel_rows is not None or any(
-            f.codes is CHANNEL_CODES for f in self.all_fields
-        )
+    def nested_parts(self) -> tuple[Rows | Columns | ChannelRows | Positions, ...]:
+        """Every nested part of the record, outermost first."""
+        return tuple(p for p in _parts_of(self.fields) if not isinstance(p, Field))
 
     @property
     def cumulative(self) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Final
@@ -32,7 +33,6 @@ from wxframe.endpoints import (
     ALL_CHANNELS,
     CHANNEL_CODES,
     ENDPOINTS,
-    SCENE_CODES,
     ChannelRows,
     Codes,
     Columns,
@@ -43,18 +43,17 @@ from wxframe.endpoints import (
     Rows,
     get_endpoint,
 )
-from wxframe.errors import MalformedResponseError
+from wxframe.errors import MalformedResponseError, UnexpectedRowsWarning
 
 __all__ = [
     "Page",
-    "channel_categories",
     "conform",
     "empty_frame",
     "endpoint_of",
     "frame_dtypes",
     "from_pages",
-    "scene_categories",
     "to_frame",
+    "warn_outside",
     "within_window",
 ]
 
@@ -115,14 +114,17 @@ def within_window(spec: Endpoint, page: Page, begin: date, end: date) -> tuple[P
     return Page(kept, page.meta, page.sent_at), sorted(outside)
 
 
-def channel_categories(extra_codes: Sequence[int] = ()) -> list[str]:
-    """Channel labels in the canonical order, then ``code_<n>`` for unknown codes."""
-    return CHANNEL_CODES.categories(sorted(extra_codes))
-
-
-def scene_categories(extra_codes: Sequence[int] = ()) -> list[str]:
-    """Share-scene labels in the canonical order, then ``code_<n>`` for unknown codes."""
-    return SCENE_CODES.categories(sorted(extra_codes))
+def warn_outside(outside: Mapping[str, Sequence[str]], *, stacklevel: int) -> None:
+    """One :class:`UnexpectedRowsWarning` for the days :func:`within_window` dropped."""
+    if outside:
+        named = "; ".join(
+            f"{name}: {', '.join(sorted(set(days))[:5])}" for name, days in outside.items()
+        )
+        warnings.warn(
+            f"dropped rows of days the requests did not ask for ({named})",
+            UnexpectedRowsWarning,
+            stacklevel=stacklevel + 1,
+        )
 
 
 # ------------------------------------------------------------------------ schema
@@ -531,7 +533,7 @@ def _diagnose(spec: Endpoint, records: Sequence[Any], exc: Exception) -> Malform
     objects: list[dict[str, Any]] = []
     _collect_objects(spec.fields, list(records), objects)
     kinds: dict[str, set[str]] = {}
-    nested_names = {p.name for p in _nested_parts(spec.fields)}
+    nested_names = {p.name for p in spec.nested_parts}
     for row in objects:
         for key, value in row.items():
             if key in nested_names:
@@ -553,16 +555,6 @@ def _diagnose(spec: Endpoint, records: Sequence[Any], exc: Exception) -> Malform
                 f"(expected {expected})"
             )
     return MalformedResponseError(f"{spec.name}: records cannot be read: {exc}")
-
-
-def _nested_parts(parts: Sequence[Part]) -> list[Part]:
-    out: list[Part] = []
-    for p in parts:
-        if not isinstance(p, Field):
-            out.append(p)
-            if isinstance(p, Rows | Columns):
-                out += _nested_parts(p.fields)
-    return out
 
 
 def _collect_objects(parts: Sequence[Part], objects: list[Any], out: list[dict[str, Any]]) -> None:

@@ -25,9 +25,8 @@ from wxframe.errors import (
     EndpointOfflineError,
     EndpointSkippedWarning,
     RangeClippedWarning,
-    UnexpectedRowsWarning,
 )
-from wxframe.frames import Page, empty_frame, from_pages, within_window
+from wxframe.frames import Page, empty_frame, from_pages, warn_outside, within_window
 
 __all__ = ["LOADERS", "Loader", "load", "load_many", "make_loader"]
 
@@ -75,7 +74,7 @@ def load(
     outside: dict[str, list[str]] = {}
     for window, page in client.fetch_windows(spec, spec.windows(b, e), progress=progress):
         pages.append(_within(spec, window, page, outside))
-    _warn_outside(outside)
+    warn_outside(outside, stacklevel=2)
     return from_pages(spec, [(page, page.meta) for page in pages])  # to_frame sorts by key
 
 
@@ -138,7 +137,7 @@ def load_many(
     for spec, window, page in client.fetch_many(jobs, progress=progress, offline=offline):
         page = _within(spec, window, page, outside)
         pages[spec.name].append((page, page.meta))
-    _warn_outside(outside)
+    warn_outside(outside, stacklevel=2)
     if offline:
         warnings.warn(
             "switched off by the platform (errcode 47009), their frames are empty: "
@@ -159,19 +158,6 @@ def _within(spec: Endpoint, window: Window, page: Page, outside: dict[str, list[
     if dropped:
         outside.setdefault(spec.name, []).extend(dropped)
     return kept
-
-
-def _warn_outside(outside: dict[str, list[str]]) -> None:
-    """One warning for every answer that held days it was not asked for."""
-    if outside:
-        named = "; ".join(
-            f"{name}: {', '.join(sorted(set(days))[:5])}" for name, days in outside.items()
-        )
-        warnings.warn(
-            f"dropped rows of days the requests did not ask for ({named})",
-            UnexpectedRowsWarning,
-            stacklevel=3,
-        )
 
 
 def _check_client(client: object) -> None:

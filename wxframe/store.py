@@ -66,7 +66,6 @@ from wxframe.errors import (
     StoreError,
     StoreLockedError,
     SyncIncomplete,
-    UnexpectedRowsWarning,
     WxframeError,
 )
 from wxframe.frames import (
@@ -76,6 +75,7 @@ from wxframe.frames import (
     frame_dtypes,
     from_pages,
     to_frame,
+    warn_outside,
     within_window,
 )
 
@@ -357,7 +357,7 @@ class Store:
         """
         spec = get_endpoint(endpoint)
         files = _json_files(paths)
-        account = self._import_account(account)
+        account = self._checked_account(account)
         pages: list[tuple[list[Any], dict[str, Any]]] = []
         for path in files:
             found = _read_pages(spec, path)
@@ -405,9 +405,9 @@ class Store:
                 "account it is, so its data could overwrite another account's: pass "
                 "appid='wx...' too (Client(appid=..., access_token=...))"
             )
-        return self._import_account(client.appid)
+        return self._checked_account(client.appid)
 
-    def _import_account(self, account: str | None) -> str:
+    def _checked_account(self, account: str | None) -> str:
         if account is None:
             accounts = self.accounts()
             if len(accounts) != 1:
@@ -476,13 +476,7 @@ class Store:
                 flush()  # an error fetching (or an interrupt): keep what was fetched
             raise
         finally:
-            if outside:
-                warnings.warn(
-                    f"{spec.name}: dropped rows of days the requests did not ask for "
-                    f"({', '.join(sorted(set(outside))[:5])})",
-                    UnexpectedRowsWarning,
-                    stacklevel=4,
-                )
+            warn_outside({spec.name: outside} if outside else {}, stacklevel=3)
         if batch:
             flush()
 
