@@ -10,21 +10,23 @@ retry once. Tokens and secrets never reach a message, a log record or a repr.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import queue
 import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
 import tenacity
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from wxframe.dates import BEIJING, Window, as_date, beijing_now
@@ -78,6 +80,10 @@ TOKEN_MARGIN = 300.0
 #: Credentials in a URL's query string: the token, and the secret of classic tokens.
 _TOKEN_IN_TEXT = re.compile(r"((?:access_token|secret)=)[^&\s'\"]+")
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+#: Bytes asked of the socket at a time while a body is read against the deadline.
+_READ_SIZE = 1 << 16
+#: Set in a fetch pool's worker threads: the pool's "stop" (an interrupt, an error).
+_worker = threading.local()
 
 
 class _RedactTokens(logging.Filter):
@@ -107,6 +113,24 @@ class _Transient(Exception):
         self.wait_for_minute = wait_for_minute
 
 
+class _Cancelled(Exception):
+    """The fetch this request belongs to was given up (Ctrl-C, or an error elsewhere)."""
+
+
+def _cancelled() -> bool:
+    event: threading.Event | None = getattr(_worker, "cancelled", None)
+    return event is not None and event.is_set()
+
+
+def _sleep(seconds: float) -> None:
+    """Back off between retries; a given-up fetch stops waiting at once."""
+    event: threading.Event | None = getattr(_worker, "cancelled", None)
+    if event is None:
+        time.sleep(seconds)
+    elif event.wait(seconds):
+        raise _Cancelled
+
+
 class _TokenRejected(Exception):
     def __init__(self, error: ApiError, token: str) -> None:
         super().__init__(str(error))
@@ -130,7 +154,9 @@ class Client:
         ``"stable"`` (``/cgi-bin/stable_token``, the default: safe with several
         processes) or ``"classic"`` (``/cgi-bin/token``, which invalidates older tokens).
     timeout:
-        Seconds for each HTTP request.
+        Seconds for each HTTP request, all of it: connecting, waiting for the answer
+        and reading the whole body (a body that trickles in is cut off at the deadline,
+        and the request retried as a transient fault).
     max_retries:
         Retries after a transient fault (-1, 5xx, timeout, dropped connection, 45011).
     backoff, max_backoff:
@@ -363,6 +389,7 @@ class Client:
             stop=tenacity.stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
             before_sleep=self._before_sleep(),
+            sleep=_sleep,
             reraise=True,
         )
         try:
@@ -396,25 +423,21 @@ class Client:
         self, method: str, path: str, endpoint: str, window: Window | None, kwargs: dict
     ) -> dict:
         what = f"{endpoint} {window}" if window else endpoint
+        if _cancelled():
+            raise _Cancelled
         try:
-            # The API never redirects: following one would send the secret (a stable_token
-            # body) on to another host and take data from wherever it points.
-            response = self._session.request(
-                method, self.base_url + path, timeout=self.timeout, allow_redirects=False,
-                **kwargs,
-            )  # fmt: skip
+            status, headers, body = self._send(method, path, kwargs)
         except requests.Timeout:
             raise _Transient(TransportError(f"{what}: timed out after {self.timeout}s")) from None
         except requests.RequestException as exc:
             # requests' own text repeats the URL, token included: keep only its kind.
             reason = type(exc).__name__
             raise _Transient(TransportError(f"{what}: connection failed ({reason})")) from None
-        status = response.status_code
         if status >= 500 or status == 429:  # a gateway or server fault, or busy: retry
-            snippet = self._snippet(response.content)
+            snippet = self._snippet(body)
             raise _Transient(TransportError(f"{what}: HTTP {status}: {snippet!r}"))
         if 300 <= status < 400:
-            target = urlsplit(response.headers.get("Location", "")).hostname or "?"
+            target = urlsplit(headers.get("Location", "")).hostname or "?"
             raise TransportError(
                 f"{what}: HTTP {status}, a redirect to {target}: the API never redirects, so "
                 "it was not followed (check base_url and any proxy in between)"
@@ -422,16 +445,16 @@ class Client:
         try:
             # UTF-8 whatever the Content-Type says: the platform has been seen to send
             # text/plain without a charset, which requests would decode as Latin-1.
-            payload = json.loads(response.content.decode("utf-8-sig"))
+            payload = json.loads(body.decode("utf-8-sig"))
         except ValueError:
-            snippet = self._snippet(response.content)
+            snippet = self._snippet(body)
             raise NonJSONResponseError(
                 f"{what}: HTTP {status} with a non-JSON body: {snippet!r}",
                 status=status,
                 snippet=snippet,
             ) from None
         if status != 200:  # JSON, but not an answer: a 404 with {"list": []} is no data
-            snippet = self._snippet(response.content)
+            snippet = self._snippet(body)
             raise TransportError(f"{what}: HTTP {status} (the API answers 200): {snippet!r}")
         if not isinstance(payload, dict):
             raise MalformedResponseError(
@@ -444,6 +467,54 @@ class Client:
             err = self._api_error(45011, str(payload.get("errmsg")), endpoint, window)
             raise _Transient(err, wait_for_minute=True)
         return payload
+
+    def _send(self, method: str, path: str, kwargs: dict) -> tuple[int, Any, bytes]:
+        """Status, headers and whole body of one request, all within ``timeout`` seconds.
+
+        requests' own timeout bounds each socket operation, so a body that trickles in
+        could hold a call for ever: the body is read in pieces, each allowed only the
+        time that is left, and a request still unfinished at the deadline is a timeout.
+        """
+        deadline = time.monotonic() + self.timeout
+        # The API never redirects: following one would send the secret (a stable_token
+        # body) on to another host and take data from wherever it points.
+        # urllib3's total: the answer's headers get what is left after connecting
+        # (requests passes a urllib3 Timeout on as it is; its stubs know only floats).
+        budget: Any = urllib3.Timeout(total=self.timeout)
+        response = self._session.request(
+            method, self.base_url + path, allow_redirects=False, stream=True, timeout=budget,
+            **kwargs,
+        )  # fmt: skip
+        raw = response.raw
+        body = bytearray()
+        finished = False
+        try:
+            sock = getattr(raw.connection, "sock", None)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise requests.Timeout
+                if _cancelled():
+                    raise _Cancelled
+                if sock is not None:
+                    with contextlib.suppress(OSError):  # closed by the server: read1 says so
+                        sock.settimeout(left)
+                try:
+                    piece = raw.read1(_READ_SIZE, decode_content=True)
+                except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
+                    raise requests.Timeout from None
+                except urllib3.exceptions.HTTPError as exc:
+                    raise requests.ConnectionError(type(exc).__name__) from None
+                if not piece:
+                    break
+                body += piece
+            finished = True
+        finally:
+            if finished:
+                raw.release_conn()  # all read: the connection goes back to the pool
+            else:
+                response.close()  # half-read: the connection cannot be reused
+        return response.status_code, response.headers, bytes(body)
 
     def _snippet(self, body: bytes) -> str:
         text = " ".join(body[:300].decode("utf-8", "replace").split())
@@ -569,33 +640,34 @@ class Client:
                 ready.append(job)
                 if spec.status == "offline":
                     held[spec.name] = []
-        pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="wxframe")
-        pending: dict[Future[Page], tuple[Endpoint, Window]] = {}
+        pool = _Workers(self.fetch_window, self.max_workers)
+        in_flight: set[tuple[Endpoint, Window]] = set()
         error: BaseException | None = None
 
         def top_up() -> None:
-            while error is None and ready and len(pending) < self.max_workers:
+            while error is None and ready and len(in_flight) < self.max_workers:
                 job = ready.popleft()
-                pending[pool.submit(self.fetch_window, *job)] = job
+                in_flight.add(job)
+                pool.submit(job)
 
         try:
             top_up()
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            while in_flight:
                 finished = []
-                for future in done:
-                    spec, window = pending.pop(future)
-                    exc = future.exception()
+                for job, page, exc in pool.results():
+                    in_flight.discard(job)
+                    spec, window = job
                     if isinstance(exc, EndpointOfflineError) and offline is not None:
                         offline.setdefault(spec.name, exc)
                         held.pop(spec.name, None)
-                        ready = deque(job for job in ready if job[0].name != spec.name)
+                        ready = deque(j for j in ready if j[0].name != spec.name)
                         continue
                     if exc is not None:
                         error = error or exc
                         continue
+                    assert page is not None
                     ready.extend(held.pop(spec.name, ()))
-                    finished.append((spec, window, future.result()))
+                    finished.append((spec, window, page))
                 top_up()  # before yielding: the workers go on while the caller works
                 for spec, window, page in finished:
                     if bar is not None:
@@ -604,11 +676,62 @@ class Client:
             if error is not None:
                 raise error
         finally:
-            for future in pending:
-                future.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
+            # Whatever ends the loop (an error, Ctrl-C, a caller that stops early): the
+            # workers drop what they hold and stop, and nothing waits for them.
+            pool.cancel()
             if bar is not None:
                 bar.close()
+
+
+class _Workers:
+    """Daemon worker threads for one fetch, and the queue their results arrive on.
+
+    Not a ThreadPoolExecutor: its threads are joined when the pool shuts down and again
+    when the interpreter exits, so Ctrl-C during a fetch from a stuck server would wait
+    out every request in flight and its retries. These threads are daemons, and a
+    cancelled pool's requests stop at their next step (a retry's wait, a piece of body).
+    """
+
+    def __init__(self, work: Callable[..., Page], size: int) -> None:
+        self._work = work
+        self._size = size
+        self._jobs: queue.SimpleQueue[tuple[Endpoint, Window] | None] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[
+            tuple[tuple[Endpoint, Window], Page | None, BaseException | None]
+        ] = queue.SimpleQueue()
+        self._cancelled = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, job: tuple[Endpoint, Window]) -> None:
+        if len(self._threads) < self._size:
+            thread = threading.Thread(target=self._run, name="wxframe-fetch", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self._jobs.put(job)
+
+    def results(self) -> list[tuple[tuple[Endpoint, Window], Page | None, BaseException | None]]:
+        """The next result (waiting for it), with any others already in."""
+        found = [self._results.get()]
+        while not self._results.empty():
+            found.append(self._results.get_nowait())
+        return found
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        for _ in self._threads:
+            self._jobs.put(None)
+
+    def _run(self) -> None:
+        _worker.cancelled = self._cancelled
+        while (job := self._jobs.get()) is not None and not self._cancelled.is_set():
+            try:
+                page = self._work(*job)
+            except _Cancelled:
+                return
+            except BaseException as exc:
+                self._results.put((job, None, exc))
+            else:
+                self._results.put((job, page, None))
 
 
 def _offline_error(spec: Endpoint, window: Window, errmsg: str) -> EndpointOfflineError:
