@@ -64,7 +64,7 @@ def test_readme_quickstart_is_what_ci_and_the_demo_test_run() -> None:
     lines = [line for line in block.strip().splitlines() if line.strip()]
     assert lines == [
         "python -m pip install -e . && wxframe demo",
-        'python -m pip install -e ".[dev]" && python -m pytest -q -p no:cacheprovider',
+        'python -m pip install -e ".[dev]" && python -m pytest -q -p no:cacheprovider -n auto',
     ]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert lines[1] in ci

@@ -1,4 +1,5 @@
-"""The ``wxframe`` command line: ``demo``, ``sync``, ``report``, ``coverage``, ``simulate``."""
+"""The ``wxframe`` command line: ``demo``, ``sync``, ``import``, ``verify``, ``report``,
+``coverage``, ``simulate``."""
 
 from __future__ import annotations
 
@@ -65,6 +66,68 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             return 2
     print(f"synced {store.root}: {summary}")
     return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    import contextlib
+
+    import pandas as pd
+
+    from wxframe.client import Client
+    from wxframe.dates import last_complete_day
+    from wxframe.errors import WxframeError
+    from wxframe.store import Store
+
+    store = Store(args.store)
+    with contextlib.ExitStack() as stack:
+        client: Client | None = None
+        if args.repair and args.simulator:
+            from wxframe.simulator import serve
+
+            client = stack.enter_context(serve(seed=args.seed, today=args.today)).client()
+        elif args.repair:
+            with contextlib.suppress(WxframeError):  # without credentials: say what to run
+                client = Client.from_env()
+        try:
+            problems = store.verify(account=args.account, repair=args.repair)
+        except WxframeError as exc:
+            print(f"wxframe verify: {exc}", file=sys.stderr)
+            return 2
+        if problems.empty:
+            print(f"{store.root}: every file the manifest lists is sound")
+            return 0
+        with pd.option_context("display.width", 200, "display.max_colwidth", 90):
+            print(problems.drop(columns=["path"]).to_string(index=False))
+        if not args.repair:
+            print(f"\n{len(problems)} problem(s); `wxframe verify --store {store.root} "
+                  "--repair` forgets the damaged months and fetches their days again")  # fmt: skip
+            return 1
+        status = 0
+        to_import = problems[problems["next"] == "import"]
+        if len(to_import):
+            print("imported history, to import again: " + ", ".join(to_import["path"]))
+            status = 1
+        to_fetch = problems[problems["next"] == "fetch"]
+        for account in to_fetch["account"].unique():
+            rows = to_fetch[to_fetch["account"] == account]
+            begin = date.fromisoformat(f"{min(rows['month'])}-01")
+            end = pd.Period(max(rows["month"]), "M").end_time.date()
+            endpoints = list(rows["endpoint"].unique())
+            command = f"wxframe sync --store {store.root} --begin {begin} --end {end} " + " ".join(
+                f"--endpoint {name}" for name in endpoints
+            )
+            if client is None or client.appid != account:
+                print(f"{account}: damaged months forgotten; to fetch them: {command}")
+                status = 3
+                continue
+            try:
+                summary = store.sync(client, begin, min(end, last_complete_day(client.now())),
+                                     endpoints=endpoints, progress=False)  # fmt: skip
+            except WxframeError as exc:
+                print(f"wxframe verify: the repair's sync stopped: {exc}", file=sys.stderr)
+                return 3
+            print(f"repaired {account}: {summary}")
+    return status
 
 
 def _family(name: str) -> list[str]:
@@ -271,6 +334,21 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--replace", action="store_true", help="replace days the store holds")
     imp.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
     imp.set_defaults(func=_cmd_import)
+
+    ver = sub.add_parser(
+        "verify",
+        help="check a store's files against its manifest (and repair them)",
+        description="Check that every file the manifest lists exists, reads, and has the "
+        "rows, size and checksum recorded when it was written. With --repair, damaged "
+        "months are forgotten and their days fetched again (credentials as for sync).",
+    )
+    ver.add_argument("--store", required=True, help="the store's directory")
+    ver.add_argument("--account", help="only this appid")
+    ver.add_argument("--repair", action="store_true", help="forget and fetch damaged months")
+    ver.add_argument("--simulator", action="store_true", help="repair from a built-in simulator")
+    ver.add_argument("--seed", type=int, default=0, help="the simulator's seed")
+    ver.add_argument("--today", type=_date, default=None, help="the simulator's Beijing date")
+    ver.set_defaults(func=_cmd_verify)
 
     cov = sub.add_parser("coverage", help="show what a store holds")
     cov.add_argument("--store", required=True, help="the store's directory")

@@ -291,3 +291,7 @@ class EndpointSkippedWarning(WxframeWarning):
 
 class UnexpectedRowsWarning(WxframeWarning):
     """An answer held rows of days outside its request window; they were dropped."""
+
+
+class StoreDamagedWarning(WxframeWarning):
+    """Files of the store were missing or damaged: their days are fetched again."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import operator
 import os
@@ -37,7 +38,7 @@ from typing import Any
 import filelock
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from wxframe.client import Client
@@ -63,6 +64,7 @@ from wxframe.errors import (
     EndpointOfflineError,
     EndpointSkippedWarning,
     QuotaExceededError,
+    StoreDamagedWarning,
     StoreError,
     StoreLockedError,
     SyncIncomplete,
@@ -91,9 +93,6 @@ FLUSH_SECONDS = 2.0
 _TEMP_NAME = re.compile(r"^\.(data\.parquet|[A-Za-z0-9_-]{1,64}\.json)\.[0-9a-f]{32}\.tmp$")
 #: What an appid may hold (the platform's are ``wx`` and 16 hex digits).
 _APPID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_PARTITIONING = ds.partitioning(
-    pa.schema([("account", pa.string()), ("month", pa.string())]), flavor="hive"
-)
 
 
 @dataclass
@@ -249,6 +248,7 @@ class Store:
                 b = min(firsts) if firsts else e - timedelta(days=29)
             b, e = check_range(b, e, now=now)
             self._remove_stale_temp_files()
+            self._repair_before_sync(account, manifest, specs)
             skipped = {s.name: offline for s in specs if (offline := _offline(manifest, s))}
             if skipped:
                 warnings.warn(
@@ -319,6 +319,131 @@ class Store:
             ) from None
         return lock
 
+    # ----------------------------------------------------------- integrity
+    def verify(
+        self,
+        *,
+        account: str | None = None,
+        endpoints: str | Iterable[str] | None = None,
+        repair: bool = False,
+    ) -> pd.DataFrame:
+        """Check the files against the manifest; with ``repair=True``, forget what is damaged.
+
+        Every month file the manifest lists must exist, read as parquet, hold the rows
+        the manifest counts for its days, and have the size and SHA-256 recorded when it
+        was written. One row per problem (none when the store is sound): ``account``,
+        ``endpoint``, ``month``, ``path``, ``problem``, ``days`` (the days it held) and
+        ``next``: ``fetch`` (a sync fetches those days again) or ``import`` (they were
+        imported history: import the archive again). Data folders of an account with no
+        manifest are reported too (a read never takes them).
+
+        ``repair=True`` drops the damaged months' days from the manifest and moves a
+        damaged file aside (``data.parquet.damaged-<time>``), so that reads work again
+        and the next sync fetches those days; ``wxframe verify --repair`` also runs
+        that sync. Every sync repairs what a cheap check (existence and size) finds.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from wxframe.simulator import serve
+        >>> with serve(seed=0, today="2026-06-01") as sim, tempfile.TemporaryDirectory() as root:
+        ...     store = Store(root)
+        ...     _ = store.sync(sim.client(), "2026-05-01", "2026-05-31",
+        ...                    endpoints="getusersummary", progress=False)
+        ...     print(len(store.verify()))
+        ...     month = store.root / f"getusersummary/account={sim.appid}/month=2026-05"
+        ...     (month / "data.parquet").unlink()
+        ...     print(store.verify()[["endpoint", "month", "problem", "days", "next"]])
+        0
+                 endpoint    month  problem  days   next
+        0  getusersummary  2026-05  missing    31  fetch
+        """
+        specs = list(iter_endpoints(endpoints, default=ENDPOINTS))
+        accounts = [self._checked_account(account)] if account else self._manifest_accounts()
+        problems: list[dict[str, Any]] = []
+        lock = self._lock() if repair else None
+        try:
+            for acct in accounts:
+                manifest = self._load_manifest(acct)
+                found = self._check_files(acct, manifest, specs, thorough=True)
+                if repair and found:
+                    self._forget(acct, manifest, found)
+                problems += found
+        finally:
+            if lock is not None:
+                lock.release()
+        if account is None:
+            for spec in specs:
+                for folder in sorted((self.root / spec.name).glob("account=*")):
+                    acct = folder.name.removeprefix("account=")
+                    if folder.is_dir() and acct not in accounts:
+                        why = "no manifest: a read never takes these files"
+                        problems.append(_problem(acct, spec, "", folder, why, [], "import"))
+        columns = ["account", "endpoint", "month", "path", "problem", "days", "next"]
+        df = pd.DataFrame([{k: p[k] for k in columns} for p in problems], columns=columns)
+        return df.astype({c: "Int64" if c == "days" else "string" for c in columns})
+
+    def _repair_before_sync(
+        self, account: str, manifest: dict[str, Any], specs: Sequence[Endpoint]
+    ) -> None:
+        """Forget month files that are gone or resized, so this sync fetches them again."""
+        damaged = self._check_files(account, manifest, specs, thorough=False)
+        if not damaged:
+            return
+        self._forget(account, manifest, damaged)
+        lines = [f"{p['path']} ({p['problem']}, {p['days']} days)" for p in damaged]
+        imported = [p["path"] for p in damaged if p["next"] == "import"]
+        warnings.warn(
+            "damaged store files, their days are fetched again: "
+            + "; ".join(lines)
+            + (f". Imported history to import again: {', '.join(imported)}" if imported else ""),
+            StoreDamagedWarning,
+            stacklevel=3,
+        )
+
+    def _check_files(
+        self, account: str, manifest: dict[str, Any], specs: Sequence[Endpoint], *, thorough: bool
+    ) -> list[dict[str, Any]]:
+        """The damaged month files of ``account``: missing, resized, or (``thorough``)
+        unreadable, of another checksum or another row count than the manifest's."""
+        found = []
+        for spec in specs:
+            entry = manifest["endpoints"].get(spec.name)
+            if not entry:
+                continue
+            by_month = _month_days(entry)
+            for month in _stored_months(entry, None, None):
+                days = by_month.get(month, [])
+                path = self._partition(spec, account, month) / DATA_FILE
+                expected = sum(int(info.get("rows", 0)) for _, info in days)
+                record = entry.get("files", {}).get(month)
+                problem = _file_problem(path, record, expected, thorough=thorough)
+                if problem:
+                    imported = any(info.get("source") == "import" for _, info in days)
+                    next_ = "import" if imported else "fetch"
+                    days_held = [d for d, _ in days]
+                    found.append(_problem(account, spec, month, path, problem, days_held, next_))
+        return found
+
+    def _forget(
+        self, account: str, manifest: dict[str, Any], problems: list[dict[str, Any]]
+    ) -> None:
+        """Drop damaged months from the manifest (so they are fetched again) and move
+        their files aside, where no read looks."""
+        stamp = beijing_now().strftime("%Y%m%dT%H%M%S")
+        for problem in problems:
+            entry = manifest["endpoints"][problem["endpoint"]]
+            for day in problem["day_list"]:
+                entry["days"].pop(day, None)
+            entry.get("files", {}).pop(problem["month"], None)
+            path = Path(problem["path"])
+            if path.exists():
+                try:
+                    os.replace(path, path.with_name(f"{path.name}.damaged-{stamp}"))
+                except OSError as exc:
+                    raise StoreError(f"cannot move {path} aside: {exc.strerror or exc}") from None
+        self._save_manifest(account, manifest)
+
     # -------------------------------------------------------------- import
     def import_json(
         self,
@@ -383,7 +508,7 @@ class Store:
                 at = beijing_now()
                 by_day = dict(tuple(frame.groupby(frame[spec.partition].dt.date)))
                 batch = [(Window(d, d), by_day[d], at) for d in wanted]
-                self._write_windows(spec, account, batch)
+                _record_files(manifest, spec, self._write_windows(spec, account, batch))
                 for window, rows, _ in batch:
                     _record(manifest, spec, window, at, rows, source="import")
                     summary.rows += len(rows)
@@ -444,7 +569,8 @@ class Store:
         batch: list[tuple[Window, pd.DataFrame, datetime, bool]] = []
 
         def flush() -> None:
-            self._write_windows(spec, account, batch)
+            files = self._write_windows(spec, account, batch)
+            _record_files(manifest, spec, files)
             for window, frame, fetched_at, delayed in batch:
                 _record(manifest, spec, window, fetched_at, frame, delayed=delayed)
                 done.add(window)
@@ -512,20 +638,25 @@ class Store:
 
     def _write_windows(
         self, spec: Endpoint, account: str, batch: Sequence[tuple[Window, pd.DataFrame, *Any]]
-    ) -> None:
-        """Replace every row of the batch's days with its rows, one rewrite per month file."""
+    ) -> dict[str, dict[str, Any]]:
+        """Replace every row of the batch's days with its rows, one rewrite per month file.
+
+        Returns what the manifest records of each file written: its rows, size and
+        SHA-256, by which :meth:`verify` (and every sync, by the size) finds damage.
+        """
         days = pd.DatetimeIndex(
             sorted({d for w, *_ in batch for d in pd.date_range(w.begin, w.end, freq="D")})
         )
         frames = [frame for _, frame, *_ in batch if len(frame)]
         df = pd.concat(frames, ignore_index=True) if frames else empty_frame(spec)
         months = days.strftime("%Y-%m")
+        written: dict[str, dict[str, Any]] = {}
         for month in sorted(set(months)):
             in_month = days[months == month]
             path = self._partition(spec, account, month) / DATA_FILE
             new = df[df[spec.partition].isin(in_month)]
             if path.exists():
-                old = conform(spec, pq.read_table(path).to_pandas())
+                old = conform(spec, self._read_file(path).to_pandas())
                 old = old[~old[spec.partition].isin(in_month)]
                 combined = pd.concat([old, new], ignore_index=True) if len(old) else new
             else:
@@ -539,11 +670,29 @@ class Store:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 pq.write_table(table, tmp, compression="zstd")
                 _fsync(tmp)
+                size, digest = tmp.stat().st_size, _digest(tmp)
+                record = {"rows": table.num_rows, "bytes": size, "sha256": digest}
                 os.replace(tmp, path)
+                _fsync_dir(path.parent)  # the rename itself survives a power cut
             except OSError as exc:  # a full disk, a read-only folder: say where
                 with contextlib.suppress(OSError):
                     tmp.unlink(missing_ok=True)
                 raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
+            written[month] = record
+        return written
+
+    def _read_file(self, path: Path) -> pa.Table:
+        """A month file the manifest lists, or a StoreError that says how to repair it."""
+        repair = (
+            f"`wxframe verify --store {self.root} --repair` fetches its days again "
+            "(imported history: import it again)"
+        )
+        try:
+            return pq.read_table(path)
+        except FileNotFoundError:
+            raise StoreError(f"{path} is missing, though the manifest lists it: {repair}") from None
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"{path} is damaged ({_reason(exc, path)}): {repair}") from None
 
     # ---------------------------------------------------------------- read
     def read(
@@ -557,7 +706,11 @@ class Store:
     ) -> pd.DataFrame:
         """The stored frame of ``endpoint``: the loaders' columns and dtypes plus ``account``.
 
-        Only the month partitions that can hold ``begin..end`` are read.
+        Only the month files that can hold ``begin..end`` are opened, and only files the
+        store wrote (its manifest lists them): anything else under the root, a backup
+        copy or a note, is never read. Fields that only some files have (added by the
+        platform later, or held by one account only) are kept, empty where absent. A
+        missing or damaged file raises :class:`StoreError` naming it and the repair.
         """
         spec = get_endpoint(endpoint)
         b = as_date(begin, "begin") if begin is not None else None
@@ -571,40 +724,35 @@ class Store:
                 raise ConfigurationError(
                     f"unknown column(s) {unknown} for {spec.name}; columns: {', '.join(known)}"
                 )
-        base = self.root / spec.name
-        if base.exists():
-            df = self._read_dataset(spec, base, b, e, account)
-        else:
+        tables = []
+        for acct in [self._checked_account(account)] if account else self._manifest_accounts():
+            entry = self._load_manifest(acct)["endpoints"].get(spec.name, {})
+            for month in _stored_months(entry, b, e):
+                table = self._read_file(self._partition(spec, acct, month) / DATA_FILE)
+                if "account" in table.column_names:
+                    table = table.drop_columns(["account"])
+                tables.append(table.append_column("account", pa.repeat(acct, table.num_rows)))
+        if not tables:
             df = empty_frame(spec)
             df.insert(0, "account", pd.Series(dtype="string"))
+        else:
+            # The union of the files' fields: one the platform added later, or one only
+            # some accounts have, is kept (null where a file does not have it).
+            table = pa.concat_tables(tables, promote_options="permissive")
+            if b is not None or e is not None:
+                table = table.filter(_between(spec.partition, table[spec.partition].type, b, e))
+            df = table.to_pandas(types_mapper=NULLABLE.get)
+            accounts = df.pop("account").astype("string")
+            df = conform(spec, df, copy=False)
+            df.insert(0, "account", accounts)
+            df = df.sort_values(["account", *spec.key], ignore_index=True)
         if columns is not None:
             df = df[["account", *[c for c in columns if c != "account"]]]
         return df
 
-    def _read_dataset(
-        self, spec: Endpoint, base: Path, b: date | None, e: date | None, account: str | None
-    ) -> pd.DataFrame:
-        """Rows of ``base`` for the account and days asked, pruning month partitions."""
-        conditions = []
-        if account is not None:
-            conditions.append(ds.field("account") == account)
-        if b is not None:
-            conditions.append(ds.field("month") >= b.strftime("%Y-%m"))
-            conditions.append(ds.field(spec.partition) >= _timestamp(b))
-        if e is not None:
-            conditions.append(ds.field("month") <= e.strftime("%Y-%m"))
-            conditions.append(ds.field(spec.partition) <= _timestamp(e))
-        filt = functools.reduce(operator.and_, conditions) if conditions else None
-        dataset = ds.dataset(base, format="parquet", partitioning=_PARTITIONING)
-        df = (
-            dataset.to_table(filter=filt)
-            .drop_columns(["month"])
-            .to_pandas(types_mapper=NULLABLE.get)
-        )
-        accounts = df.pop("account").astype("string")
-        df = conform(spec, df, copy=False)
-        df.insert(0, "account", accounts)
-        return df.sort_values(["account", *spec.key], ignore_index=True)
+    def _manifest_accounts(self) -> list[str]:
+        """The accounts whose files a read takes: those with a manifest."""
+        return sorted(p.stem for p in (self.root / MANIFEST_DIR).glob("*.json"))
 
     def days(self, *, account: str | None = None) -> pd.DataFrame:
         """Every day the manifest holds: when it was fetched and whether it can still change.
@@ -720,10 +868,6 @@ def _read_pages(spec: Endpoint, path: Path) -> list[tuple[list[Any], dict[str, A
     return pages
 
 
-def _timestamp(day: date) -> pa.Scalar:
-    return pa.scalar(pd.Timestamp(day), pa.timestamp("ns"))
-
-
 def _held_days(manifest: dict[str, Any]) -> dict[str, list[date]]:
     return {
         name: sorted(date.fromisoformat(d) for d in entry.get("days", {}))
@@ -819,6 +963,93 @@ def _record(
         entry["days"][day.isoformat()] = info
 
 
+def _file_problem(
+    path: Path, record: dict[str, Any] | None, rows: int, *, thorough: bool
+) -> str | None:
+    """What is wrong with one month file, or None."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if record and "bytes" in record and size != record["bytes"]:
+        return f"{size:,} bytes, written as {record['bytes']:,} (truncated or changed)"
+    if not thorough:
+        return None
+    if record and "sha256" in record and _digest(path) != record["sha256"]:
+        return "its checksum is not the one recorded when it was written"
+    try:
+        held = pq.read_table(path).num_rows
+    except (OSError, pa.ArrowException) as exc:
+        return f"not readable as parquet: {_reason(exc, path)}"
+    if held != rows:
+        return f"holds {held:,} rows, the manifest {rows:,}"
+    return None
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    """pyarrow's reason, short: without the path it repeats, its first sentence."""
+    text = " ".join(str(exc).split())
+    if str(path) in text:
+        text = text.split(str(path), 1)[1].lstrip("': ")
+    return text.split(". ")[0][:120]
+
+
+def _problem(
+    account: str, spec: Endpoint, month: str, path: Path, problem: str, days: list[str], next_: str
+) -> dict[str, Any]:
+    return {
+        "account": account,
+        "endpoint": spec.name,
+        "month": month,
+        "path": str(path),
+        "problem": problem,
+        "days": len(days),
+        "day_list": sorted(days),
+        "next": next_,
+    }
+
+
+def _record_files(
+    manifest: dict[str, Any], spec: Endpoint, files: dict[str, dict[str, Any]]
+) -> None:
+    entry = manifest["endpoints"].setdefault(spec.name, {"days": {}, "windows": []})
+    entry.setdefault("files", {}).update(files)
+
+
+def _month_days(entry: dict[str, Any]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """The manifest's days of an endpoint, by month."""
+    months: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for day, info in entry.get("days", {}).items():
+        months.setdefault(day[:7], []).append((day, info))
+    return months
+
+
+def _stored_months(entry: dict[str, Any], begin: date | None, end: date | None) -> list[str]:
+    """The months of an endpoint's files: those recorded, and (for manifests written
+    before files were recorded) those with rows on a held day; within ``begin..end``."""
+    months = set(entry.get("files", {}))
+    months |= {
+        month
+        for month, days in _month_days(entry).items()
+        if any(int(info.get("rows", 0)) for _, info in days)
+    }
+    low = begin.strftime("%Y-%m") if begin else ""
+    high = end.strftime("%Y-%m") if end else "9999-99"
+    return sorted(m for m in months if low <= m <= high)
+
+
+def _between(name: str, kind: pa.DataType, begin: date | None, end: date | None) -> pc.Expression:
+    """``begin <= name <= end`` (either bound optional) on a timestamp column."""
+    bounds = []
+    if begin is not None:
+        bounds.append(pc.field(name) >= pa.scalar(pd.Timestamp(begin), kind))
+    if end is not None:
+        bounds.append(pc.field(name) <= pa.scalar(pd.Timestamp(end), kind))
+    return functools.reduce(operator.and_, bounds)
+
+
 def _runs(days: list[date]) -> Iterable[tuple[date, date]]:
     """Maximal runs of consecutive days."""
     start = prev = None
@@ -850,6 +1081,17 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (POSIX; elsewhere a folder cannot be opened)."""
+    with contextlib.suppress(OSError):
+        _fsync(path)
+
+
+def _digest(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -858,6 +1100,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)

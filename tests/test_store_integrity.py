@@ -1,0 +1,212 @@
+"""The store against its own disk (issue 14, items 1, 2, 5 and 20): fields that only some
+files have, files deleted, truncated or altered, stray things under the root, and a disk
+that refuses a write."""
+
+from __future__ import annotations
+
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import wxframe
+from tests.fixture_server import SECRET, Call, fixture_server
+from wxframe import Client, Store, StoreDamagedWarning, StoreError
+from wxframe.simulator import serve
+
+TODAY = "2026-12-01"
+ENDPOINTS = ["getusersummary", "getusercumulate"]
+SIM_SYNC = ["--simulator", "--seed", "0", "--today", TODAY, "--quiet"]
+
+
+def summary_answer(extra_from: date | None) -> Any:
+    """getusersummary rows for each day; from ``extra_from`` on, with a field wxframe does
+    not know (as the platform adds fields without notice)."""
+
+    def answer(call: Call) -> dict[str, Any]:
+        rows = []
+        for n in range(call.days):
+            day = call.begin + timedelta(days=n)
+            row = {"ref_date": day.isoformat(), "user_source": 0, "new_user": n, "cancel_user": 1}
+            if extra_from is not None and day >= extra_from:
+                row["new_user_from_live"] = 2 * n
+            rows.append(row)
+        return {"list": rows}
+
+    return answer
+
+
+def test_item_1_a_field_some_files_lack_is_kept_in_every_read(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with fixture_server(summary_answer(extra_from=date(2026, 11, 1))) as server:
+        # October first, so that the first file a read meets lacks the field
+        for begin, end in (("2026-10-01", "2026-10-31"), ("2026-11-01", "2026-11-30")):
+            store.sync(server.client(), begin, end, endpoints="getusersummary", progress=False)
+        loaded = wxframe.load_user_summary(server.client(), "2026-11-01", "2026-11-07")
+    df = store.read("getusersummary")
+    assert len(df) == 61 and "new_user_from_live" in df.columns
+    assert df["new_user_from_live"].dtype == loaded["new_user_from_live"].dtype == "Int64"
+    october = df["ref_date"] < "2026-11-01"
+    assert df.loc[october, "new_user_from_live"].isna().all()
+    assert df.loc[~october, "new_user_from_live"].notna().all()
+    assert len(store.read("getusersummary", "2026-10-01", "2026-10-31")) == 31
+
+
+def test_item_1_a_field_only_one_account_has_is_kept(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    plain, extra = "wxaaaaaaaaaaaaaaaa", "wxbbbbbbbbbbbbbbbb"
+    for appid, extra_from in ((plain, None), (extra, date(2026, 1, 1))):
+        with fixture_server(summary_answer(extra_from)) as server:
+            client = Client(appid, SECRET, base_url=server.url, clock=server.client().now)
+            store.sync(client, "2026-11-01", "2026-11-30", endpoints="getusersummary",
+                       progress=False)  # fmt: skip
+    df = store.read("getusersummary")
+    by_account = df.groupby("account")["new_user_from_live"].count()
+    assert by_account.to_dict() == {plain: 0, extra: 30}
+
+
+@pytest.fixture
+def synced(tmp_path: Path) -> tuple[Store, dict[str, pd.DataFrame]]:
+    """Two months of two endpoints, and what a sound store reads back."""
+    store = Store(tmp_path / "store")
+    with serve(seed=0, today=TODAY) as sim:
+        store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS, progress=False)
+    return store, {name: store.read(name) for name in ENDPOINTS}
+
+
+def month_file(store: Store, endpoint: str, month: str) -> Path:
+    (account,) = store.accounts()
+    return store.root / endpoint / f"account={account}" / f"month={month}" / "data.parquet"
+
+
+def test_item_2_a_deleted_file_is_reported_and_fetched_again(
+    synced: tuple[Store, dict[str, pd.DataFrame]],
+) -> None:
+    store, sound = synced
+    assert store.verify().empty
+    gone = month_file(store, "getusersummary", "2026-09")
+    gone.unlink()
+    problems = store.verify()
+    assert problems[["endpoint", "month", "problem", "days", "next"]].values.tolist() == [
+        ["getusersummary", "2026-09", "missing", 30, "fetch"]
+    ]
+    assert problems["path"].tolist() == [str(gone)]
+    with pytest.raises(StoreError, match=r"month=2026-09.*missing.*wxframe verify --store"):
+        store.read("getusersummary")
+    # the next sync notices it, says so, and asks for exactly those 30 days again
+    with serve(seed=0, today=TODAY) as sim:
+        with pytest.warns(StoreDamagedWarning, match="month=2026-09.*missing, 30 days"):
+            summary = store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS,
+                                 progress=False)  # fmt: skip
+        asked = [(b, e) for name, b, e, _ in sim.stats.answered if name == "getusersummary"]
+    days = sum((date.fromisoformat(e) - date.fromisoformat(b)).days + 1 for b, e in asked)
+    assert days == 30 and summary.calls == len(asked)
+    assert store.verify().empty
+    for name in ENDPOINTS:
+        pd.testing.assert_frame_equal(store.read(name), sound[name])
+
+
+def test_item_2_a_truncated_file_fails_only_its_reads_and_verify_repair_mends_it(
+    synced: tuple[Store, dict[str, pd.DataFrame]],
+) -> None:
+    store, sound = synced
+    damaged = month_file(store, "getusercumulate", "2026-10")
+    damaged.write_bytes(damaged.read_bytes()[:200])
+    with pytest.raises(StoreError, match=r"getusercumulate.*month=2026-10.*damaged.*--repair"):
+        store.read("getusercumulate")
+    september = store.read("getusercumulate", "2026-09-01", "2026-09-30")  # a good month
+    assert len(september) == 30
+    run = subprocess.run(
+        [sys.executable, "-m", "wxframe", "verify", "--store", str(store.root)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1 and "getusercumulate" in run.stdout and "2026-10" in run.stdout
+    assert "truncated or changed" in run.stdout and "--repair" in run.stdout
+    run = subprocess.run(
+        [sys.executable, "-m", "wxframe", "verify", "--store", str(store.root), "--repair",
+         *SIM_SYNC[:-1]],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "repaired" in run.stdout and "31 rows written" in run.stdout
+    assert store.verify().empty
+    pd.testing.assert_frame_equal(store.read("getusercumulate"), sound["getusercumulate"])
+    # the damaged file was moved aside, not deleted, and no read takes it
+    assert len(list(damaged.parent.glob("data.parquet.damaged-*"))) == 1
+
+
+def test_item_2_an_altered_file_of_the_same_size_is_caught_by_its_checksum(
+    synced: tuple[Store, dict[str, pd.DataFrame]],
+) -> None:
+    store, sound = synced
+    path = month_file(store, "getusersummary", "2026-10")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte in the middle: same size
+    path.write_bytes(bytes(data))
+    problems = store.verify()
+    assert problems["path"].tolist() == [str(path)]
+    assert problems["problem"].str.contains("checksum").all()
+    store.verify(repair=True)
+    assert store.verify().empty
+    september = sound["getusersummary"][sound["getusersummary"]["ref_date"] < "2026-10-01"]
+    pd.testing.assert_frame_equal(store.read("getusersummary"), september)  # October forgotten
+    with serve(seed=0, today=TODAY) as sim:
+        store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS, progress=False)
+    pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
+
+
+def test_item_5_stray_things_under_the_root_are_never_read(
+    synced: tuple[Store, dict[str, pd.DataFrame]],
+) -> None:
+    store, sound = synced
+    base = store.root / "getusersummary"
+    (account,) = store.accounts()
+    october = month_file(store, "getusersummary", "2026-10")
+    (store.root / "notes.txt").write_text("asked for the October numbers")
+    (base / "notes.txt").write_text("not parquet")
+    shutil.copy(october, october.with_name("data.parquet.bak"))
+    shutil.copytree(october.parent, october.parent.with_name("month=2026-10 copy"))
+    shutil.copytree(base / f"account={account}", base / "backup" / f"account={account}")
+    shutil.copytree(base / f"account={account}", base / "account=wxcccccccccccccccc")
+    for name in ENDPOINTS:
+        pd.testing.assert_frame_equal(store.read(name), sound[name])
+    # the copy of an account the store has no manifest for is the one thing verify names
+    problems = store.verify()
+    assert problems["account"].tolist() == ["wxcccccccccccccccc"]
+    assert problems["problem"].str.startswith("no manifest").all()
+
+
+def test_item_20_a_disk_that_refuses_a_write_is_one_clear_line(
+    synced: tuple[Store, dict[str, pd.DataFrame]],
+) -> None:
+    store, sound = synced
+
+    def small_files_only() -> None:
+        # A real write failing half-way: files may not grow past 2 KB (EFBIG, the
+        # error a full disk gives as ENOSPC); SIGXFSZ ignored so the write returns it.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+
+    sync = [sys.executable, "-B", "-m", "wxframe", "sync", "--store", str(store.root),
+            "--begin", "2026-09-01", "--end", "2026-11-30", "--endpoint", "getusersummary",
+            "--endpoint", "getusercumulate", *SIM_SYNC]  # fmt: skip
+    run = subprocess.run(sync, capture_output=True, text=True, check=False,
+                         preexec_fn=small_files_only)  # fmt: skip
+    assert run.returncode == 3, run.stderr  # a sync stopped: run it again to finish
+    assert run.stderr.startswith("wxframe sync: sync stopped: cannot write " + str(store.root))
+    assert "File too large" in run.stderr and "Run the sync again" in run.stderr
+    assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    # what was there is intact, nothing half-written is left, and a rerun completes
+    assert not list(store.root.rglob("*.tmp"))
+    assert store.verify().empty
+    for name in ENDPOINTS:
+        pd.testing.assert_frame_equal(store.read(name, "2026-09-01", "2026-10-31"), sound[name])
+    subprocess.run(sync, capture_output=True, check=True)
+    assert store.read("getusersummary")["ref_date"].max() == pd.Timestamp("2026-11-30")
