@@ -55,7 +55,7 @@ def _aggregate(frames: dict[str, pd.DataFrame], day: date) -> dict:
 
 # ----------------------------------------------------------------------- pivots
 def test_pivot_channels_matches_the_accounts_channel_counts(frames: dict) -> None:
-    wide = pivot_channels(frames["getuserread"])
+    wide = pivot_channels(frames["getuserread"], "int_page_read_count", include_all=True)
     assert wide.index.name == "ref_date"
     assert list(wide.index) == [pd.Timestamp(d) for d in DAYS]
     labels = [CHANNELS[c] for c in CHANNEL_CODES]
@@ -69,8 +69,9 @@ def test_pivot_channels_matches_the_accounts_channel_counts(frames: dict) -> Non
 
 
 def test_pivot_channels_share_leaves_the_all_row_out(frames: dict) -> None:
-    counts = pivot_channels(frames["getuserread"], include_all=False)
-    share = pivot_channels(frames["getuserread"], share=True)
+    counts = pivot_channels(frames["getuserread"])  # the all row is not a channel
+    assert "all" not in counts.columns
+    share = pivot_channels(frames["getuserread"], normalize=True, include_all=True)
     assert "all" not in share.columns
     assert np.allclose(share.sum(axis=1).to_numpy(dtype=float), 1.0)
     day = pd.Timestamp(DAYS[10])
@@ -79,10 +80,11 @@ def test_pivot_channels_share_leaves_the_all_row_out(frames: dict) -> None:
 
 
 def test_pivot_channels_hourly_sums_to_daily_and_chinese_labels(frames: dict) -> None:
-    hourly = pivot_channels(frames["getuserreadhour"], "share_count", labels="zh")
+    hourly = pivot_channels(frames["getuserreadhour"], "share_count", labels="zh",
+                            include_all=True)  # fmt: skip
     assert hourly.index.names == ["ref_date", "ref_hour"]
     assert list(hourly.columns) == [CHANNELS_ZH[CHANNELS[c]] for c in (99999999, *CHANNEL_CODES)]
-    daily = pivot_channels(frames["getuserread"], "share_count", labels="zh")
+    daily = pivot_channels(frames["getuserread"], "share_count", labels="zh", include_all=True)
     pd.testing.assert_frame_equal(hourly.groupby(level="ref_date").sum(), daily, check_names=False)
 
 
@@ -92,7 +94,7 @@ def test_pivot_channels_absent_rows_are_zero_and_missing_values_na(frames: dict)
     dropped = read[~((read["ref_date"] == day) & (read["channel"] == "souyisou"))]
     wide = pivot_channels(dropped)
     assert wide.loc[day, "souyisou"] == 0  # no row = no reads that day
-    ori = pivot_channels(read, "ori_page_read_user")
+    ori = pivot_channels(read, "ori_page_read_user", include_all=True)
     assert ori["session"].isna().all()  # the platform gives ori_* on the all row only
     assert ori["all"].notna().all()
 
@@ -122,7 +124,7 @@ def test_pivot_scenes_matches_the_accounts_scene_counts(frames: dict) -> None:
     for day in DAYS[::9]:
         agg = _aggregate(frames, day)
         assert wide.loc[pd.Timestamp(day)].tolist() == agg["scene_count"].tolist()
-    hourly = pivot_scenes(frames["getusersharehour"], share=True, labels="zh")
+    hourly = pivot_scenes(frames["getusersharehour"], normalize=True, labels="zh")
     assert list(hourly.columns) == ["好友转发", "朋友圈", "其他"]
     assert np.allclose(hourly.sum(axis=1).to_numpy(dtype=float), 1.0)
 
@@ -132,8 +134,11 @@ def test_pivots_refuse_frames_of_the_wrong_shape(frames: dict) -> None:
         pivot_channels(frames["getusershare"])
     with pytest.raises(FrameShapeError, match=r"getusershare.*looks like a getuserread frame"):
         pivot_scenes(frames["getuserread"])
-    with pytest.raises(FrameShapeError, match=r"lack.*int_page_read_count"):
+    with pytest.raises(ConfigurationError, match=r"values='int_page_read_count'.*allowed: .*"
+                       r"int_page_read_user, .*share_count"):
         pivot_channels(frames["getuserread"].drop(columns="int_page_read_count"))
+    with pytest.raises(ConfigurationError, match=r"values='reads'.*allowed: int_page_read_user"):
+        pivot_channels(frames["getuserread"], "reads")
     with pytest.raises(FrameShapeError, match="got list"):
         pivot_channels([1, 2])  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="labels='fr'"):
@@ -152,11 +157,11 @@ def test_to_daily_gives_each_days_numbers_from_the_simulator(frames: dict) -> No
             truth = acct.article_days(article)
             rows = daily[daily["msgid"] == article.msgid].sort_values("day")
             k = rows["day"].to_numpy(dtype=int)
-            assert rows["int_page_read_count"].tolist() == truth.ch_count[k].sum(axis=1).tolist()
-            assert (
-                rows["int_page_from_session_read_count"].tolist() == truth.ch_count[k, 0].tolist()
-            )
-            assert rows["share_count"].tolist() == truth.share_count[k].tolist()
+            reads = rows["int_page_read_count_daily"].tolist()
+            assert reads == truth.ch_count[k].sum(axis=1).tolist()
+            session = rows["int_page_from_session_read_count_daily"].tolist()
+            assert session == truth.ch_count[k, 0].tolist()
+            assert rows["share_count_daily"].tolist() == truth.share_count[k].tolist()
             assert (rows["target_user"] == article.target_user).all()  # a level, not differenced
             checked += 1
     assert checked > 10
@@ -170,14 +175,14 @@ def test_to_daily_flags_gaps_and_keeps_corrections(frames: dict) -> None:
     daily = to_daily(gappy)
     assert daily["spans_gap"].tolist() == [False, False, True, False, False, False]
     full = to_daily(one)
-    spanning = daily.loc[daily["day"] == 3, "int_page_read_count"].item()
-    assert spanning == full.loc[full["day"].isin([2, 3]), "int_page_read_count"].sum()
+    spanning = daily.loc[daily["day"] == 3, "int_page_read_count_daily"].item()
+    assert spanning == full.loc[full["day"].isin([2, 3]), "int_page_read_count_daily"].sum()
     late = to_daily(one.drop(index=[0]))
     assert late["spans_gap"].iloc[0]  # day 0 missing: the first increment spans it
     corrected = one.copy()
     corrected.loc[4, "int_page_read_count"] = corrected.loc[3, "int_page_read_count"] - 5
     fixed = to_daily(corrected)
-    assert fixed.loc[fixed["day"] == 4, "int_page_read_count"].item() == -5  # kept, not clipped
+    assert fixed.loc[fixed["day"] == 4, "int_page_read_count_daily"].item() == -5  # not clipped
     assert fixed["correction"].tolist() == [False, False, False, False, True, False, False]
     pd.testing.assert_frame_equal(to_cumulative(fixed), corrected)
 
@@ -186,7 +191,7 @@ def test_to_daily_refuses_frames_without_details(frames: dict) -> None:
     with pytest.raises(FrameShapeError, match=r"getarticletotal.*looks like a getarticlesummary"):
         to_daily(frames["getarticlesummary"])
     no_details = frames["getarticletotal"][["msgid", "stat_date", "title", "target_user"]]
-    with pytest.raises(FrameShapeError, match="details columns"):
+    with pytest.raises(FrameShapeError, match="needs running totals"):
         to_daily(no_details)
     with pytest.raises(FrameShapeError, match="duplicated article-day"):
         to_daily(pd.concat([frames["getarticletotal"]] * 2))
@@ -238,7 +243,7 @@ def test_to_cumulative_inverts_to_daily_exactly(total: pd.DataFrame) -> None:
     step = expected.groupby("msgid")["day"].diff()
     first = step.isna()
     assert (daily["spans_gap"] == ((~first & (step != 1)) | (first & (expected["day"] != 0)))).all()
-    inc = daily["int_page_read_count"]
+    inc = daily["int_page_read_count_daily"]
     assert (daily["correction"] >= inc.lt(0).fillna(False)).all()
 
 
@@ -254,7 +259,7 @@ def test_to_daily_of_a_running_sum_gives_the_increments_back(increments: list[in
         }
     )
     daily = to_daily(total)
-    assert daily["int_page_read_count"].tolist() == increments
+    assert daily["int_page_read_count_daily"].tolist() == increments
     assert daily["correction"].tolist() == [i < 0 for i in increments]
 
 
@@ -294,7 +299,7 @@ def test_add_rates_on_real_frames(frames: dict) -> None:
     assert read.loc[read["channel"] == "session", "read_through_rate"].isna().all()
     assert read.loc[read["channel"] == "all", "read_through_rate"].notna().all()
     assert "open_rate" in add_rates(frames["getarticletotal"]).columns
-    with pytest.raises(FrameShapeError, match="needs int_page_read_user"):
+    with pytest.raises(FrameShapeError, match="needs readers"):
         add_rates(frames["getusershare"])
 
 
@@ -329,8 +334,9 @@ def test_article_lifecycle_against_the_articles_true_days(frames: dict) -> None:
                 assert row[f"mix_{name}"] == pytest.approx(per_channel[i] / per_channel.sum())
             checked += 1
     assert checked > 10
-    rank = (life["int_page_read_count"].rank(pct=True, method="max") * 100).tolist()
-    assert life["percentile"].tolist() == pytest.approx(rank)
+    done = life[life["complete"]]  # ranked among the articles whose life is over
+    rank = (done["int_page_read_count"].rank(pct=True, method="max") * 100).tolist()
+    assert done["percentile"].tolist() == pytest.approx(rank)
 
 
 def test_article_lifecycle_marks_young_articles_incomplete(frames: dict) -> None:
@@ -338,6 +344,9 @@ def test_article_lifecycle_marks_young_articles_incomplete(frames: dict) -> None
     young = life[life["sent"] > pd.Timestamp(END - timedelta(days=6))]
     assert len(young) and not young["complete"].any()
     assert (young["days_observed"] < 7).all()
+    # what needs a finished life is NA for them: no false 100 % on day 0, no rank
+    for column in ("day0_share", "day_50", "day_90", "percentile"):
+        assert young[column].isna().all(), column
     with pytest.raises(FrameShapeError, match="looks like a getuserread frame"):
         article_lifecycle(frames["getuserread"])
     with pytest.raises(ConfigurationError, match="horizon=9"):

@@ -71,7 +71,7 @@ def test_channel_mix_draws_one_area_per_channel(frames: dict) -> None:
     channels = ["session", "friends", "moments", "history", "other", "kanyikan", "souyisou"]
     assert len(areas) == len(channels)
     assert _legend(ax) == channels  # the all row is not a channel
-    assert ax.get_ylabel() == "share of channel reads"
+    assert ax.get_ylabel() == "share of reads"
     assert ax.get_ylim() == (0.0, 1.0)
     assert not _render(ax)
     # the top of the stack is 1 on every day: fractions of the channels' sum
@@ -81,9 +81,9 @@ def test_channel_mix_draws_one_area_per_channel(frames: dict) -> None:
 
 def test_channel_mix_counts_into_a_given_axes_and_hourly_input(frames: dict) -> None:
     _, given = plt.subplots()
-    ax = plot_channel_mix(frames["read_hour"], "int_page_read_user", share=False, ax=given)
+    ax = plot_channel_mix(frames["read_hour"], "int_page_read_user", normalize=False, ax=given)
     assert ax is given
-    assert ax.get_ylabel() == "int_page_read_user"
+    assert ax.get_ylabel() == "readers"
     assert len(_legend(ax)) == 7
 
 
@@ -118,16 +118,15 @@ def test_hourly_heatmap_is_weekday_by_hour_means(frames: dict) -> None:
 def test_article_decay_draws_a_line_per_article_reaching_one(frames: dict) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ax = plot_article_decay(frames["total"], top=6)
+        ax = plot_article_decay(frames["total"], n=6)
         drawn = _render(ax)
     lines = ax.get_lines()
     assert len(lines) == 6
-    top = article_lifecycle(frames["total"]).head(6)
-    complete = top["complete"].tolist()
-    for line, done in zip(lines, complete, strict=True):
+    life = article_lifecycle(frames["total"])
+    top = life[life["complete"]].head(6)  # only articles whose 7 days are over
+    for line in lines:
         x, y = line.get_data()
-        if done:
-            assert list(x) == list(range(7))
+        assert list(x) == list(range(7))
         assert y[-1] == pytest.approx(1.0)
         assert np.all(np.diff(y) >= 0)
     labels = _legend(ax)
@@ -147,7 +146,7 @@ def test_article_decay_daily_and_chosen_articles(frames: dict) -> None:
         warnings.simplefilter("ignore", MissingFontWarning)
         ax = plot_article_decay(frames["total"], msgids=msgids, cumulative=False)
     daily = wxframe.to_daily(frames["total"])
-    first = daily[daily["msgid"] == msgids[0]]["int_page_read_count"].astype(float).tolist()
+    first = daily[daily["msgid"] == msgids[0]]["int_page_read_count_daily"].astype(float).tolist()
     drawn = {tuple(line.get_ydata()) for line in ax.get_lines()}
     assert tuple(first) in drawn
     with pytest.raises(ConfigurationError, match="not in the frame"):
@@ -199,8 +198,8 @@ def test_plots_refuse_frames_of_the_wrong_shape(frames: dict) -> None:
         plot_hourly_heatmap(frames["read"])
     with pytest.raises(FrameShapeError, match="getarticletotal"):
         plot_article_decay(frames["read"])
-    with pytest.raises(ConfigurationError, match="top=0"):
-        plot_article_decay(frames["total"], top=0)
+    with pytest.raises(ConfigurationError, match="n=0"):
+        plot_article_decay(frames["total"], n=0)
 
 
 def test_the_wx_accessor_reaches_every_helper(frames: dict) -> None:
@@ -212,7 +211,7 @@ def test_the_wx_accessor_reaches_every_helper(frames: dict) -> None:
     assert len(frames["share"].wx.pivot_scenes().columns) == 3
     assert total.wx.article_lifecycle()["msgid"].is_unique
     assert len(read.wx.plot_channel_mix().collections) == 7
-    with pytest.raises(FrameShapeError, match="to_daily needs a getarticletotal frame"):
+    with pytest.raises(FrameShapeError, match="to_daily needs a getarticletotal or"):
         read.wx.to_daily()
     with pytest.raises(FrameShapeError, match=r"getusershare.*looks like a getuserread"):
         read.wx.pivot_scenes()

@@ -5,8 +5,10 @@ from wxframe.analysis import (
     add_rates,
     article_lifecycle,
     check_consistency,
+    follower_growth,
     pivot_channels,
     pivot_scenes,
+    pivot_sources,
     to_cumulative,
     to_daily,
 )
@@ -30,6 +32,7 @@ from wxframe.errors import (
     BusyError,
     ConfigurationError,
     CredentialError,
+    DataMismatchWarning,
     DataNotReadyError,
     EndpointOfflineError,
     EndpointSkippedWarning,
@@ -37,6 +40,7 @@ from wxframe.errors import (
     IncompleteDataWarning,
     InvalidDateError,
     MalformedResponseError,
+    MissingFontWarning,
     NonJSONResponseError,
     QuotaExceededError,
     RangeClippedWarning,
@@ -56,10 +60,12 @@ from wxframe.errors import (
 from wxframe.frames import to_frame
 from wxframe.loaders import LOADERS, Loader, load, load_many, make_loader
 from wxframe.plots import (
-    MissingFontWarning,
     cjk_font,
     plot_article_decay,
     plot_channel_mix,
+    plot_dropoff,
+    plot_engagement,
+    plot_followers,
     plot_hourly_heatmap,
     plot_share_scenes,
     plot_top_articles,
@@ -67,6 +73,9 @@ from wxframe.plots import (
 from wxframe.store import ImportSummary, Store, SyncSummary
 
 __version__ = "0.1.0"
+
+# `wxframe.datasets` and `wxframe.simulator` without a further import.
+from wxframe import datasets, simulator
 
 # One loader per registry entry (load_biz_summary, load_user_read, ...), made from it.
 globals().update(LOADERS)
@@ -84,6 +93,7 @@ __all__ = [
     "Columns",
     "ConfigurationError",
     "CredentialError",
+    "DataMismatchWarning",
     "DataNotReadyError",
     "Endpoint",
     "EndpointOfflineError",
@@ -122,17 +132,24 @@ __all__ = [
     "article_lifecycle",
     "check_consistency",
     "cjk_font",
+    "datasets",
+    "follower_growth",
     "load",
     "load_many",
     "make_loader",
     "pivot_channels",
     "pivot_scenes",
+    "pivot_sources",
     "plan_windows",
     "plot_article_decay",
     "plot_channel_mix",
+    "plot_dropoff",
+    "plot_engagement",
+    "plot_followers",
     "plot_hourly_heatmap",
     "plot_share_scenes",
     "plot_top_articles",
+    "simulator",
     "to_cumulative",
     "to_daily",
     "to_frame",

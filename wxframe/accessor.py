@@ -1,16 +1,19 @@
 """The ``df.wx`` accessor: the analysis helpers and plots as methods of a frame.
 
-Registered when :mod:`wxframe` is imported. Each method checks, when called, that the
-frame has the columns it needs and names what is missing.
+Registered when :mod:`wxframe` is imported. Each method is the helper of the same name,
+with its signature (for completion and type checks), on this frame; each checks, when
+called, that the frame has the columns it needs and names what is missing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from wxframe import analysis, plots
+from wxframe.analysis.common import Labels
 from wxframe.frames import endpoint_of
 
 if TYPE_CHECKING:
@@ -32,12 +35,12 @@ class WxAccessor:
     >>> read = wxframe.to_frame("getuserread", acct.user_read(date(2024, 5, 1), date(2024, 5, 3)))
     >>> read.wx.kind
     'getuserread'
-    >>> read.wx.pivot_channels(share=True).shape
+    >>> read.wx.pivot_channels(normalize=True).shape
     (3, 7)
     >>> read.wx.to_daily()
     Traceback (most recent call last):
     ...
-    wxframe.errors.FrameShapeError: to_daily needs a getarticletotal frame ...
+    wxframe.errors.FrameShapeError: to_daily needs ... this looks like a getuserread frame, ...
     """
 
     def __init__(self, df: pd.DataFrame) -> None:
@@ -49,13 +52,30 @@ class WxAccessor:
         spec = endpoint_of(self._df)
         return spec.name if spec is not None else None
 
-    def pivot_channels(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+    def pivot_channels(
+        self,
+        values: str | None = None,
+        *,
+        include_all: bool = False,
+        normalize: bool = False,
+        labels: Labels = "en",
+    ) -> pd.DataFrame:
         """:func:`wxframe.pivot_channels` on this frame."""
-        return analysis.pivot_channels(self._df, *args, **kwargs)
+        return analysis.pivot_channels(
+            self._df, values, include_all=include_all, normalize=normalize, labels=labels
+        )
 
-    def pivot_scenes(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+    def pivot_scenes(
+        self, values: str = "share_count", *, normalize: bool = False, labels: Labels = "en"
+    ) -> pd.DataFrame:
         """:func:`wxframe.pivot_scenes` on this frame."""
-        return analysis.pivot_scenes(self._df, *args, **kwargs)
+        return analysis.pivot_scenes(self._df, values, normalize=normalize, labels=labels)
+
+    def pivot_sources(
+        self, values: str = "new_user", *, normalize: bool = False, labels: Labels = "en"
+    ) -> pd.DataFrame:
+        """:func:`wxframe.pivot_sources` on this frame."""
+        return analysis.pivot_sources(self._df, values, normalize=normalize, labels=labels)
 
     def to_daily(self) -> pd.DataFrame:
         """:func:`wxframe.to_daily` on this frame."""
@@ -69,26 +89,98 @@ class WxAccessor:
         """:func:`wxframe.add_rates` on this frame."""
         return analysis.add_rates(self._df)
 
-    def article_lifecycle(self, **kwargs: Any) -> pd.DataFrame:
+    def article_lifecycle(self, *, horizon: int | None = None) -> pd.DataFrame:
         """:func:`wxframe.article_lifecycle` on this frame."""
-        return analysis.article_lifecycle(self._df, **kwargs)
+        return analysis.article_lifecycle(self._df, horizon=horizon)
 
-    def plot_channel_mix(self, *args: Any, **kwargs: Any) -> Axes:
+    def follower_growth(self, cumulate: pd.DataFrame | None = None) -> pd.DataFrame:
+        """:func:`wxframe.follower_growth` on this (getusersummary) frame."""
+        return analysis.follower_growth(self._df, cumulate)
+
+    def plot_channel_mix(
+        self,
+        values: str | None = None,
+        *,
+        normalize: bool = True,
+        labels: Labels = "en",
+        ax: Axes | None = None,
+        **kwargs: Any,
+    ) -> Axes:
         """:func:`wxframe.plot_channel_mix` on this frame."""
-        return plots.plot_channel_mix(self._df, *args, **kwargs)
+        return plots.plot_channel_mix(
+            self._df, values, normalize=normalize, labels=labels, ax=ax, **kwargs
+        )
 
-    def plot_hourly_heatmap(self, *args: Any, **kwargs: Any) -> Axes:
+    def plot_hourly_heatmap(
+        self,
+        values: str = "int_page_read_count",
+        *,
+        cmap: str = "viridis",
+        cbar: bool = True,
+        ax: Axes | None = None,
+        **kwargs: Any,
+    ) -> Axes:
         """:func:`wxframe.plot_hourly_heatmap` on this frame."""
-        return plots.plot_hourly_heatmap(self._df, *args, **kwargs)
+        return plots.plot_hourly_heatmap(self._df, values, cmap=cmap, cbar=cbar, ax=ax, **kwargs)
 
-    def plot_article_decay(self, **kwargs: Any) -> Axes:
+    def plot_article_decay(
+        self,
+        *,
+        n: int = 8,
+        msgids: Sequence[str] | None = None,
+        cumulative: bool = True,
+        ax: Axes | None = None,
+        **kwargs: Any,
+    ) -> Axes:
         """:func:`wxframe.plot_article_decay` on this frame."""
-        return plots.plot_article_decay(self._df, **kwargs)
+        return plots.plot_article_decay(
+            self._df, n=n, msgids=msgids, cumulative=cumulative, ax=ax, **kwargs
+        )
 
-    def plot_top_articles(self, **kwargs: Any) -> Axes:
+    def plot_top_articles(
+        self, *, n: int = 10, by: str | None = None, ax: Axes | None = None, **kwargs: Any
+    ) -> Axes:
         """:func:`wxframe.plot_top_articles` on this frame."""
-        return plots.plot_top_articles(self._df, **kwargs)
+        return plots.plot_top_articles(self._df, n=n, by=by, ax=ax, **kwargs)
 
-    def plot_share_scenes(self, *args: Any, **kwargs: Any) -> Axes:
+    def plot_share_scenes(
+        self,
+        values: str = "share_count",
+        *,
+        normalize: bool = False,
+        labels: Labels = "en",
+        ax: Axes | None = None,
+        **kwargs: Any,
+    ) -> Axes:
         """:func:`wxframe.plot_share_scenes` on this frame."""
-        return plots.plot_share_scenes(self._df, *args, **kwargs)
+        return plots.plot_share_scenes(
+            self._df, values, normalize=normalize, labels=labels, ax=ax, **kwargs
+        )
+
+    def plot_engagement(
+        self,
+        rates: Sequence[str] | None = None,
+        *,
+        n: int = 10,
+        ax: Axes | None = None,
+        **kwargs: Any,
+    ) -> Axes:
+        """:func:`wxframe.plot_engagement` on this frame."""
+        return plots.plot_engagement(self._df, rates, n=n, ax=ax, **kwargs)
+
+    def plot_dropoff(
+        self,
+        *,
+        n: int = 5,
+        msgids: Sequence[str] | None = None,
+        ax: Axes | None = None,
+        **kwargs: Any,
+    ) -> Axes:
+        """:func:`wxframe.plot_dropoff` on this frame."""
+        return plots.plot_dropoff(self._df, n=n, msgids=msgids, ax=ax, **kwargs)
+
+    def plot_followers(
+        self, cumulate: pd.DataFrame | None = None, *, ax: Axes | None = None, **kwargs: Any
+    ) -> Axes:
+        """:func:`wxframe.plot_followers` on this (getusersummary) frame."""
+        return plots.plot_followers(self._df, cumulate, ax=ax, **kwargs)

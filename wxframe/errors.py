@@ -295,3 +295,11 @@ class UnexpectedRowsWarning(WxframeWarning):
 
 class StoreDamagedWarning(WxframeWarning):
     """Files of the store were missing or damaged: their days are fetched again."""
+
+
+class DataMismatchWarning(WxframeWarning):
+    """Numbers that must agree do not (followers that do not add up, ...): named by day."""
+
+
+class MissingFontWarning(WxframeWarning):
+    """No CJK font: Chinese labels are replaced (msgids, English names)."""

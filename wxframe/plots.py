@@ -1,6 +1,10 @@
 """Plots of the analysis helpers' answers, each on a matplotlib Axes it returns.
 
-Every function takes ``ax=`` (a new figure otherwise) and draws nothing it cannot label.
+Every function takes ``ax=`` (a new figure otherwise), passes its other keyword
+arguments on to the matplotlib call that draws (``stackplot``, ``imshow``, ``plot``,
+``barh``, ``bar``), and draws nothing it cannot label. Frames of either family are
+accepted where the platform gives the numbers (getuserread or getbizsummary for the
+channel mix, getarticletotal or getarticletotaldetail for articles).
 Article titles are Chinese: they are drawn with a CJK font when one is installed (Noto
 Sans CJK, Source Han Sans, WenQuanYi, PingFang, Microsoft YaHei, SimHei, or the file
 named by ``WXFRAME_CJK_FONT``); without one, articles are labelled by msgid and a single
@@ -14,32 +18,35 @@ import functools
 import os
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from wxframe.analysis import (
-    _article_keys,
-    _require,
-    _stat_day,
+    DAILY_SUFFIX,
+    add_rates,
     article_lifecycle,
+    follower_growth,
     pivot_channels,
     pivot_scenes,
     to_daily,
 )
+from wxframe.analysis.common import check_count, is_all_row, require
 from wxframe.endpoints import CHANNELS_ZH, SCENES_ZH
-from wxframe.errors import ConfigurationError
+from wxframe.errors import ConfigurationError, MissingFontWarning
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
     "CJK_FONTS",
-    "MissingFontWarning",
     "cjk_font",
     "plot_article_decay",
     "plot_channel_mix",
+    "plot_dropoff",
+    "plot_engagement",
+    "plot_followers",
     "plot_hourly_heatmap",
     "plot_share_scenes",
     "plot_top_articles",
@@ -61,10 +68,6 @@ CJK_FONTS: tuple[str, ...] = (
     "Arial Unicode MS",
 )
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-class MissingFontWarning(UserWarning):
-    """No CJK font: Chinese labels are replaced (msgids, English names)."""
 
 
 @functools.cache
@@ -126,57 +129,77 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (9, 4.5)) -> Axes:
     return new
 
 
+def _legend(ax: Axes, title: str | None = None) -> None:
+    box = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), title=title, fontsize="small")
+    _use_cjk(box.get_texts())
+
+
 def plot_channel_mix(
     read: pd.DataFrame,
-    values: str = "int_page_read_count",
+    values: str | None = None,
     *,
-    share: bool = True,
+    normalize: bool = True,
     labels: Literal["en", "zh"] = "en",
     ax: Axes | None = None,
+    **kwargs: Any,
 ) -> Axes:
-    """Stacked areas of the channels' reads per day (fractions with ``share=True``).
+    """Stacked areas of the channels' readers per day (fractions with ``normalize=True``).
 
-    Takes a getuserread frame (getuserreadhour is summed per day first). The ``all`` row
-    is left out: channels are drawn, one area and one legend entry each.
+    Takes getbizsummary or getuserread (getuserreadhour is summed per day first), or the
+    two concatenated: the mix crosses 2025-11-01 in one chart. The ``all`` row is left
+    out: channels are drawn, one area and one legend entry each. ``values`` as in
+    :func:`~wxframe.pivot_channels`; ``kwargs`` go to ``Axes.stackplot``.
 
     Examples
     --------
-    >>> from datetime import date
     >>> import wxframe
-    >>> from wxframe.simulator import SimulatedAccount
-    >>> acct = SimulatedAccount(seed=0, today=date(2024, 6, 1))
-    >>> read = wxframe.to_frame("getuserread", acct.user_read(date(2024, 5, 1), date(2024, 5, 31)))
-    >>> ax = plot_channel_mix(read)
+    >>> from wxframe.simulator import serve
+    >>> with serve(seed=0, today="2026-01-10") as sim:
+    ...     biz = wxframe.load_biz_summary(sim.client(), "2025-12-01", "2025-12-31")
+    >>> ax = plot_channel_mix(biz, alpha=0.5)
     >>> [t.get_text() for t in ax.get_legend().get_texts()][:3]
     ['session', 'friends', 'moments']
     """
-    _require(read, ("ref_date", "channel", values), "plot_channel_mix", "a getuserread frame")
+    require(read, ("ref_date", "channel"), "plot_channel_mix",
+            "a getbizsummary or getuserread frame")  # fmt: skip
+    if values is None:
+        values = "read_user" if "read_user" in read.columns else "int_page_read_count"
     if "ref_hour" in read.columns:
+        require(read, (values,), "plot_channel_mix", f"a frame with {values}")
         read = read.groupby(["ref_date", "channel"], observed=True)[values].sum().reset_index()
-    wide = pivot_channels(read, values, include_all=False, share=share).astype("float64")
+    wide = pivot_channels(read, values, normalize=normalize).astype("float64")
+    if "msgid" in wide.index.names:
+        wide = wide.groupby(level="ref_date").sum()  # articles' readers summed per day
     if wide.empty:
         raise ConfigurationError("plot_channel_mix: no channel rows to draw (pre-2020 data?)")
     names = list(wide.columns)
     if labels == "zh":
         names = _text_labels([CHANNELS_ZH.get(n, n) for n in names], names, "channel names")
-    ylabel = "share of channel reads" if share else values
-    return _stacked(_axes(ax), wide, names, ylabel, "Where readers come from", "channel")
+    what = {"read_user": "readers", "int_page_read_user": "readers",
+            "int_page_read_count": "reads"}.get(values, values)  # fmt: skip
+    ylabel = f"share of {what}" if normalize else what
+    return _stacked(_axes(ax), wide, names, ylabel, "Where readers come from", "channel", kwargs)
 
 
 def _stacked(
-    ax: Axes, wide: pd.DataFrame, names: list[str], ylabel: str, title: str, legend: str
+    ax: Axes,
+    wide: pd.DataFrame,
+    names: list[str],
+    ylabel: str,
+    title: str,
+    legend: str,
+    kwargs: dict[str, Any],
 ) -> Axes:
     """Stacked areas of ``wide``'s columns over its dates, a legend entry per column."""
     x = wide.index.get_level_values("ref_date")
-    ax.stackplot(x, wide.fillna(0).to_numpy().T, labels=names, alpha=0.9)
+    ax.stackplot(x, wide.fillna(0).to_numpy().T, labels=names, **{"alpha": 0.9, **kwargs})
     ax.set_xlabel("day")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if ylabel.startswith("share of"):
         ax.set_ylim(0, 1)
     ax.margins(x=0)
-    box = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), title=legend)
-    _use_cjk(box.get_texts())
+    _legend(ax, legend)
     ax.figure.autofmt_xdate()
     return ax
 
@@ -185,12 +208,17 @@ def plot_hourly_heatmap(
     read_hour: pd.DataFrame,
     values: str = "int_page_read_count",
     *,
+    cmap: str = "viridis",
+    cbar: bool = True,
     ax: Axes | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """When people read: the mean per weekday (rows) and hour (columns), as a heatmap.
 
     Takes getuserreadhour (its all-channel rows, or the channels' sum when there is no
-    ``all`` row) or getusersharehour (scenes summed).
+    ``all`` row) or getusersharehour (scenes summed); the current family has no hourly
+    data. ``cmap`` and ``cbar`` (draw the colour bar) as in matplotlib; ``kwargs`` go to
+    ``Axes.imshow``.
 
     Examples
     --------
@@ -200,20 +228,16 @@ def plot_hourly_heatmap(
     >>> acct = SimulatedAccount(seed=0, today=date(2024, 6, 1))
     >>> records = acct.user_read_hour(date(2024, 5, 1), date(2024, 5, 14))
     >>> hour = wxframe.to_frame("getuserreadhour", records)
-    >>> ax = plot_hourly_heatmap(hour)
-    >>> ax.images[0].get_array().shape
-    (7, 24)
+    >>> ax = plot_hourly_heatmap(hour, cmap="magma")
+    >>> ax.images[0].get_array().shape, ax.images[0].get_cmap().name
+    ((7, 24), 'magma')
     """
-    _require(
-        read_hour,
-        ("ref_date", "ref_hour", values),
-        "plot_hourly_heatmap",
-        "a getuserreadhour or getusersharehour frame",
-    )
+    require(read_hour, ("ref_date", "ref_hour", values), "plot_hourly_heatmap",
+            "a getuserreadhour or getusersharehour frame")  # fmt: skip
     df = read_hour
     if "channel" in df.columns:
-        is_all = df["channel"].astype("string").eq("all").fillna(False)
-        df = df[is_all] if is_all.any() else df
+        everyone = is_all_row(df)
+        df = df[everyone] if everyone.any() else df
     per_hour = df.groupby(["ref_date", "ref_hour"])[values].sum().astype("float64")
     days = pd.Index(per_hour.index.get_level_values("ref_date").unique(), name="ref_date")
     full = per_hour.reindex(
@@ -224,28 +248,68 @@ def plot_hourly_heatmap(
     grid = full.pivot_table(index="weekday", columns="ref_hour", values=values, aggfunc="mean")
     grid = grid.reindex(index=range(7), columns=range(24))
     ax = _axes(ax, (10, 3.6))
-    image = ax.imshow(grid.to_numpy(), aspect="auto", cmap="viridis", interpolation="nearest")
+    options = {"aspect": "auto", "interpolation": "nearest", **kwargs}
+    image = ax.imshow(grid.to_numpy(), cmap=cmap, **options)
     ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
     ax.set_yticks(range(7), _WEEKDAYS)
     ax.set_xlabel("hour (Beijing time)")
     ax.set_ylabel("weekday")
     ax.set_title(f"When people read: mean {values} per hour")
-    ax.figure.colorbar(image, ax=ax, label=values)
+    if cbar:
+        ax.figure.colorbar(image, ax=ax, label=values)
     return ax
+
+
+def _lives(total: pd.DataFrame, helper: str) -> tuple[pd.DataFrame, str, int]:
+    """The lifecycle table of a getarticletotal(detail) frame, its readers column, horizon."""
+    require(total, ("msgid", "stat_date"), helper,
+            "a getarticletotal or getarticletotaldetail frame")  # fmt: skip
+    life = article_lifecycle(total)
+    detail = "read_user" in life.columns
+    return life, ("read_user" if detail else "int_page_read_count"), (30 if detail else 7)
+
+
+def _choose(life: pd.DataFrame, n: int, msgids: Sequence[str] | None) -> pd.DataFrame:
+    """The articles to draw: ``msgids``, or the ``n`` most read whose life is over."""
+    if msgids is not None:
+        unknown = sorted(set(msgids) - set(life["msgid"]))
+        if unknown:
+            raise ConfigurationError(f"msgids {unknown} are not in the frame")
+        return life[life["msgid"].isin(list(msgids))]
+    finished = life[life["complete"]]
+    if finished.empty:
+        raise ConfigurationError(
+            "no article in the frame has a finished life (every stat day of its first "
+            "7 days, getarticletotal, or 30, getarticletotaldetail): pass msgids= to draw "
+            "articles still growing"
+        )
+    return finished.head(n)
+
+
+def _names(chosen: pd.DataFrame) -> list[str]:
+    ids = chosen["msgid"].astype(str).tolist()
+    if "title" not in chosen.columns or chosen["title"].isna().all():
+        return ids
+    titles = [t if isinstance(t, str) else i for t, i in zip(chosen["title"], ids, strict=True)]
+    return _text_labels(titles, ids, "article titles")
 
 
 def plot_article_decay(
     total: pd.DataFrame,
     *,
-    top: int = 8,
+    n: int = 8,
     msgids: Sequence[str] | None = None,
     cumulative: bool = True,
     ax: Axes | None = None,
+    **kwargs: Any,
 ) -> Axes:
-    """How fast articles' reads arrive: one line per article over days 0..6.
+    """How fast articles' readers come: one line per article over its days.
 
-    ``cumulative=True`` draws the share of the 7-day reads arrived by each day;
-    ``False`` the reads per day. The ``top`` most-read articles are drawn, or ``msgids``.
+    Takes getarticletotal (reads over days 0..6) or getarticletotaldetail (readers over
+    days 0..29). ``cumulative=True`` draws the share of the life's total arrived by each
+    day; ``False`` the number per day. The ``n`` most-read articles whose life is over
+    are drawn (an article still growing would show a false 100 %), or ``msgids``.
+    ``kwargs`` go to ``Axes.plot``.
 
     Examples
     --------
@@ -257,47 +321,39 @@ def plot_article_decay(
     >>> total = wxframe.to_frame("getarticletotal", records)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     ax = plot_article_decay(total, top=5)
-    >>> len(ax.get_lines())
-    5
+    ...     ax = plot_article_decay(total, n=5, linewidth=3)
+    >>> len(ax.get_lines()), ax.get_lines()[0].get_linewidth()
+    (5, 3.0)
     """
-    _require(
-        total,
-        ("msgid", "stat_date", "int_page_read_count"),
-        "plot_article_decay",
-        "a getarticletotal frame",
-    )
-    if not isinstance(top, int) or top < 1:
-        raise ConfigurationError(f"top={top!r} is not allowed; use a positive integer")
-    life = article_lifecycle(total)
-    if msgids is not None:
-        unknown = sorted(set(msgids) - set(life["msgid"]))
-        if unknown:
-            raise ConfigurationError(f"msgids {unknown} are not in the frame")
-        chosen = life[life["msgid"].isin(list(msgids))]
-    else:
-        chosen = life.head(top)
-    daily = to_daily(total[total["msgid"].isin(chosen["msgid"])])
-    daily = daily.assign(_day=_stat_day(daily, _article_keys(daily)).astype("int64"))
-    titles = chosen["title"].astype(str).tolist() if "title" in chosen else []
+    check_count("n", n)
+    life, reads, horizon = _lives(total, "plot_article_decay")
+    chosen = _choose(life, n, msgids)
+    rows = total[total["msgid"].isin(chosen["msgid"])]
+    if "channel" in rows.columns:
+        rows = rows[is_all_row(rows)]
+    daily = to_daily(rows)
     ids = chosen["msgid"].astype(str).tolist()
-    names = _text_labels(titles, ids, "article titles") if titles else ids
     ax = _axes(ax)
-    for msgid, name in zip(ids, names, strict=True):
-        rows = daily[daily["msgid"] == msgid].sort_values("_day")
-        y = rows["int_page_read_count"].astype("float64").to_numpy(na_value=np.nan)
+    for msgid, name in zip(ids, _names(chosen), strict=True):
+        one = daily[daily["msgid"] == msgid].sort_values("stat_date")
+        days = (one["stat_date"] - one["stat_date"].min()).dt.days.to_numpy()
+        if "day" in one.columns:
+            days = one["day"].to_numpy(dtype=float, na_value=np.nan)
+        keep = days < horizon
+        y = one[reads + DAILY_SUFFIX].astype("float64").to_numpy(na_value=np.nan)[keep]
         if cumulative:
             y = np.cumsum(y)
-            y = y / y[-1] if y[-1] > 0 else y * np.nan
-        ax.plot(rows["_day"], y, marker="o", label=_short(name))
-    ax.set_xlabel("days after sending")
-    ax.set_ylabel("share of 7-day reads arrived" if cumulative else "reads per day")
-    ax.set_title("How fast reads arrive")
-    ax.set_xticks(range(7))
+            y = y / y[-1] if len(y) and y[-1] > 0 else y * np.nan
+        ax.plot(days[keep], y, **{"marker": "o", "label": _short(name), **kwargs})
+    what = "readers" if reads == "read_user" else "reads"
+    since = "publishing" if horizon == 30 else "sending"
+    ax.set_xlabel(f"days after {since}")
+    ax.set_ylabel(f"share of {horizon}-day {what} arrived" if cumulative else f"{what} per day")
+    ax.set_title(f"How fast {what} arrive")
+    ax.set_xticks(range(0, horizon, 1 if horizon <= 7 else 5))
     if cumulative:
         ax.set_ylim(0, 1.02)
-    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
-    _use_cjk(legend.get_texts())
+    _legend(ax)
     return ax
 
 
@@ -305,12 +361,16 @@ def plot_top_articles(
     total: pd.DataFrame,
     *,
     n: int = 10,
-    by: str = "int_page_read_count",
+    by: str | None = None,
     ax: Axes | None = None,
+    **kwargs: Any,
 ) -> Axes:
-    """The ``n`` articles with the most ``by`` (7-day totals), as horizontal bars.
+    """The ``n`` articles with the most ``by``, as horizontal bars.
 
-    Takes a getarticletotal frame or :func:`~wxframe.article_lifecycle`'s table.
+    Takes getarticletotal, getarticletotaldetail or :func:`~wxframe.article_lifecycle`'s
+    table; ``by`` defaults to the readers column (``read_user`` or
+    ``int_page_read_count``). Articles still growing are marked "(growing)".
+    ``kwargs`` go to ``Axes.barh``.
 
     Examples
     --------
@@ -322,28 +382,25 @@ def plot_top_articles(
     >>> total = wxframe.to_frame("getarticletotal", records)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     ax = plot_top_articles(total, n=5)
+    ...     ax = plot_top_articles(total, n=5, color="tab:green")
     >>> len(ax.patches)
     5
     """
-    _require(total, ("msgid",), "plot_top_articles", "a getarticletotal frame")
-    if not isinstance(n, int) or n < 1:
-        raise ConfigurationError(f"n={n!r} is not allowed; use a positive integer")
+    require(total, ("msgid",), "plot_top_articles", "a getarticletotal(detail) frame")
+    check_count("n", n)
     life = total if "stat_date" not in total.columns else article_lifecycle(total)
-    if by not in life.columns:
-        raise ConfigurationError(
-            f"by={by!r} is not a column of the lifecycle table; "
-            f"use one of {', '.join(c for c in life.columns if c.endswith(('_user', '_count')))}"
-        )
+    if by is None:
+        by = "read_user" if "read_user" in life.columns else "int_page_read_count"
+    counters = [c for c in life.columns if c.endswith(("_user", "_count", "_rate", "_7d", "_30d"))]
+    if by not in counters:
+        raise ConfigurationError(f"by={by!r} is not allowed here; use one of {', '.join(counters)}")
     top = life.sort_values(by, ascending=False, kind="stable").head(n).iloc[::-1]
-    ids = top["msgid"].astype(str).tolist()
-    names = (
-        _text_labels(top["title"].astype(str).tolist(), ids, "article titles")
-        if "title" in top.columns
-        else ids
-    )
+    names = _names(top)
+    if "complete" in top.columns:
+        names = [s if done else f"{s} (growing)" for s, done in zip(names, top["complete"],
+                                                                     strict=True)]  # fmt: skip
     ax = _axes(ax, (9, 0.45 * len(top) + 1.2))
-    ax.barh(range(len(top)), top[by].astype("float64").to_numpy(na_value=np.nan))
+    ax.barh(range(len(top)), top[by].astype("float64").to_numpy(na_value=np.nan), **kwargs)
     ax.set_yticks(range(len(top)), [_short(s, 24) for s in names])
     _use_cjk(ax.get_yticklabels())
     ax.set_xlabel(by)
@@ -355,11 +412,15 @@ def plot_share_scenes(
     share: pd.DataFrame,
     values: str = "share_count",
     *,
-    fractions: bool = False,
+    normalize: bool = False,
     labels: Literal["en", "zh"] = "en",
     ax: Axes | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Where shares go (friends, moments, other) per day, as stacked areas.
+
+    getusershare(hour) only: the current family does not say where shares go.
+    ``kwargs`` go to ``Axes.stackplot``.
 
     Examples
     --------
@@ -371,15 +432,183 @@ def plot_share_scenes(
     >>> [t.get_text() for t in plot_share_scenes(sh).get_legend().get_texts()]
     ['friends', 'moments', 'other']
     """
-    _require(share, ("ref_date", "scene", values), "plot_share_scenes", "a getusershare frame")
+    require(share, ("ref_date", "scene", values), "plot_share_scenes", "a getusershare frame")
     if "ref_hour" in share.columns:
         share = share.groupby(["ref_date", "scene"], observed=True)[values].sum().reset_index()
-    wide = pivot_scenes(share, values, share=fractions).astype("float64")
+    wide = pivot_scenes(share, values, normalize=normalize).astype("float64")
     names = list(wide.columns)
     if labels == "zh":
         names = _text_labels([SCENES_ZH.get(n, n) for n in names], names, "scene names")
-    ylabel = "share of shares" if fractions else values
-    return _stacked(_axes(ax), wide, names, ylabel, "Where shares go", "scene")
+    ylabel = "share of shares" if normalize else values
+    return _stacked(_axes(ax), wide, names, ylabel, "Where shares go", "scene", kwargs)
+
+
+#: The rates plot_engagement draws by default, where the frame has them.
+_ENGAGEMENT = ("share_rate", "like_rate", "zaikan_rate", "comment_rate", "collection_rate",
+               "subscribe_rate", "ori_rate")  # fmt: skip
+
+
+def plot_engagement(
+    df: pd.DataFrame,
+    rates: Sequence[str] | None = None,
+    *,
+    n: int = 10,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Engagement rates: over time (getbizsummary) or per article (getarticletotaldetail).
+
+    A getbizsummary frame gives one line per rate over its days (the account's all row);
+    a getarticletotaldetail frame or its lifecycle table gives grouped bars for the ``n``
+    most-read articles. ``rates`` are :func:`~wxframe.add_rates` names (default: those
+    the frame allows of share, like, zaikan, comment, collection, subscribe, ori).
+    ``kwargs`` go to ``Axes.plot`` (over time) or ``Axes.barh`` (per article).
+
+    Examples
+    --------
+    >>> import wxframe
+    >>> from wxframe.simulator import serve
+    >>> with serve(seed=0, today="2026-01-10") as sim:
+    ...     biz = wxframe.load_biz_summary(sim.client(), "2025-12-01", "2025-12-31")
+    >>> ax = plot_engagement(biz, ["share_rate", "like_rate"])
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['share_rate', 'like_rate']
+    """
+    check_count("n", n)
+    per_article = "msgid" in df.columns
+    if per_article:
+        frame = article_lifecycle(df) if "stat_date" in df.columns else df
+        frame = add_rates(frame).head(n).iloc[::-1]
+    else:
+        require(df, ("ref_date",), "plot_engagement", "a getbizsummary frame")
+        frame = add_rates(df[is_all_row(df)]).sort_values("ref_date")
+    allowed = [r for r in _ENGAGEMENT if r in frame.columns]
+    chosen = list(rates) if rates is not None else allowed
+    wrong = [r for r in chosen if r not in allowed]
+    if wrong or not chosen:
+        raise ConfigurationError(
+            f"rates {wrong or chosen} are not allowed for this frame; use some of "
+            f"{', '.join(allowed) or 'none (it has no readers column)'}"
+        )
+    ax = _axes(ax, (9, 0.5 * len(frame) + 1.5) if per_article else (9, 4.5))
+    if per_article:
+        height = 0.8 / len(chosen)
+        for j, rate in enumerate(chosen):
+            y = np.arange(len(frame)) + j * height
+            values = frame[rate].astype("float64").to_numpy(na_value=np.nan)
+            ax.barh(y, values, height=height, label=rate, **kwargs)
+        ax.set_yticks(np.arange(len(frame)) + 0.4 - height / 2,
+                      [_short(s, 24) for s in _names(frame)])  # fmt: skip
+        _use_cjk(ax.get_yticklabels())
+        ax.set_xlabel("rate (of readers so far)")
+        ax.set_title(f"Engagement of the {len(frame)} most-read articles")
+    else:
+        for rate in chosen:
+            y = frame[rate].astype("float64").to_numpy(na_value=np.nan)
+            ax.plot(frame["ref_date"], y, label=rate, **kwargs)
+        ax.set_xlabel("day")
+        ax.set_ylabel("rate (of the day's readers)")
+        ax.set_title("Engagement per day")
+        ax.figure.autofmt_xdate()
+    (ax.xaxis if per_article else ax.yaxis).set_major_formatter(_percent())
+    _legend(ax)
+    return ax
+
+
+def plot_dropoff(
+    detail: pd.DataFrame,
+    *,
+    n: int = 5,
+    msgids: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Where readers leave an article: the ``jump_rate_1..5`` profile, one line each.
+
+    Position 1 is the first fifth of the article, 5 the last; each point is the share of
+    readers who left there (as of the last stat day in the frame). Takes
+    getarticletotaldetail or its lifecycle table; the ``n`` most-read articles, or
+    ``msgids``. ``kwargs`` go to ``Axes.plot``.
+
+    Examples
+    --------
+    >>> import warnings, wxframe
+    >>> from wxframe.simulator import serve
+    >>> with serve(seed=0, today="2026-01-10") as sim:
+    ...     detail = wxframe.load_article_total_detail(sim.client(), "2025-12-01", "2025-12-03")
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     ax = plot_dropoff(detail, n=3)
+    >>> len(ax.get_lines()), ax.get_lines()[0].get_xdata().tolist()
+    (3, [1, 2, 3, 4, 5])
+    """
+    check_count("n", n)
+    positions = [f"jump_rate_{p}" for p in range(1, 6)]
+    require(detail, ("msgid", *positions), "plot_dropoff",
+            "a getarticletotaldetail frame or its lifecycle table")  # fmt: skip
+    life = article_lifecycle(detail) if "stat_date" in detail.columns else detail
+    chosen = _choose(life, n, msgids) if msgids is not None else life.head(n)
+    ax = _axes(ax)
+    for (_, row), name in zip(chosen.iterrows(), _names(chosen), strict=True):
+        y = pd.array([row[c] for c in positions], dtype="Float64").to_numpy(na_value=np.nan)
+        ax.plot(range(1, 6), y, **{"marker": "o", "label": _short(name), **kwargs})
+    ax.set_xticks(range(1, 6), ["0-20%", "20-40%", "40-60%", "60-80%", "80-100%"])
+    ax.set_xlabel("where in the article")
+    ax.set_ylabel("share of readers who left there")
+    ax.yaxis.set_major_formatter(_percent())
+    ax.set_title("Where readers leave")
+    _legend(ax)
+    return ax
+
+
+def plot_followers(
+    summary: pd.DataFrame,
+    cumulate: pd.DataFrame | None = None,
+    *,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Net follower growth per day as bars and, with ``cumulate``, the total as a line.
+
+    Takes getusersummary (and getusercumulate); the total is drawn on a second y axis
+    (``ax.right``). ``kwargs`` go to ``Axes.bar``.
+
+    Examples
+    --------
+    >>> import wxframe
+    >>> from wxframe.simulator import serve
+    >>> with serve(seed=0, today="2026-01-10") as sim:
+    ...     summary = wxframe.load_user_summary(sim.client(), "2025-12-01", "2025-12-31")
+    ...     cumulate = wxframe.load_user_cumulate(sim.client(), "2025-12-01", "2025-12-31")
+    >>> ax = plot_followers(summary, cumulate)
+    >>> len(ax.patches), len(ax.right.get_lines())
+    (31, 1)
+    """
+    growth = follower_growth(summary, cumulate)
+    if "account" in growth.columns:
+        raise ConfigurationError("plot_followers draws one account: select one first")
+    ax = _axes(ax)
+    net = growth["net_user"].astype("float64").to_numpy(na_value=np.nan)
+    colors = np.where(net >= 0, "tab:green", "tab:red")
+    ax.bar(growth["ref_date"], net, **{"color": colors, "label": "net growth", **kwargs})
+    ax.axhline(0, color="0.5", linewidth=0.8)
+    ax.set_xlabel("day")
+    ax.set_ylabel("followers gained - lost")
+    ax.set_title("Followers")
+    if "cumulate_user" in growth.columns:
+        right = ax.twinx()
+        total = growth["cumulate_user"].astype("float64").to_numpy(na_value=np.nan)
+        right.plot(growth["ref_date"], total, color="tab:blue", label="followers")
+        right.set_ylabel("followers")
+        ax.right = right  # type: ignore[attr-defined]
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def _percent() -> Any:
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(xmax=1.0, decimals=0)
 
 
 def _short(text: str, width: int = 18) -> str:

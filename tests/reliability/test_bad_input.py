@@ -195,21 +195,22 @@ CASES = [
          check=lambda df: str(df["new_counter"].dtype) == "Int64"),
     # ---- frames of the wrong shape passed to helpers
     Case("share frame to pivot_channels", lambda w: wxframe.pivot_channels(
-         w.frames["share"]), FrameShapeError, "needs a getuserread or getuserreadhour frame; "
-         "this looks like a getusershare frame"),
+         w.frames["share"]), FrameShapeError, "needs a frame with channel rows (getbizsummary, "
+         "getarticleread, getuserread, ...); this looks like a getusershare frame"),
     Case("read frame to pivot_scenes", lambda w: wxframe.pivot_scenes(w.frames["read"]),
          FrameShapeError, "looks like a getuserread frame, which lacks column(s) scene"),
     Case("summary frame to to_daily", lambda w: wxframe.to_daily(w.frames["summary"]),
-         FrameShapeError, "to_daily needs a getarticletotal frame"),
+         FrameShapeError, "to_daily needs a getarticletotal or getarticletotaldetail frame"),
     Case("total without details to to_daily", lambda w: wxframe.to_daily(
          w.frames["total"][["msgid", "stat_date", "title"]]), FrameShapeError,
-         "needs getarticletotal's details columns"),
+         "to_daily needs running totals (int_page_read_count, read_user, ...)"),
     Case("to_cumulative of a raw total", lambda w: wxframe.to_cumulative(w.frames["total"]),
          FrameShapeError, "to_daily's output"),
     Case("share frame to add_rates", lambda w: wxframe.add_rates(w.frames["share"]),
          FrameShapeError, "add_rates found no numerator/denominator pair"),
     Case("read frame to article_lifecycle", lambda w: wxframe.article_lifecycle(
-         w.frames["read"]), FrameShapeError, "article_lifecycle needs a getarticletotal frame"),
+         w.frames["read"]), FrameShapeError,
+         "article_lifecycle needs a getarticletotal or getarticletotaldetail frame"),
     Case("a list to a helper", lambda w: wxframe.add_rates([1, 2]), FrameShapeError,
          "(a DataFrame), got list"),
     Case("daily frame to plot_hourly_heatmap", lambda w: wxframe.plot_hourly_heatmap(

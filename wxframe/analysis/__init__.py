@@ -1,0 +1,41 @@
+"""Answers to the weekly questions, one call each, on the loaders' and the store's frames.
+
+Both families and the followers, one module a topic:
+
+- :mod:`~wxframe.analysis.pivots`: which channels bring readers
+  (:func:`pivot_channels`), where shares go (:func:`pivot_scenes`), what brings
+  followers (:func:`pivot_sources`);
+- :mod:`~wxframe.analysis.daily`: running totals as daily increments and back
+  (:func:`to_daily`, :func:`to_cumulative`);
+- :mod:`~wxframe.analysis.rates`: engagement rates (:func:`add_rates`);
+- :mod:`~wxframe.analysis.lifecycle`: how an article's readers come and go
+  (:func:`article_lifecycle`);
+- :mod:`~wxframe.analysis.followers`: growth and churn (:func:`follower_growth`);
+- :mod:`~wxframe.analysis.consistency`: whether the numbers agree
+  (:func:`check_consistency`).
+
+Every helper checks the shape of the frame it is given and says what it expected.
+"""
+
+from wxframe.analysis.consistency import check_consistency
+from wxframe.analysis.daily import CUMULATIVE_COLUMNS, DAILY_SUFFIX, to_cumulative, to_daily
+from wxframe.analysis.followers import follower_growth
+from wxframe.analysis.lifecycle import ARTICLE_CHANNELS, article_lifecycle
+from wxframe.analysis.pivots import pivot_channels, pivot_scenes, pivot_sources
+from wxframe.analysis.rates import RATES, add_rates
+
+__all__ = [
+    "ARTICLE_CHANNELS",
+    "CUMULATIVE_COLUMNS",
+    "DAILY_SUFFIX",
+    "RATES",
+    "add_rates",
+    "article_lifecycle",
+    "check_consistency",
+    "follower_growth",
+    "pivot_channels",
+    "pivot_scenes",
+    "pivot_sources",
+    "to_cumulative",
+    "to_daily",
+]
