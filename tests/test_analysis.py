@@ -134,8 +134,11 @@ def test_pivots_refuse_frames_of_the_wrong_shape(frames: dict) -> None:
         pivot_channels(frames["getusershare"])
     with pytest.raises(FrameShapeError, match=r"getusershare.*looks like a getuserread frame"):
         pivot_scenes(frames["getuserread"])
-    with pytest.raises(ConfigurationError, match=r"values='int_page_read_count'.*allowed: .*"
-                       r"int_page_read_user, .*share_count"):
+    with pytest.raises(
+        ConfigurationError,
+        match=r"values='int_page_read_count'.*allowed: .*"
+        r"int_page_read_user, .*share_count",
+    ):
         pivot_channels(frames["getuserread"].drop(columns="int_page_read_count"))
     with pytest.raises(ConfigurationError, match=r"values='reads'.*allowed: int_page_read_user"):
         pivot_channels(frames["getuserread"], "reads")

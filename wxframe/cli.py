@@ -254,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wxframe",
         description="WeChat article analytics as tidy pandas DataFrames and parquet snapshots.",
     )
+    from wxframe import __version__
+
+    parser.add_argument("--version", action="version", version=f"wxframe {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser(

@@ -244,6 +244,10 @@ class DataNotReadyError(ApiError):
     )
 
 
+class ReportError(WxframeError):
+    """A report notebook raised an error in one of its cells."""
+
+
 class StoreError(WxframeError):
     """The parquet store cannot do what was asked."""
 

@@ -33,7 +33,7 @@ from wxframe.analysis import (
     to_daily,
 )
 from wxframe.analysis.common import check_count, is_all_row, require
-from wxframe.endpoints import CHANNELS_ZH, SCENES_ZH
+from wxframe.endpoints import CHANNELS_ZH, CURRENT_FIRST_DAY, SCENES_ZH
 from wxframe.errors import ConfigurationError, MissingFontWarning
 
 if TYPE_CHECKING:
@@ -160,8 +160,9 @@ def plot_channel_mix(
     >>> [t.get_text() for t in ax.get_legend().get_texts()][:3]
     ['session', 'friends', 'moments']
     """
-    require(read, ("ref_date", "channel"), "plot_channel_mix",
-            "a getbizsummary or getuserread frame")  # fmt: skip
+    require(
+        read, ("ref_date", "channel"), "plot_channel_mix", "a getbizsummary or getuserread frame"
+    )
     if values is None:
         values = "read_user" if "read_user" in read.columns else "int_page_read_count"
     if "ref_hour" in read.columns:
@@ -175,10 +176,30 @@ def plot_channel_mix(
     names = list(wide.columns)
     if labels == "zh":
         names = _text_labels([CHANNELS_ZH.get(n, n) for n in names], names, "channel names")
-    what = {"read_user": "readers", "int_page_read_user": "readers",
-            "int_page_read_count": "reads"}.get(values, values)  # fmt: skip
+    what = {
+        "read_user": "readers",
+        "int_page_read_user": "readers",
+        "int_page_read_count": "reads",
+    }.get(values, values)
     ylabel = f"share of {what}" if normalize else what
-    return _stacked(_axes(ax), wide, names, ylabel, "Where readers come from", "channel", kwargs)
+    ax = _stacked(_axes(ax), wide, names, ylabel, "Where readers come from", "channel", kwargs)
+    import matplotlib.dates as mdates
+
+    days = wide.index.get_level_values("ref_date")
+    boundary = pd.Timestamp(CURRENT_FIRST_DAY)
+    if len(days) and days.min() < boundary <= days.max():
+        # Two families in one chart: say where one ends and the other begins.
+        at = float(mdates.date2num(boundary))
+        ax.axvline(at, color="black", linewidth=1, linestyle="--")
+        ax.annotate(
+            "current family →",
+            (boundary, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -12),
+            textcoords="offset points",
+            fontsize="small",
+        )
+    return ax
 
 
 def _stacked(
@@ -200,7 +221,7 @@ def _stacked(
         ax.set_ylim(0, 1)
     ax.margins(x=0)
     _legend(ax, legend)
-    ax.figure.autofmt_xdate()
+    _date_axis(ax)
     return ax
 
 
@@ -232,8 +253,12 @@ def plot_hourly_heatmap(
     >>> ax.images[0].get_array().shape, ax.images[0].get_cmap().name
     ((7, 24), 'magma')
     """
-    require(read_hour, ("ref_date", "ref_hour", values), "plot_hourly_heatmap",
-            "a getuserreadhour or getusersharehour frame")  # fmt: skip
+    require(
+        read_hour,
+        ("ref_date", "ref_hour", values),
+        "plot_hourly_heatmap",
+        "a getuserreadhour or getusersharehour frame",
+    )
     df = read_hour
     if "channel" in df.columns:
         everyone = is_all_row(df)
@@ -262,8 +287,9 @@ def plot_hourly_heatmap(
 
 def _lives(total: pd.DataFrame, helper: str) -> tuple[pd.DataFrame, str, int]:
     """The lifecycle table of a getarticletotal(detail) frame, its readers column, horizon."""
-    require(total, ("msgid", "stat_date"), helper,
-            "a getarticletotal or getarticletotaldetail frame")  # fmt: skip
+    require(
+        total, ("msgid", "stat_date"), helper, "a getarticletotal or getarticletotaldetail frame"
+    )
     life = article_lifecycle(total)
     detail = "read_user" in life.columns
     return life, ("read_user" if detail else "int_page_read_count"), (30 if detail else 7)
@@ -397,8 +423,9 @@ def plot_top_articles(
     top = life.sort_values(by, ascending=False, kind="stable").head(n).iloc[::-1]
     names = _names(top)
     if "complete" in top.columns:
-        names = [s if done else f"{s} (growing)" for s, done in zip(names, top["complete"],
-                                                                     strict=True)]  # fmt: skip
+        names = [
+            s if done else f"{s} (growing)" for s, done in zip(names, top["complete"], strict=True)
+        ]
     ax = _axes(ax, (9, 0.45 * len(top) + 1.2))
     ax.barh(range(len(top)), top[by].astype("float64").to_numpy(na_value=np.nan), **kwargs)
     ax.set_yticks(range(len(top)), [_short(s, 24) for s in names])
@@ -444,8 +471,15 @@ def plot_share_scenes(
 
 
 #: The rates plot_engagement draws by default, where the frame has them.
-_ENGAGEMENT = ("share_rate", "like_rate", "zaikan_rate", "comment_rate", "collection_rate",
-               "subscribe_rate", "ori_rate")  # fmt: skip
+_ENGAGEMENT = (
+    "share_rate",
+    "like_rate",
+    "zaikan_rate",
+    "comment_rate",
+    "collection_rate",
+    "subscribe_rate",
+    "ori_rate",
+)
 
 
 def plot_engagement(
@@ -497,8 +531,9 @@ def plot_engagement(
             y = np.arange(len(frame)) + j * height
             values = frame[rate].astype("float64").to_numpy(na_value=np.nan)
             ax.barh(y, values, height=height, label=rate, **kwargs)
-        ax.set_yticks(np.arange(len(frame)) + 0.4 - height / 2,
-                      [_short(s, 24) for s in _names(frame)])  # fmt: skip
+        ax.set_yticks(
+            np.arange(len(frame)) + 0.4 - height / 2, [_short(s, 24) for s in _names(frame)]
+        )
         _use_cjk(ax.get_yticklabels())
         ax.set_xlabel("rate (of readers so far)")
         ax.set_title(f"Engagement of the {len(frame)} most-read articles")
@@ -509,7 +544,7 @@ def plot_engagement(
         ax.set_xlabel("day")
         ax.set_ylabel("rate (of the day's readers)")
         ax.set_title("Engagement per day")
-        ax.figure.autofmt_xdate()
+        _date_axis(ax)
     (ax.xaxis if per_article else ax.yaxis).set_major_formatter(_percent())
     _legend(ax)
     return ax
@@ -544,8 +579,12 @@ def plot_dropoff(
     """
     check_count("n", n)
     positions = [f"jump_rate_{p}" for p in range(1, 6)]
-    require(detail, ("msgid", *positions), "plot_dropoff",
-            "a getarticletotaldetail frame or its lifecycle table")  # fmt: skip
+    require(
+        detail,
+        ("msgid", *positions),
+        "plot_dropoff",
+        "a getarticletotaldetail frame or its lifecycle table",
+    )
     life = article_lifecycle(detail) if "stat_date" in detail.columns else detail
     chosen = _choose(life, n, msgids) if msgids is not None else life.head(n)
     ax = _axes(ax)
@@ -601,8 +640,18 @@ def plot_followers(
         right.plot(growth["ref_date"], total, color="tab:blue", label="followers")
         right.set_ylabel("followers")
         ax.right = right  # type: ignore[attr-defined]
-    ax.figure.autofmt_xdate()
+    _date_axis(ax)
     return ax
+
+
+def _date_axis(ax: Axes) -> None:
+    """Short date labels on this axes only (``Figure.autofmt_xdate`` would hide the x
+    labels of every other subplot of the figure)."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def _percent() -> Any:

@@ -14,16 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from wxframe.dates import DateLike, as_date
-from wxframe.errors import ConfigurationError, WxframeError
+from wxframe.errors import ConfigurationError, ReportError
 
 __all__ = ["NOTEBOOKS", "ReportError", "execute_notebook", "render_report"]
 
 #: Where the bundled notebooks live (``notebooks/`` in a checkout links here).
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
-
-
-class ReportError(WxframeError):
-    """A report notebook raised an error in one of its cells."""
 
 
 def render_report(

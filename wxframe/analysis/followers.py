@@ -38,16 +38,24 @@ def follower_growth(summary: pd.DataFrame, cumulate: pd.DataFrame | None = None)
     >>> int(growth["cumulate_gap"].abs().sum())
     0
     """
-    require(summary, ("ref_date", "new_user", "cancel_user"), "follower_growth",
-            "a getusersummary frame")  # fmt: skip
+    require(
+        summary,
+        ("ref_date", "new_user", "cancel_user"),
+        "follower_growth",
+        "a getusersummary frame",
+    )
     keys = group_keys(summary)
     days = summary.groupby([*keys, "ref_date"])[["new_user", "cancel_user"]].sum()
     days = days.astype("Int64")
     days["net_user"] = days["new_user"] - days["cancel_user"]
     if cumulate is None:
         return days.reset_index()
-    require(cumulate, ("ref_date", "cumulate_user"), "follower_growth",
-            "cumulate= a getusercumulate frame")  # fmt: skip
+    require(
+        cumulate,
+        ("ref_date", "cumulate_user"),
+        "follower_growth",
+        "cumulate= a getusercumulate frame",
+    )
     keyed = [*keys, "ref_date"]
     level = cumulate[keyed].assign(cumulate_user=cumulate["cumulate_user"].astype("Int64"))
     # The day before's level, moved onto the day: NA where the frame lacks that day.

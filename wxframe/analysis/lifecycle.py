@@ -40,9 +40,11 @@ _DETAIL = ENDPOINTS["getarticletotaldetail"]
 #: getarticletotaldetail's counters (running totals) and what is as of the stat day.
 _DETAIL_COUNTERS: tuple[str, ...] = _DETAIL.cumulative
 _DETAIL_AS_OF: tuple[str, ...] = (
-    "read_delivery_rate", "read_finish_rate", "read_avg_activetime",
+    "read_delivery_rate",
+    "read_finish_rate",
+    "read_avg_activetime",
     *(f"jump_rate_{n}" for n in range(1, 6)),
-)  # fmt: skip
+)
 
 
 def article_lifecycle(total: pd.DataFrame, *, horizon: int | None = None) -> pd.DataFrame:
@@ -85,8 +87,12 @@ def article_lifecycle(total: pd.DataFrame, *, horizon: int | None = None) -> pd.
     0   1_1                  100         0.6       0       1       100.0
     1   2_1                   40        0.25       1       2        50.0
     """
-    df = require(total, ("msgid", "stat_date"), "article_lifecycle",
-                 "a getarticletotal or getarticletotaldetail frame")  # fmt: skip
+    df = require(
+        total,
+        ("msgid", "stat_date"),
+        "article_lifecycle",
+        "a getarticletotal or getarticletotaldetail frame",
+    )
     detail = "read_user" in df.columns and "channel" in df.columns
     if not detail and "int_page_read_count" not in df.columns:
         raise FrameShapeError(
@@ -134,9 +140,10 @@ def _life(df: pd.DataFrame, keys: list[str], reads: str, horizon: int) -> pd.Dat
     out["day0_share"] = day0 / positive
     cum = df[reads].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     totals = (
-        df[keys].merge(total.rename("_total").reset_index(), on=keys, how="left")["_total"]
+        df[keys]
+        .merge(total.rename("_total").reset_index(), on=keys, how="left")["_total"]
         .to_numpy(dtype=float, na_value=np.nan)
-    )  # fmt: skip
+    )
     for q, name in ((0.5, "day_50"), (0.9, "day_90")):
         reached = pd.Series(np.where(cum >= q * totals, df["_day"], np.nan), index=df.index)
         first_day = reached.groupby([df[k] for k in keys], sort=False).min().reindex(out.index)
@@ -191,8 +198,9 @@ def _detail_lifecycle(df: pd.DataFrame, horizon: int) -> pd.DataFrame:
     ends = last.reset_index()[[*keys, "stat_date"]]
     channel_rows = df[~is_all_row(df)].merge(ends, on=[*keys, "stat_date"])
     if len(channel_rows):
-        wide = channel_rows.pivot_table(index=keys, columns="channel", values="read_user",
-                                        aggfunc="sum", observed=True)  # fmt: skip
+        wide = channel_rows.pivot_table(
+            index=keys, columns="channel", values="read_user", aggfunc="sum", observed=True
+        )
         wide.columns = wide.columns.astype(str)
         order = [c for c in CHANNELS.values() if c in wide.columns]
         order += sorted(set(wide.columns) - set(order))

@@ -26,8 +26,18 @@ from wxframe.errors import FrameShapeError
 __all__ = ["pivot_channels", "pivot_scenes", "pivot_sources"]
 
 #: Columns that identify a row or hold a code: never values to spread.
-_NOT_VALUES = frozenset({"user_source", "msg_data_id", "msg_index", "ref_hour", "day",
-                         "publish_type", "share_scene", "is_delay"})  # fmt: skip
+_NOT_VALUES = frozenset(
+    {
+        "user_source",
+        "msg_data_id",
+        "msg_index",
+        "ref_hour",
+        "day",
+        "publish_type",
+        "share_scene",
+        "is_delay",
+    }
+)
 
 
 def pivot_channels(
@@ -142,17 +152,19 @@ def pivot_sources(
     """
     require(summary, ("ref_date", "source"), "pivot_sources", "a getusersummary frame")
     check_column(summary, "values", values, ("new_user", "cancel_user"))
-    return _pivot(summary, "source", values, ["ref_date"], (), normalize, labels, SOURCES,
-                  SOURCES_ZH)  # fmt: skip
+    return _pivot(
+        summary, "source", values, ["ref_date"], (), normalize, labels, SOURCES, SOURCES_ZH
+    )
 
 
 def _value_columns(df: pd.DataFrame) -> list[str]:
     return [
         str(c)
         for c, dtype in df.dtypes.items()
-        if c not in _NOT_VALUES and pd.api.types.is_numeric_dtype(dtype)
+        if c not in _NOT_VALUES
+        and pd.api.types.is_numeric_dtype(dtype)
         and not pd.api.types.is_bool_dtype(dtype)
-    ]  # fmt: skip
+    ]
 
 
 def _pivot(
