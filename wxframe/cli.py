@@ -240,7 +240,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     try:
         out = render_report(
-            args.store, args.out, account=args.account, begin=args.begin, end=args.end
+            args.store,
+            args.out,
+            account=args.account,
+            begin=args.begin,
+            end=args.end,
+            lang=args.lang,
         )
     except WxframeError as exc:
         print(f"wxframe report: {exc}", file=sys.stderr)
@@ -285,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--begin", type=_date, help="first day (default: 28 days before --end)")
     report.add_argument("--end", type=_date, help="last day (default: the last day held)")
     report.add_argument("--out", required=True, help="the HTML file to write")
+    report.add_argument("--lang", choices=["en", "zh"], default="en", help="labels (en)")
     report.set_defaults(func=_cmd_report)
 
     sim = sub.add_parser(

@@ -70,15 +70,49 @@ CJK_FONTS: tuple[str, ...] = (
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+#: Parts of font file names that say a CJK font, for fonts matplotlib has not listed.
+_CJK_FILES = (
+    "notosanscjk",
+    "notoserifcjk",
+    "sourcehansans",
+    "wqy",
+    "wenquanyi",
+    "droidsansfallback",
+    "pingfang",
+    "msyh",
+    "simhei",
+    "heiti",
+)
+
+
 @functools.cache
 def _find_cjk_font(path: str | None) -> str | None:
     from matplotlib import font_manager
 
     if path:
+        if path.lower() == "none":  # drawing without one, on purpose
+            return None
         if not os.path.isfile(path):
             raise ConfigurationError(f"WXFRAME_CJK_FONT={path!r} is not a font file")
         font_manager.fontManager.addfont(path)
         return font_manager.FontProperties(fname=path).get_name()
+    found = _listed_cjk_font()
+    if found is None:
+        # matplotlib's font list is cached from when it was first built: a font installed
+        # since (apt install fonts-noto-cjk) is not in it. Add the system's CJK files once.
+        for file in font_manager.findSystemFonts():
+            if any(part in os.path.basename(file).lower().replace("-", "") for part in _CJK_FILES):
+                try:
+                    font_manager.fontManager.addfont(file)
+                except (OSError, RuntimeError, ValueError):
+                    continue  # a font file matplotlib cannot read (a .ttc it does not take)
+        found = _listed_cjk_font()
+    return found
+
+
+def _listed_cjk_font() -> str | None:
+    from matplotlib import font_manager
+
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
 
@@ -86,7 +120,9 @@ def _find_cjk_font(path: str | None) -> str | None:
 def cjk_font() -> str | None:
     """The font family used for Chinese text, or None when there is none.
 
-    ``WXFRAME_CJK_FONT`` may name a font file (``.ttf``/``.otf``) to use.
+    ``WXFRAME_CJK_FONT`` may name a font file (``.ttf``/``.otf``) to use, or be ``none``
+    to draw without one. A CJK font installed after matplotlib built its font cache is
+    found too (wxframe adds the system's CJK font files once, when none is listed).
 
     Examples
     --------
@@ -113,11 +149,20 @@ def _use_cjk(texts: Sequence[object]) -> None:
     font = cjk_font()
     if font is None:
         return
-    import matplotlib as mpl
-
-    family = [font, *mpl.rcParams["font.sans-serif"]]
     for text in texts:
-        text.set_fontfamily(family)  # type: ignore[attr-defined]
+        text.set_fontfamily(_families(font))  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _families(font: str) -> list[str]:
+    """``font``, then the installed fonts of matplotlib's sans-serif list: naming one
+    that is not installed makes matplotlib warn (``findfont: Font family ... not found``)
+    at every draw."""
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return [font, *(name for name in mpl.rcParams["font.sans-serif"] if name in installed)]
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (9, 4.5)) -> Axes:

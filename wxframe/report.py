@@ -29,15 +29,20 @@ def render_report(
     account: str | None = None,
     begin: DateLike | None = None,
     end: DateLike | None = None,
+    lang: str = "en",
     timeout: float = 600,
     notebook_out: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Execute the account report on ``store`` and write it to ``out`` as HTML.
 
     ``begin``/``end`` default to the last 28 days the store holds; the report compares
-    them with the same number of days before. ``account`` is needed only when the store
-    holds several. ``notebook_out`` also keeps the executed notebook (``.ipynb``).
+    them with the same number of days before, when the store holds those in full.
+    ``account`` is needed only when the store holds several; ``lang`` is ``"en"`` or
+    ``"zh"`` (labels as the platform's own pages write them). ``notebook_out`` also keeps
+    the executed notebook (``.ipynb``).
     """
+    if lang not in ("en", "zh"):
+        raise ConfigurationError(f"lang={lang!r} is not allowed; use 'en' or 'zh'")
     from wxframe.store import Store
 
     root = Path(store)
@@ -66,6 +71,7 @@ def render_report(
         "account": account,
         "begin": b.isoformat() if isinstance(b, date) else None,
         "end": e.isoformat() if isinstance(e, date) else None,
+        "lang": lang,
     }
     nb = execute_notebook(NOTEBOOKS / "account_report.ipynb", params, timeout=timeout)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +139,11 @@ def _to_html(nb: Any) -> str:
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        template_name="lab",
+        template_file=str(Path(__file__).resolve().parent / "templates" / "report.html.j2"),
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
     )
     html, _ = exporter.from_notebook_node(nb)
     return str(html)

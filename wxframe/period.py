@@ -1,0 +1,392 @@
+"""A period of one account in a store: its headline numbers against the previous period.
+
+What the account report shows first, computed here so that it can be checked on its
+own. Every number says where it comes from (which family, which endpoint), and a
+comparison is made only with a previous period the store holds in full: otherwise it
+reads "n/a (k of N days held)". Counts compare in percent, rates in percentage points.
+
+Examples
+--------
+>>> from wxframe.datasets import open_demo_store
+>>> period = Period(open_demo_store(), "2025-12-04", "2025-12-31")
+>>> kpis = period.headline()
+>>> kpis.loc["readers", ["this period", "previous period", "change"]].tolist()
+['445,746', '741,300', '-39.9%']
+>>> kpis.loc["like rate", "change"], kpis.loc["readers", "source"]
+('-0.3 pp', 'getbizsummary')
+>>> Period(open_demo_store(), "2025-11-03", "2025-11-30").headline().loc["readers", "change"]
+'n/a (2 of 28 days held)'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+import pandas as pd
+
+from wxframe.dates import DateLike, as_date
+from wxframe.endpoints import CHANNEL_LABELS, CHANNELS_ZH, CURRENT_FIRST_DAY, SOURCES_ZH
+from wxframe.errors import ConfigurationError
+from wxframe.store import Store
+
+__all__ = [
+    "LABELS",
+    "Period",
+    "channel_names",
+    "format_count",
+    "format_rate",
+    "label",
+    "source_names",
+]
+
+Lang = Literal["en", "zh"]
+
+#: Plain names of what the report shows, in English and as the platform's own pages
+#: say it in Chinese (公众号后台).
+LABELS: Mapping[str, tuple[str, str]] = {
+    "readers": ("readers", "阅读人数"),
+    "reads": ("reads", "阅读次数"),
+    "shares": ("shares (people)", "分享人数"),
+    "share_count": ("shares", "分享次数"),
+    "likes": ("likes", "点赞人数"),
+    "zaikan": ("在看 (wow)", "在看人数"),
+    "comments": ("comments", "留言数"),
+    "favourites": ("favourites (people)", "收藏人数"),
+    "fav_count": ("favourites", "收藏次数"),
+    "read_original": ("read the original", "阅读原文人数"),
+    "published": ("articles published", "发表篇数"),
+    "sent": ("articles sent", "群发篇数"),
+    "share rate": ("share rate", "分享率"),
+    "like rate": ("like rate", "点赞率"),
+    "read-through rate": ("read-through rate", "阅读原文率"),
+    "new followers": ("new followers", "新增关注"),
+    "unfollows": ("unfollows", "取消关注"),
+    "net followers": ("net new followers", "净增关注"),
+    "followers": ("followers at the end", "累计关注"),
+    "this period": ("this period", "本期"),
+    "previous period": ("previous period", "上期"),
+    "change": ("change", "变化"),
+    "source": ("source", "数据来源"),
+    "n/a": ("n/a", "无"),
+    "held": ("{k} of {n} days held", "仅有 {k}/{n} 天"),
+}
+_PLATFORM_CHANNELS = {name: label for label, name in CHANNEL_LABELS.items()}
+
+
+def label(key: str, lang: Lang = "en") -> str:
+    """The plain name of ``key`` in ``lang`` (``key`` itself when there is none)."""
+    names = LABELS.get(key)
+    return key if names is None else names[0 if lang == "en" else 1]
+
+
+def channel_names(names: list[str], lang: Lang = "en") -> list[str]:
+    """Channel names as a reader knows them: ``kanyikan`` -> "Top Stories" (看一看)."""
+    english = {
+        "session": "messages",
+        "friends": "chats",
+        "moments": "Moments",
+        "weibo": "Weibo",
+        "history": "account page",
+        "other": "other",
+        "kanyikan": "Top Stories",
+        "souyisou": "Search",
+        "all": "all",
+    }
+    if lang == "zh":  # the current family's labels, as the platform writes them now
+        return [_PLATFORM_CHANNELS.get(n) or CHANNELS_ZH.get(n, n) for n in names]
+    return [english.get(n, n) for n in names]
+
+
+def source_names(names: list[str], lang: Lang = "en") -> list[str]:
+    """Follower channels as a reader knows them: ``qr_code`` -> "QR code" (扫描二维码)."""
+    if lang == "zh":
+        return [SOURCES_ZH.get(n, n) for n in names]
+    english = {
+        "other": "other", "search": "account search", "card_share": "shared card",
+        "qr_code": "QR code", "article_menu": "article menu", "after_payment": "after paying",
+        "article_account_name": "name in an article", "article_ads": "article ads",
+        "moments_ads": "Moments ads", "wechat_ads": "WeChat ads",
+        "mini_program": "mini program", "reposted": "reposted", "channels": "Channels",
+        "live": "live",
+    }  # fmt: skip
+    return [english.get(n, n.replace("_", " ")) for n in names]
+
+
+def format_count(value: object) -> str:
+    """``12345`` -> ``'12,345'``; NA -> ``'n/a'``."""
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return "n/a"
+    return f"{float(value):,.0f}"  # type: ignore[arg-type]
+
+
+def format_rate(value: object) -> str:
+    """``0.01319`` -> ``'1.3%'``; NA -> ``'n/a'``."""
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return "n/a"
+    return f"{float(value):.1%}"  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class _Metric:
+    key: str
+    kind: Literal["count", "rate", "level"]
+    endpoint: str
+    #: current / offline: the part of the period that family covers; all: the whole
+    #: period from ``endpoint``; both: getuserread before 2025-11-01, ``endpoint`` after.
+    family: Literal["current", "offline", "all", "both"]
+    value: Callable[[Period], float | None]
+
+
+class Period:
+    """``begin..end`` of one account in a store, and the same number of days before.
+
+    ``end`` defaults to the last day the store holds for the account, ``begin`` to 27
+    days before ``end`` (four weeks).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        begin: DateLike | None = None,
+        end: DateLike | None = None,
+        *,
+        account: str | None = None,
+    ) -> None:
+        self.store = store
+        accounts = store.accounts()
+        if account is None:
+            if len(accounts) != 1:
+                raise ConfigurationError(
+                    f"the store holds {len(accounts)} accounts ({', '.join(accounts) or 'none'})"
+                    ": pass account="
+                )
+            account = accounts[0]
+        self.account = account
+        self._held = store.days(account=account)
+        if self._held.empty:
+            raise ConfigurationError(f"the store holds nothing for {account}")
+        last = self._held["ref_date"].max().date()
+        self.end = as_date(end, "end") if end is not None else last
+        self.begin = as_date(begin, "begin") if begin is not None else self.end - timedelta(27)
+        if self.begin > self.end:
+            raise ConfigurationError(f"begin={self.begin} is after end={self.end}")
+        self._frames: dict[tuple[str, date, date], pd.DataFrame] = {}
+
+    def __repr__(self) -> str:
+        return f"Period({self.account}, {self.begin}..{self.end})"
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.begin).days + 1
+
+    @property
+    def previous(self) -> Period:
+        """The same number of days just before."""
+        end = self.begin - timedelta(days=1)
+        return Period(self.store, end - timedelta(days=self.days - 1), end, account=self.account)
+
+    # ---------------------------------------------------------------- what is held
+    def held_days(self, endpoint: str, begin: date | None = None, end: date | None = None) -> int:
+        """How many days of ``begin..end`` (the period) the store holds for ``endpoint``."""
+        b, e = begin or self.begin, end or self.end
+        held = self._held[self._held["endpoint"] == endpoint]["ref_date"]
+        return int(held.between(pd.Timestamp(b), pd.Timestamp(e)).sum())
+
+    def family_days(self, family: Literal["current", "offline"]) -> tuple[date, date] | None:
+        """The part of the period a family can cover (current: from 2025-11-01)."""
+        if family == "current":
+            b, e = max(self.begin, CURRENT_FIRST_DAY), self.end
+        else:
+            b, e = self.begin, min(self.end, CURRENT_FIRST_DAY - timedelta(days=1))
+        return (b, e) if b <= e else None
+
+    def read(
+        self, endpoint: str, begin: date | None = None, end: date | None = None
+    ) -> pd.DataFrame:
+        """``endpoint``'s rows of the period (or of ``begin..end``), read once."""
+        b, e = begin or self.begin, end or self.end
+        key = (endpoint, b, e)
+        if key not in self._frames:
+            self._frames[key] = self.store.read(endpoint, b, e, account=self.account)
+        return self._frames[key]
+
+    def _all_rows(self, endpoint: str, family: Literal["current", "offline"]) -> pd.DataFrame:
+        span = self.family_days(family)
+        if span is None:
+            return self.read(endpoint).iloc[:0]
+        df = self.read(endpoint, *span)
+        return df[df["channel"].astype("string") == "all"] if "channel" in df.columns else df
+
+    # ------------------------------------------------------------------- headline
+    def headline(self, lang: Lang = "en") -> pd.DataFrame:
+        """The headline table: one row per metric, formatted for reading.
+
+        Columns: ``this period``, ``previous period``, ``change`` (percent for counts,
+        percentage points for rates; "n/a (k of N days held)" when the store does not
+        hold the previous period in full) and ``source`` (the endpoint, and the part of
+        the period it covers when it is not all of it). The index is the metric's key;
+        :func:`label` gives its plain name.
+        """
+        before = self.previous
+        rows = {}
+        for metric in _METRICS:
+            covered = self._covered(metric)
+            k, n = self._held_of(metric)
+            if covered is None or k == 0:
+                continue  # the period has no day of this metric the store holds
+            now = metric.value(self) if k == n else None
+            then = metric.value(before) if before._holds(metric) else None
+            change = _change(metric.kind, now, then)
+            if then is None:
+                k, n = before._held_of(metric)
+                change = f"{label('n/a', lang)} ({label('held', lang).format(k=k, n=n)})"
+            fmt = format_rate if metric.kind == "rate" else format_count
+            held = label("held", lang).format(k=k, n=n)
+            rows[label(metric.key, lang)] = {
+                "this period": fmt(now) if now is not None else f"{label('n/a', lang)} ({held})",
+                "previous period": fmt(then),
+                "change": change,
+                "source": self._source(metric, covered),
+            }
+        columns = ["this period", "previous period", "change", "source"]
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+        table.columns = [label(c, lang) for c in columns]
+        table.index.name = None
+        return table
+
+    def values(self) -> dict[str, tuple[float | None, float | None]]:
+        """Each headline metric's (this period, previous period) as numbers."""
+        before = self.previous
+        out = {}
+        for metric in _METRICS:
+            if self._covered(metric) is None:
+                continue
+            now = metric.value(self) if self._holds(metric) else None
+            then = metric.value(before) if before._holds(metric) else None
+            out[metric.key] = (now, then)
+        return out
+
+    def _covered(self, metric: _Metric) -> tuple[date, date] | None:
+        if metric.family in ("all", "both"):
+            return self.begin, self.end
+        return self.family_days(metric.family)  # type: ignore[arg-type]
+
+    def _endpoints(self, metric: _Metric) -> list[tuple[str, tuple[date, date]]]:
+        """The endpoints (and their days) a metric needs for this period."""
+        if metric.family != "both":
+            span = self._covered(metric)
+            return [(metric.endpoint, span)] if span else []
+        parts = []
+        for family, endpoint in (("offline", "getuserread"), ("current", metric.endpoint)):
+            span = self.family_days(family)  # type: ignore[arg-type]
+            if span:
+                parts.append((endpoint, span))
+        return parts
+
+    def _held_of(self, metric: _Metric) -> tuple[int, int]:
+        k = n = 0
+        for endpoint, (b, e) in self._endpoints(metric):
+            k += self.held_days(endpoint, b, e)
+            n += (e - b).days + 1
+        return k, n
+
+    def _holds(self, metric: _Metric) -> bool:
+        k, n = self._held_of(metric)
+        return n > 0 and k == n
+
+    def _source(self, metric: _Metric, covered: tuple[date, date]) -> str:
+        parts = []
+        for endpoint, (b, e) in self._endpoints(metric):
+            whole = (b, e) == (self.begin, self.end)
+            parts.append(endpoint if whole else f"{endpoint} {b:%Y-%m-%d}..{e:%Y-%m-%d}")
+        return ", ".join(parts)
+
+
+def _change(kind: str, now: float | None, then: float | None) -> str:
+    if now is None or then is None or pd.isna(now) or pd.isna(then):
+        return "n/a"
+    if kind == "rate":
+        points = round((now - then) * 100, 1) or 0.0  # no "-0.0"
+        return f"{points:+.1f} pp"
+    if then == 0:
+        return "n/a (0 before)"
+    return f"{now / then - 1:+.1%}"
+
+
+def _sum(endpoint: str, column: str, family: Literal["current", "offline"]) -> Callable:
+    def value(p: Period) -> float | None:
+        rows = p._all_rows(endpoint, family)
+        return float(rows[column].sum()) if column in rows.columns else None
+
+    return value
+
+
+def _ratio(num: Callable, den: Callable) -> Callable:
+    def value(p: Period) -> float | None:
+        n, d = num(p), den(p)
+        return None if n is None or not d else n / d
+
+    return value
+
+
+def _readers(p: Period) -> float:
+    """Daily readers summed: getuserread's before 2025-11-01, getbizsummary's from it."""
+    old = p._all_rows("getuserread", "offline")
+    new = p._all_rows("getbizsummary", "current")
+    return float(old["int_page_read_user"].sum()) + float(new["read_user"].sum())
+
+
+def _followers_at_end(p: Period) -> float | None:
+    level = p.read("getusercumulate", p.end, p.end)
+    return float(level["cumulate_user"].iloc[-1]) if len(level) else None
+
+
+def _sent(p: Period) -> float:
+    """Articles sent in the period (getarticletotal is keyed by sending day)."""
+    span = p.family_days("offline")
+    return float(p.read("getarticletotal", *span)["msgid"].nunique()) if span else 0.0
+
+
+_biz_readers = _sum("getbizsummary", "read_user", "current")
+_METRICS: tuple[_Metric, ...] = (
+    _Metric("readers", "count", "getbizsummary", "both", _readers),
+    _Metric("shares", "count", "getbizsummary", "current",
+            _sum("getbizsummary", "share_user", "current")),
+    _Metric("likes", "count", "getbizsummary", "current",
+            _sum("getbizsummary", "like_user", "current")),
+    _Metric("zaikan", "count", "getbizsummary", "current",
+            _sum("getbizsummary", "zaikan_user", "current")),
+    _Metric("comments", "count", "getbizsummary", "current",
+            _sum("getbizsummary", "comment_count", "current")),
+    _Metric("favourites", "count", "getbizsummary", "current",
+            _sum("getbizsummary", "collection_user", "current")),
+    _Metric("read_original", "count", "getbizsummary", "current",
+            _sum("getbizsummary", "redirect_ori_page_user", "current")),
+    _Metric("published", "count", "getbizsummary", "current",
+            _sum("getbizsummary", "send_page_count", "current")),
+    _Metric("share rate", "rate", "getbizsummary", "current",
+            _ratio(_sum("getbizsummary", "share_user", "current"), _biz_readers)),
+    _Metric("like rate", "rate", "getbizsummary", "current",
+            _ratio(_sum("getbizsummary", "like_user", "current"), _biz_readers)),
+    _Metric("reads", "count", "getuserread", "offline",
+            _sum("getuserread", "int_page_read_count", "offline")),
+    _Metric("share_count", "count", "getuserread", "offline",
+            _sum("getuserread", "share_count", "offline")),
+    _Metric("fav_count", "count", "getuserread", "offline",
+            _sum("getuserread", "add_to_fav_count", "offline")),
+    _Metric("read-through rate", "rate", "getuserread", "offline",
+            _ratio(_sum("getuserread", "ori_page_read_user", "offline"),
+                   _sum("getuserread", "int_page_read_user", "offline"))),
+    _Metric("sent", "count", "getarticletotal", "offline", _sent),
+    _Metric("new followers", "count", "getusersummary", "all",
+            lambda p: float(p.read("getusersummary")["new_user"].sum())),
+    _Metric("unfollows", "count", "getusersummary", "all",
+            lambda p: float(p.read("getusersummary")["cancel_user"].sum())),
+    _Metric("net followers", "count", "getusersummary", "all",
+            lambda p: float(p.read("getusersummary")["new_user"].sum()
+                            - p.read("getusersummary")["cancel_user"].sum())),
+    _Metric("followers", "level", "getusercumulate", "all", _followers_at_end),
+)  # fmt: skip
