@@ -614,6 +614,7 @@ class Client:
         progress: bool | None = None,
         desc: str | None = None,
         offline: dict[str, EndpointOfflineError] | None = None,
+        stopped: dict[str, tuple[ApiError, list[Window]]] | None = None,
     ) -> Iterator[tuple[Endpoint, Window, Page]]:
         """Fetch ``(endpoint, window)`` jobs, of any endpoints, through one pool of workers.
 
@@ -622,7 +623,9 @@ class Client:
         end, instead of draining between endpoints. An endpoint the registry lists as
         offline is asked for one window first: if the platform answers 47009, that one
         request is all it was sent. With an ``offline`` dict, such an endpoint's error is
-        put there and its other windows dropped, and the other endpoints go on.
+        put there and its other windows dropped, and the other endpoints go on. With a
+        ``stopped`` dict, so are an endpoint's quota (45009) and data-not-ready (61503)
+        errors, with the windows it did not get.
         """
         jobs = list(jobs)
         names = sorted({spec.name for spec, _ in jobs})
@@ -660,6 +663,18 @@ class Client:
                     if isinstance(exc, EndpointOfflineError) and offline is not None:
                         offline.setdefault(spec.name, exc)
                         held.pop(spec.name, None)
+                        ready = deque(j for j in ready if j[0].name != spec.name)
+                        continue
+                    if stopped is not None and isinstance(
+                        exc, QuotaExceededError | DataNotReadyError
+                    ):
+                        # This endpoint's quota or data: the other endpoints go on. What it
+                        # did not get: this window and those not yet asked (those in
+                        # flight still come back, or land here themselves).
+                        left = [w for s, w in ready if s.name == spec.name]
+                        left += [w for _, w in held.pop(spec.name, ())]
+                        first, before = stopped.get(spec.name, (exc, []))
+                        stopped[spec.name] = (first, sorted({window, *before, *left}))
                         ready = deque(j for j in ready if j[0].name != spec.name)
                         continue
                     if exc is not None:

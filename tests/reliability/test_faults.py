@@ -30,11 +30,11 @@ def test_a_year_under_faults_is_identical_to_a_fault_free_sync(tmp_path: Path) -
         Store(tmp_path / "clean").sync(
             clean_sim.client(), YEAR_BEGIN, END, progress=False, endpoints=OFFLINE
         )
-    # A rate-limit burst of 12 calls, in the middle of getarticletotal's windows (calls
-    # ~400-800), where four windows share it: an endpoint's first window is asked alone
-    # (the probe for a switched-off endpoint), and a burst there would refuse it six
-    # times running, as a real minute quota never would (the client waits a minute).
-    burst = {n: 45011 for n in range(550, 562)}
+    # A rate-limit burst of 5 calls in the middle of the sync: however the pool's windows
+    # share it, no window can be refused more often than it retries (5 times), as a real
+    # minute quota never would refuse one (the client waits for the next minute). A longer
+    # burst made the test depend on how many windows were in flight when it came.
+    burst = {n: 45011 for n in range(550, 555)}
     faults = {"busy_rate": 0.05, "drop_rate": 0.01, "html502_rate": 0.01, "token_calls": 100,
               "schedule": burst}  # fmt: skip
     with serve(seed=0, today=TODAY, **faults) as sim:
@@ -56,7 +56,7 @@ def test_a_year_under_faults_is_identical_to_a_fault_free_sync(tmp_path: Path) -
         "token expired (42001)": codes[42001],
     }
     # (a scheduled 45011 that lands on an expired token is answered 42001 instead)
-    assert codes[-1] > 40 and codes[None] > 10 and codes[45011] >= 8 and codes[42001] >= 16
+    assert codes[-1] > 40 and codes[None] > 10 and codes[45011] >= 4 and codes[42001] >= 16
     assert set(codes) <= {0, -1, None, 45011, 42001}
     # Retries are counted in the summary, one per transient fault; token expiries are
     # refreshes (a token answers 100 calls; workers refused the same token refresh once;
