@@ -131,6 +131,25 @@ def test_pivot_sources_per_follower_channel(frames: dict) -> None:
         pivot_sources(followers, "read_user")
 
 
+def test_newcomer_mistakes_get_wxframe_errors(frames: dict) -> None:
+    biz, detail = frames["biz"], frames["detail"]
+    # channel rows carry readers only: another counter would be a frame of NA
+    with pytest.raises(ConfigurationError, match=r"values='share_user'.*allowed: read_user$"):
+        pivot_channels(biz, "share_user")
+    assert pivot_channels(biz, "share_user", include_all=True)["all"].notna().all()
+    with pytest.raises(ConfigurationError, match="share= is now normalize="):
+        wxframe.plot_channel_mix(biz, share=True)
+    with pytest.raises(ConfigurationError, match="top= is now n="):
+        wxframe.plot_article_decay(detail, top=3)
+    with pytest.raises(ConfigurationError, match=r"msgids=\['1_1'\]"):
+        wxframe.plot_dropoff(detail, msgids="1_1")
+    with pytest.raises(wxframe.FrameShapeError, match="got list"):
+        wxframe.plot_engagement([1, 2])
+    with pytest.raises(ConfigurationError, match=r"store= takes a wxframe\.Store, got DataFrame"):
+        check_consistency(biz)
+    plt.close("all")
+
+
 # ---------------------------------------------------------- cumulative <-> daily
 def test_to_daily_over_thirty_days_per_article_and_channel(frames: dict) -> None:
     detail = frames["detail"]
@@ -371,7 +390,7 @@ def test_plot_dropoff_draws_each_articles_jump_profile(frames: dict) -> None:
         expected = [row[f"jump_rate_{p}"] for p in range(1, 6)]
         got = line.get_ydata()
         for e, g in zip(expected, got, strict=True):
-            assert np.isnan(g) if pd.isna(e) else g == pytest.approx(e)
+            assert g == (0.0 if pd.isna(e) else pytest.approx(e))  # unlisted: nobody left
     assert ax.get_xticklabels()[0].get_text() == "0-20%"
     plt.close("all")
 

@@ -138,8 +138,11 @@ def test_item_2_a_truncated_file_fails_only_its_reads_and_verify_repair_mends_it
     assert "repaired" in run.stdout and "31 rows written" in run.stdout
     assert store.verify().empty
     pd.testing.assert_frame_equal(store.read("getusercumulate"), sound["getusercumulate"])
-    # the damaged file was moved aside, not deleted, and no read takes it
-    assert len(list(damaged.parent.glob("data.parquet.damaged-*"))) == 1
+    # the damaged file was moved aside (out of the endpoint's folder, which any parquet
+    # reader may scan), not deleted
+    assert len(list((store.root / "_damaged").rglob("data.parquet.*"))) == 1
+    assert not [p for p in damaged.parent.iterdir() if p.name != "data.parquet"]
+    pd.read_parquet(store.root / "getusercumulate")  # the store reads as it is
 
 
 def test_item_2_an_altered_file_of_the_same_size_is_caught_by_its_checksum(
@@ -175,12 +178,44 @@ def test_item_5_stray_things_under_the_root_are_never_read(
     shutil.copytree(october.parent, october.parent.with_name("month=2026-10 copy"))
     shutil.copytree(base / f"account={account}", base / "backup" / f"account={account}")
     shutil.copytree(base / f"account={account}", base / "account=wxcccccccccccccccc")
-    for name in ENDPOINTS:
-        pd.testing.assert_frame_equal(store.read(name), sound[name])
+    pd.testing.assert_frame_equal(store.read("getusercumulate"), sound["getusercumulate"])
+    with pytest.warns(StoreDamagedWarning, match="wxcccccccccccccccc with no manifest"):
+        summary = store.read("getusersummary")  # the copied account is named, not read
+    pd.testing.assert_frame_equal(summary, sound["getusersummary"])
     # the copy of an account the store has no manifest for is the one thing verify names
     problems = store.verify()
     assert problems["account"].tolist() == ["wxcccccccccccccccc"]
     assert problems["problem"].str.startswith("no manifest").all()
+
+
+def test_damaged_imported_history_is_reported_until_imported_again(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    with serve(seed=0, today="2024-06-01") as sim:
+        archive = sim.write_archive("getusershare", date(2024, 4, 1), date(2024, 5, 31),
+                                    tmp_path / "share.jsonl")  # fmt: skip
+    store.import_json("getusershare", archive, account=sim.appid)
+    sound = store.read("getusershare")
+    month_file(store, "getusershare", "2024-04").unlink()
+    problems = store.verify(repair=True)
+    assert problems[["month", "next"]].values.tolist() == [["2024-04", "import"]]
+    # forgotten, so reads work, but neither verify nor a read keeps quiet about it
+    again = store.verify()
+    assert again["problem"].str.startswith("lost: 30 days of imported history").all()
+    with pytest.warns(StoreDamagedWarning, match="imported history of 2024-04"):
+        assert len(store.read("getusershare")) < len(sound)
+    store.import_json("getusershare", archive, account=sim.appid)
+    assert store.verify().empty
+    pd.testing.assert_frame_equal(store.read("getusershare"), sound)
+
+
+def test_files_without_a_manifest_are_named_by_a_read(
+    synced: tuple[Store, dict[str, pd.DataFrame]],
+) -> None:
+    store, _ = synced
+    for manifest in (store.root / "_manifest").glob("*.json"):
+        manifest.unlink()
+    with pytest.warns(StoreDamagedWarning, match="no manifest"):
+        assert store.read("getusersummary").empty
 
 
 def test_item_20_a_disk_that_refuses_a_write_is_one_clear_line(

@@ -104,8 +104,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             return 1
         status = 0
         to_import = problems[problems["next"] == "import"]
-        if len(to_import):
-            print("imported history, to import again: " + ", ".join(to_import["path"]))
+        for _, row in to_import.iterrows():
+            print(f"{row['endpoint']} {row['month']} of {row['account']}: imported history, "
+                  f"import its archive again (wxframe import --store {store.root} "
+                  f"--endpoint {row['endpoint']} FILES)")  # fmt: skip
             status = 1
         to_fetch = problems[problems["next"] == "fetch"]
         for account in to_fetch["account"].unique():

@@ -72,6 +72,10 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "source": ("source", "数据来源"),
     "n/a": ("n/a", "无"),
     "held": ("{k} of {n} days held", "仅有 {k}/{n} 天"),
+    "other span": (
+        "n/a (the previous period has {k} days of this, not {n})",
+        "无（上期只有 {k} 天此数据，而非 {n} 天）",
+    ),
 }
 _PLATFORM_CHANNELS = {name: label for label, name in CHANNEL_LABELS.items()}
 
@@ -240,9 +244,14 @@ class Period:
             now = metric.value(self) if k == n else None
             then = metric.value(before) if before._holds(metric) else None
             change = _change(metric.kind, now, then)
-            if then is None:
-                k, n = before._held_of(metric)
-                change = f"{label('n/a', lang)} ({label('held', lang).format(k=k, n=n)})"
+            k_before, n_before = before._held_of(metric)
+            if n_before != n:
+                # Across 2025-11-01 the previous period may have fewer days of this
+                # family: 9 days of shares against 28 is no comparison.
+                then = None
+                change = label("other span", lang).format(k=n_before, n=n)
+            elif then is None:
+                change = f"{label('n/a', lang)} ({label('held', lang).format(k=k_before, n=n)})"
             fmt = format_rate if metric.kind == "rate" else format_count
             held = label("held", lang).format(k=k, n=n)
             rows[label(metric.key, lang)] = {
@@ -265,7 +274,8 @@ class Period:
             if self._covered(metric) is None:
                 continue
             now = metric.value(self) if self._holds(metric) else None
-            then = metric.value(before) if before._holds(metric) else None
+            same = before._held_of(metric)[1] == self._held_of(metric)[1]
+            then = metric.value(before) if same and before._holds(metric) else None
             out[metric.key] = (now, then)
         return out
 
@@ -311,6 +321,8 @@ def _change(kind: str, now: float | None, then: float | None) -> str:
     if kind == "rate":
         points = round((now - then) * 100, 1) or 0.0  # no "-0.0"
         return f"{points:+.1f} pp"
+    if kind == "level":  # followers at the end: how many more, not a percentage of them
+        return f"{now - then:+,.0f}"
     if then == 0:
         return "n/a (0 before)"
     return f"{now / then - 1:+.1%}"

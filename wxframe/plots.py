@@ -17,8 +17,8 @@ from __future__ import annotations
 import functools
 import os
 import warnings
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -165,6 +165,26 @@ def _families(font: str) -> list[str]:
     return [font, *(name for name in mpl.rcParams["font.sans-serif"] if name in installed)]
 
 
+_RENAMED = {"share": "normalize", "fractions": "normalize", "top": "n"}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _plot(draw: F) -> F:
+    """A plot: keywords it does not take go on to matplotlib, but the helpers' old names
+    are answered here (matplotlib's "unexpected keyword argument 'share'" would puzzle)."""
+
+    @functools.wraps(draw)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        old = [name for name in _RENAMED if name in kwargs]
+        if old:
+            raise ConfigurationError(
+                f"{draw.__name__}: {', '.join(f'{n}= is now {_RENAMED[n]}=' for n in old)}"
+            )
+        return draw(*args, **kwargs)
+
+    return checked  # type: ignore[return-value]
+
+
 def _axes(ax: Axes | None, size: tuple[float, float] = (9, 4.5)) -> Axes:
     if ax is not None:
         return ax
@@ -179,6 +199,7 @@ def _legend(ax: Axes, title: str | None = None) -> None:
     _use_cjk(box.get_texts())
 
 
+@_plot
 def plot_channel_mix(
     read: pd.DataFrame,
     values: str | None = None,
@@ -270,6 +291,7 @@ def _stacked(
     return ax
 
 
+@_plot
 def plot_hourly_heatmap(
     read_hour: pd.DataFrame,
     values: str = "int_page_read_count",
@@ -342,6 +364,8 @@ def _lives(total: pd.DataFrame, helper: str) -> tuple[pd.DataFrame, str, int]:
 
 def _choose(life: pd.DataFrame, n: int, msgids: Sequence[str] | None) -> pd.DataFrame:
     """The articles to draw: ``msgids``, or the ``n`` most read whose life is over."""
+    if isinstance(msgids, str):
+        raise ConfigurationError(f"msgids= takes a list of msgids; for one: msgids=[{msgids!r}]")
     if msgids is not None:
         unknown = sorted(set(msgids) - set(life["msgid"]))
         if unknown:
@@ -365,6 +389,7 @@ def _names(chosen: pd.DataFrame) -> list[str]:
     return _text_labels(titles, ids, "article titles")
 
 
+@_plot
 def plot_article_decay(
     total: pd.DataFrame,
     *,
@@ -428,6 +453,7 @@ def plot_article_decay(
     return ax
 
 
+@_plot
 def plot_top_articles(
     total: pd.DataFrame,
     *,
@@ -480,6 +506,7 @@ def plot_top_articles(
     return ax
 
 
+@_plot
 def plot_share_scenes(
     share: pd.DataFrame,
     values: str = "share_count",
@@ -527,6 +554,7 @@ _ENGAGEMENT = (
 )
 
 
+@_plot
 def plot_engagement(
     df: pd.DataFrame,
     rates: Sequence[str] | None = None,
@@ -554,6 +582,7 @@ def plot_engagement(
     ['share_rate', 'like_rate']
     """
     check_count("n", n)
+    require(df, (), "plot_engagement", "a getbizsummary or getarticletotaldetail frame")
     per_article = "msgid" in df.columns
     if per_article:
         frame = article_lifecycle(df) if "stat_date" in df.columns else df
@@ -595,6 +624,7 @@ def plot_engagement(
     return ax
 
 
+@_plot
 def plot_dropoff(
     detail: pd.DataFrame,
     *,
@@ -606,7 +636,9 @@ def plot_dropoff(
     """Where readers leave an article: the ``jump_rate_1..5`` profile, one line each.
 
     Position 1 is the first fifth of the article, 5 the last; each point is the share of
-    readers who left there (as of the last stat day in the frame). Takes
+    the readers who left the article early that left in that fifth (the five add up to
+    1; the finish rate says how many read to the end), as of the last stat day in the
+    frame. A position the platform does not list is drawn as 0. Takes
     getarticletotaldetail or its lifecycle table; the ``n`` most-read articles, or
     ``msgids``. ``kwargs`` go to ``Axes.plot``.
 
@@ -635,16 +667,19 @@ def plot_dropoff(
     ax = _axes(ax)
     for (_, row), name in zip(chosen.iterrows(), _names(chosen), strict=True):
         y = pd.array([row[c] for c in positions], dtype="Float64").to_numpy(na_value=np.nan)
+        if not np.isnan(y).all():
+            y = np.nan_to_num(y)  # a position the platform does not list: nobody left there
         ax.plot(range(1, 6), y, **{"marker": "o", "label": _short(name), **kwargs})
     ax.set_xticks(range(1, 6), ["0-20%", "20-40%", "40-60%", "60-80%", "80-100%"])
     ax.set_xlabel("where in the article")
-    ax.set_ylabel("share of readers who left there")
+    ax.set_ylabel("of the readers who left, share leaving here")
     ax.yaxis.set_major_formatter(_percent())
     ax.set_title("Where readers leave")
     _legend(ax)
     return ax
 
 
+@_plot
 def plot_followers(
     summary: pd.DataFrame,
     cumulate: pd.DataFrame | None = None,

@@ -85,6 +85,9 @@ from wxframe.frames import (
 __all__ = ["ImportSummary", "Store", "SyncSummary"]
 
 MANIFEST_DIR = "_manifest"
+#: Where repairs move damaged files: outside the endpoints' folders, which any parquet
+#: reader may scan.
+DAMAGED_DIR = "_damaged"
 LOCK_NAME = ".wxframe.lock"
 DATA_FILE = "data.parquet"
 #: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
@@ -424,6 +427,13 @@ class Store:
             if not entry:
                 continue
             by_month = _month_days(entry)
+            for month, info in sorted(entry.get("lost", {}).items()):
+                path = self._partition(spec, account, month) / DATA_FILE
+                why = (
+                    f"lost: {info['days']} days of imported history were damaged; import "
+                    f"the archive again (wxframe import --endpoint {spec.name} FILES)"
+                )
+                found.append(_problem(account, spec, month, path, why, [], "import"))
             for month in _stored_months(entry, None, None):
                 days = by_month.get(month, [])
                 path = self._partition(spec, account, month) / DATA_FILE
@@ -441,17 +451,31 @@ class Store:
         self, account: str, manifest: dict[str, Any], problems: list[dict[str, Any]]
     ) -> None:
         """Drop damaged months from the manifest (so they are fetched again) and move
-        their files aside, where no read looks."""
+        their files to ``_damaged/`` at the root, out of every reader's way.
+
+        Imported history cannot be fetched again: its months are remembered as ``lost``
+        and reported by :meth:`verify` (and warned of by reads) until imported again.
+        """
         stamp = beijing_now().strftime("%Y%m%dT%H%M%S")
         for problem in problems:
+            if problem["problem"].startswith("lost"):
+                continue  # already forgotten; waiting for its archive
             entry = manifest["endpoints"][problem["endpoint"]]
             for day in problem["day_list"]:
                 entry["days"].pop(day, None)
             entry.get("files", {}).pop(problem["month"], None)
+            if problem["next"] == "import":
+                entry.setdefault("lost", {})[problem["month"]] = {
+                    "days": problem["days"],
+                    "at": stamp,
+                }
             path = Path(problem["path"])
             if path.exists():
+                aside = self.root / DAMAGED_DIR / path.relative_to(self.root)
+                aside = aside.with_name(f"{path.name}.{stamp}")
                 try:
-                    os.replace(path, path.with_name(f"{path.name}.damaged-{stamp}"))
+                    aside.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(path, aside)
                 except OSError as exc:
                     raise StoreError(f"cannot move {path} aside: {exc.strerror or exc}") from None
         self._save_manifest(account, manifest)
@@ -521,6 +545,9 @@ class Store:
                 by_day = dict(tuple(frame.groupby(frame[spec.partition].dt.date)))
                 batch = [(Window(d, d), by_day[d], at) for d in wanted]
                 _record_files(manifest, spec, self._write_windows(spec, account, batch))
+                lost = manifest["endpoints"][spec.name].get("lost", {})
+                for month in {w.begin.strftime("%Y-%m") for w, *_ in batch}:
+                    lost.pop(month, None)  # imported again
                 for window, rows, _ in batch:
                     _record(manifest, spec, window, at, rows, source="import")
                     summary.rows += len(rows)
@@ -748,6 +775,7 @@ class Store:
                 raise ConfigurationError(
                     f"unknown column(s) {unknown} for {spec.name}; columns: {', '.join(known)}"
                 )
+        self._warn_unreadable(spec, account, b, e)
         tables = []
         for acct, path in self._files(spec, account, b, e):
             table = self._read_file(path)
@@ -771,6 +799,36 @@ class Store:
         if columns is not None:
             df = df[["account", *[c for c in columns if c != "account"]]]
         return df
+
+    def _warn_unreadable(
+        self, spec: Endpoint, account: str | None, b: date | None, e: date | None
+    ) -> None:
+        """Say so when what a read returns is less than the store once held."""
+        accounts = self._manifest_accounts()
+        orphans = [
+            p.name.removeprefix("account=")
+            for p in (self.root / spec.name).glob("account=*")
+            if p.is_dir() and p.name.removeprefix("account=") not in accounts
+        ]
+        if orphans and (account is None or account in orphans):
+            warnings.warn(
+                f"{self.root / spec.name} holds files of {', '.join(orphans)} with no manifest "
+                f"in {self.root / MANIFEST_DIR}: a read does not take them "
+                f"(`wxframe verify --store {self.root}`)",
+                StoreDamagedWarning,
+                stacklevel=3,
+            )
+        for acct in [account] if account else accounts:
+            lost = self._load_manifest(acct)["endpoints"].get(spec.name, {}).get("lost", {})
+            low, high = (b.strftime("%Y-%m") if b else ""), (e.strftime("%Y-%m") if e else "~")
+            months = [m for m in sorted(lost) if low <= m <= high]
+            if months:
+                warnings.warn(
+                    f"{spec.name} of {acct}: the imported history of {', '.join(months)} was "
+                    "damaged and is not in this read; import its archive again",
+                    StoreDamagedWarning,
+                    stacklevel=3,
+                )
 
     def _files(
         self, spec: Endpoint, account: str | None, b: date | None, e: date | None

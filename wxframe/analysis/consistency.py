@@ -31,6 +31,17 @@ _CAUSES = {
 }
 
 
+#: Why an "expected" gap is expected, check by check.
+_EXPECTED = {
+    "summary_vs_account": "articles under getarticlesummary's threshold are not listed in it",
+    "total_vs_summary": "articles under getarticlesummary's threshold are not listed in it",
+    "biz_vs_articles": "a reader of several articles is one reader of the account: the "
+    "articles' readers add up to more than the account's",
+    "detail_vs_daily_reads": "a reader who comes back is not a new reader: the article's new "
+    "readers of the day are fewer than its readers of the day",
+}
+
+
 def check_consistency(
     store: Store | None = None,
     *,
@@ -99,6 +110,14 @@ def check_consistency(
     >>> report["status"].astype(str).value_counts().to_dict()
     {'ok': 7}
     """
+    if store is not None:
+        from wxframe.store import Store
+
+        if not isinstance(store, Store):
+            raise ConfigurationError(
+                f"store= takes a wxframe.Store, got {type(store).__name__}; pass frames by "
+                "name instead: check_consistency(biz=..., article_read=...)"
+            )
     partial = {as_date(d, "partial_days") for d in partial_days}
     given: dict[str, pd.DataFrame | None] = {
         "summary": summary, "read": read, "read_hour": read_hour,
@@ -158,6 +177,9 @@ def check_consistency(
         days = report["ref_date"].dt.date
         report.loc[days.isin(partial) & report["status"].ne("ok"), "status"] = "partial"
     report["cause"] = report["status"].map(_CAUSES).astype("string")
+    for check, why in _EXPECTED.items():
+        rows = report["check"].eq(check) & report["status"].eq("expected")
+        report.loc[rows, "cause"] = why
     report["status"] = pd.Categorical(report["status"], categories=list(_STATUS_ORDER))
     return report.sort_values(["check", "ref_date", "key"], ignore_index=True)
 
@@ -331,6 +353,10 @@ def _from_store(
 ) -> tuple[dict[str, pd.DataFrame | None], set[date]]:
     """The frames ``names`` read from ``store``, and the days fetched before complete."""
     accounts = store.accounts()
+    if account is not None and account not in accounts:
+        raise ConfigurationError(
+            f"account={account!r} is not in the store; it holds {', '.join(accounts) or 'none'}"
+        )
     if account is None:
         if len(accounts) != 1:
             raise ConfigurationError(

@@ -91,7 +91,11 @@ def pivot_channels(
     require(df, ("ref_date", "channel"), "pivot_channels", expected)
     if values is None:
         values = "read_user" if "read_user" in df.columns else "int_page_read_count"
-    check_column(df, "values", values, _value_columns(df))
+    # Only counters the channel rows carry (the current family's give read_user alone).
+    channel_rows = df[df["channel"].astype("string").ne("all").fillna(True)]
+    allowed = [c for c in _value_columns(df) if channel_rows[c].notna().any() or c == "read_user"]
+    everything = include_all or not len(channel_rows)
+    check_column(df, "values", values, _value_columns(df) if everything else allowed)
     if values == "read_user" and "int_page_read_user" in df.columns:
         df = df.assign(read_user=df["read_user"].fillna(df["int_page_read_user"]))
     index = [c for c in ("ref_date", "ref_hour", "msgid", "stat_date") if c in df.columns]
