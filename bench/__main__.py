@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[bool], Table | list[Table]]] = {
     "parsing": parsing.parsing,
     "store": storage.storage,
     "analysis": analysis.analysis,
+    "sync_bound": api.sync_bound,
 }
 
 

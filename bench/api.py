@@ -1,4 +1,5 @@
-"""Benchmarks 1-3: calls made, concurrency against the latency bound, incremental sync.
+"""Benchmarks 1-3 and 7: calls made, concurrency against the latency bound, incremental
+sync, and Store.sync itself against the latency bound, for both families.
 
 All talk HTTP to the simulator on loopback, like a user's code talks to the platform.
 """
@@ -127,13 +128,53 @@ def incremental(smoke: bool) -> Table:
     return table
 
 
+def sync_bound(smoke: bool) -> Table:
+    """Store.sync of a year of each family at 40 ms latency, against the latency bound."""
+    days, latency = (21, 0.02) if smoke else (365, 0.04)
+    workers = (8,) if smoke else (8, 16)
+    table = Table(
+        f"7. Store.sync against the latency bound: {days} days, {latency * 1000:.0f} ms a call",
+        ("family", "max_workers", "calls", "latency bound s", "sync s", "vs bound"),
+    )
+    targets = {8: 1.2, 16: 1.5}
+    families = (
+        ("offline six", OFFLINE, TODAY),
+        ("current family", list(wxframe.CURRENT_ENDPOINTS), date(2026, 12, 1)),
+    )
+    for family, endpoints, today in families:
+        end = today - timedelta(days=1)
+        begin = end - timedelta(days=days - 1)
+        with _simulator_process(latency, today) as client_for:
+            with tempfile.TemporaryDirectory() as warm:  # the simulator's caches, once
+                wxframe.Store(warm).sync(client_for(16), begin, end, progress=False,
+                                         endpoints=endpoints)  # fmt: skip
+            for n in workers:
+                with tempfile.TemporaryDirectory() as root:
+                    started = time.perf_counter()
+                    summary = wxframe.Store(root).sync(
+                        client_for(n), begin, end, progress=False, endpoints=endpoints
+                    )
+                    seconds = time.perf_counter() - started
+                bound = summary.calls * latency / n
+                ratio = seconds / bound
+                table.add(family, n, summary.calls, bound, seconds, f"{ratio:.2f}x")
+                if not smoke:
+                    claim = f"{family}, {n} workers: at most {targets[n]}x ({ratio:.2f}x)"
+                    table.notes.append(verdict(ratio <= targets[n], claim))
+    table.notes.append(
+        "One sync per row into an empty store, the simulator in its own process (warmed "
+        "by a first sync). The bound is calls x latency / workers."
+    )
+    return table
+
+
 @contextlib.contextmanager
 def _simulator_process(
-    latency: float,
+    latency: float, today: date = TODAY
 ) -> Iterator[Callable[[int], wxframe.Client]]:
     """``wxframe simulate`` in a subprocess, and a factory of clients for it."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wxframe", "simulate", "--today", TODAY.isoformat(),
+        [sys.executable, "-m", "wxframe", "simulate", "--today", today.isoformat(),
          "--latency-ms", str(latency * 1000)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
