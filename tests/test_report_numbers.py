@@ -171,7 +171,7 @@ def test_no_font_warning_either_way(font: str, tmp_path: Path, monkeypatch) -> N
     html = render_report(open_demo_store().root, tmp_path / "r.html").read_text(encoding="utf-8")
     assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html
     assert "findfont" not in html and "Glyph" not in html
-    note = "No CJK font was installed: the plots label articles by msgid."
+    note = "No CJK font was installed: the plots label articles by msgid (install one"
     assert (note in html) == (font == "none" or wxframe.cjk_font() is None)
 
 
