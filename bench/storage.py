@@ -52,8 +52,8 @@ def storage(smoke: bool) -> list[Table]:
             year = wxframe.Window(begin, end)
             for name, df in frames.items():
                 for account, one in df.groupby("account"):
-                    batch = [(year, one.drop(columns="account"), None)]
-                    store._write_windows(wxframe.OFFLINE_ENDPOINTS[name], str(account), batch)
+                    spec = wxframe.OFFLINE_ENDPOINTS[name]
+                    store._write_windows(spec, str(account), [year], one.drop(columns="account"))
 
         def write_csv() -> None:
             (work / "csv").mkdir(exist_ok=True)

@@ -198,14 +198,18 @@ def test_item_6_sync_removes_only_its_own_temporary_files(tmp_path: Path) -> Non
     mine = tmp_path / "notes" / ".draft.tmp"
     mine.parent.mkdir()
     mine.write_text("a user's file")
-    theirs = tmp_path / "getusercumulate" / ".data.parquet.0123456789abcdef0123456789abcdef.tmp"
-    theirs.parent.mkdir()
-    theirs.write_bytes(b"half a write")
+    name = ".data.parquet.0123456789abcdef0123456789abcdef.tmp"
+    left = tmp_path / "getusercumulate" / "account=wx5im0000000000001" / "month=2026-11" / name
+    other = tmp_path / "getusercumulate" / "account=wx5im0000000000002" / "month=2026-11" / name
+    for tmp in (left, other):
+        tmp.parent.mkdir(parents=True)
+        tmp.write_bytes(b"half a write")
     with serve(seed=0, today="2026-12-01") as sim:
         Store(tmp_path).sync(sim.client(), "2026-11-20", "2026-11-26",
                              endpoints="getusercumulate", progress=False)  # fmt: skip
     assert mine.read_text() == "a user's file"  # not the store's: kept
-    assert not theirs.exists()  # the store's own leftover: cleaned
+    assert not left.exists()  # this account's leftover: cleaned
+    assert other.exists()  # another account's: its own sync may be writing it now
 
 
 def test_item_7_a_bare_token_client_must_say_its_account(tmp_path: Path) -> None:

@@ -119,8 +119,8 @@ def test_read_prunes_partitions_and_filters(tmp_path: Path) -> None:
 
 def test_several_accounts_in_one_store(tmp_path: Path) -> None:
     store = Store(tmp_path)
-    with serve(seed=1, today=TODAY) as a, serve(seed=2, today=TODAY) as b:
-        b.appid = "wx5im0000000000002"  # a second account
+    with serve(seed=0, today=TODAY) as a, serve(seed=1, today=TODAY) as b:
+        assert (a.appid, b.appid) == ("wx5im0000000000001", "wx5im0000000000002")  # one a seed
         store.sync(a.client(), "2024-05-01", "2024-05-07", endpoints=["getusershare"])
         store.sync(b.client(), "2024-05-01", "2024-05-07", endpoints=["getusershare"])
     assert store.accounts() == ["wx5im0000000000001", "wx5im0000000000002"]
@@ -180,10 +180,10 @@ def test_a_second_sync_on_a_locked_store_fails_clearly(tmp_path: Path) -> None:
 
     store = Store(tmp_path)
     with serve(seed=0, today=TODAY) as s:
-        holder = filelock.FileLock(str(tmp_path / ".wxframe.lock"))
+        holder = filelock.FileLock(str(tmp_path / f".wxframe.{s.appid}.lock"))
         tmp_path.mkdir(exist_ok=True)
         with holder:
-            with pytest.raises(StoreLockedError, match="another process is syncing"):
+            with pytest.raises(StoreLockedError, match=f"another sync is writing {s.appid}"):
                 store.sync(s.client(), BEGIN, BEGIN, endpoints=OFFLINE)
             assert s.stats.calls() == 0
         store.sync(s.client(), BEGIN, BEGIN, endpoints=OFFLINE)  # free again

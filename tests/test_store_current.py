@@ -180,7 +180,7 @@ def _tree(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != ".wxframe.lock"
+        if p.is_file() and not (p.name.startswith(".wxframe.") and p.name.endswith(".lock"))
     }
 
 

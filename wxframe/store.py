@@ -5,7 +5,7 @@ Layout (hive-partitioned, readable as it is by pyarrow.dataset, DuckDB, Dask, Sp
     <root>/
       <endpoint>/account=<appid>/month=YYYY-MM/data.parquet   one file per month
       _manifest/<appid>.json                                  what was fetched, when
-      .wxframe.lock                                           held while a sync writes
+      .wxframe.<appid>.lock                                   held while a sync writes
 
 Rows are partitioned by ``ref_date``'s month (getarticletotal too: by sending day).
 The ``account`` and ``month`` columns live in the path, not in the files.
@@ -26,6 +26,7 @@ import json
 import operator
 import os
 import re
+import threading
 import time
 import uuid
 import warnings
@@ -73,11 +74,11 @@ from wxframe.errors import (
 )
 from wxframe.frames import (
     NULLABLE,
+    Page,
     conform,
     empty_frame,
     frame_dtypes,
     from_pages,
-    to_frame,
     warn_outside,
     within_window,
 )
@@ -88,7 +89,8 @@ MANIFEST_DIR = "_manifest"
 #: Where repairs move damaged files: outside the endpoints' folders, which any parquet
 #: reader may scan.
 DAMAGED_DIR = "_damaged"
-LOCK_NAME = ".wxframe.lock"
+#: One lock per account: syncs of different accounts write different files and manifests.
+LOCK_NAME = ".wxframe.{account}.lock"
 DATA_FILE = "data.parquet"
 #: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
 FLUSH_WINDOWS = 64
@@ -244,7 +246,7 @@ class Store:
         counts_before = dict(client.counts)
         summary = SyncSummary()
         self._make_root()
-        lock = self._lock()
+        lock = self._lock(account)
         try:
             # Read the manifest under the lock: another sync may just have written it.
             manifest = self._load_manifest(account)
@@ -255,7 +257,7 @@ class Store:
                 firsts = [min(held[s.name]) for s in specs if held.get(s.name)]
                 b = min(firsts) if firsts else e - timedelta(days=29)
             b, e = check_range(b, e, now=now)
-            self._remove_stale_temp_files()
+            self._remove_stale_temp_files(account)
             self._repair_before_sync(account, manifest, specs)
             skipped = {s.name: offline for s in specs if (offline := _offline(manifest, s))}
             if skipped:
@@ -312,6 +314,68 @@ class Store:
             )
         return summary
 
+    def sync_many(
+        self,
+        clients: Iterable[Client],
+        begin: DateLike | None = None,
+        end: DateLike | None = None,
+        *,
+        endpoints: str | Iterable[str] | None = None,
+        max_accounts: int = 4,
+        progress: bool | None = False,
+    ) -> dict[str, SyncSummary | WxframeError]:
+        """Sync several accounts at once; one account's failure does not stop the others.
+
+        Up to ``max_accounts`` accounts sync at the same moment, each through its own
+        client's pool (``Client(max_workers=...)`` is the per-account limit), so at most
+        ``max_accounts x max_workers`` requests are in flight. Each account has its own
+        lock, manifest and files, as with :meth:`sync`. Returns, per appid, the
+        :class:`SyncSummary` or the error that stopped it (credentials, quota, network:
+        a :class:`SyncIncomplete` keeps what was fetched, a rerun resumes).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from wxframe.simulator import serve
+        >>> with serve(seed=0, today="2026-06-01") as a, serve(seed=1, today="2026-06-01") as b:
+        ...     with tempfile.TemporaryDirectory() as root:
+        ...         done = Store(root).sync_many([a.client(), b.client()], "2026-05-25",
+        ...                                      "2026-05-31", endpoints="getusersummary")
+        ...         print({appid: r.calls for appid, r in done.items()})
+        {'wx5im0000000000001': 1, 'wx5im0000000000002': 1}
+        """
+        clients = list(clients)
+        if not isinstance(max_accounts, int) or isinstance(max_accounts, bool) or max_accounts < 1:
+            raise ConfigurationError(f"max_accounts={max_accounts!r}; allowed: an integer >= 1")
+        accounts = [self._client_account(c) for c in clients]
+        twice = sorted({a for a in accounts if accounts.count(a) > 1})
+        if twice:
+            raise ConfigurationError(f"each account once: {', '.join(twice)} is given twice")
+        results: dict[str, SyncSummary | WxframeError] = {}
+        gate = threading.BoundedSemaphore(max_accounts)
+
+        def one(client: Client, account: str) -> None:
+            with gate:
+                try:
+                    results[account] = self.sync(
+                        client, begin, end, endpoints=endpoints, progress=progress
+                    )
+                except WxframeError as exc:
+                    results[account] = exc
+
+        # Daemon threads, as the fetch pools: Ctrl-C returns at once, what was fetched
+        # stays, and each account's next sync resumes.
+        threads = [
+            threading.Thread(target=one, args=(c, a), name=f"wxframe-{a}", daemon=True)
+            for c, a in zip(clients, accounts, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+        return {a: results[a] for a in accounts}
+
     def _make_root(self) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -322,14 +386,15 @@ class Store:
         if not self.root.is_dir():
             raise StoreError(f"the store {self.root} is a file, not a directory")
 
-    def _lock(self) -> filelock.BaseFileLock:
-        """The store's write lock, acquired (or a StoreLockedError that says what to do)."""
-        lock = filelock.FileLock(str(self.root / LOCK_NAME), timeout=self.lock_timeout)
+    def _lock(self, account: str) -> filelock.BaseFileLock:
+        """The account's write lock, acquired (or a StoreLockedError that says what to do)."""
+        path = self.root / LOCK_NAME.format(account=account)
+        lock = filelock.FileLock(str(path), timeout=self.lock_timeout)
         try:
             lock.acquire()
         except filelock.Timeout:
             raise StoreLockedError(
-                f"another process is syncing {self.root} (lock {self.root / LOCK_NAME}); "
+                f"another sync is writing {account} in {self.root} (lock {path}); "
                 "wait for it to finish, or pass Store(root, lock_timeout=SECONDS) to wait"
             ) from None
         return lock
@@ -376,17 +441,17 @@ class Store:
         specs = list(iter_endpoints(endpoints, default=ENDPOINTS))
         accounts = [self._checked_account(account)] if account else self._manifest_accounts()
         problems: list[dict[str, Any]] = []
-        lock = self._lock() if repair else None
-        try:
-            for acct in accounts:
+        for acct in accounts:
+            lock = self._lock(acct) if repair else None
+            try:
                 manifest = self._load_manifest(acct)
                 found = self._check_files(acct, manifest, specs, thorough=True)
                 if repair and found:
                     self._forget(acct, manifest, found)
                 problems += found
-        finally:
-            if lock is not None:
-                lock.release()
+            finally:
+                if lock is not None:
+                    lock.release()
         if account is None:
             for spec in specs:
                 for folder in sorted((self.root / spec.name).glob("account=*")):
@@ -533,7 +598,7 @@ class Store:
             raise StoreError(f"the files disagree with each other: {exc}") from None
         summary = ImportSummary(files=len(files))
         self._make_root()
-        lock = self._lock()
+        lock = self._lock(account)
         try:
             manifest = self._load_manifest(account)
             held = manifest["endpoints"].get(spec.name, {}).get("days", {})
@@ -542,15 +607,16 @@ class Store:
             summary.days_skipped = len(days) - len(wanted)
             if wanted:
                 at = beijing_now()
-                by_day = dict(tuple(frame.groupby(frame[spec.partition].dt.date)))
-                batch = [(Window(d, d), by_day[d], at) for d in wanted]
-                _record_files(manifest, spec, self._write_windows(spec, account, batch))
+                windows = [Window(d, d) for d in wanted]
+                rows = frame[frame[spec.partition].dt.date.isin(wanted)]
+                _record_files(manifest, spec, self._write_windows(spec, account, windows, rows))
                 lost = manifest["endpoints"][spec.name].get("lost", {})
-                for month in {w.begin.strftime("%Y-%m") for w, *_ in batch}:
+                for month in {w.begin.strftime("%Y-%m") for w in windows}:
                     lost.pop(month, None)  # imported again
-                for window, rows, _ in batch:
-                    _record(manifest, spec, window, at, rows, source="import")
-                    summary.rows += len(rows)
+                per_day = _per_day(spec, rows)
+                for window in windows:
+                    _record(manifest, spec, window, at, per_day, source="import")
+                summary.rows += len(rows)
                 self._save_manifest(account, manifest)
                 summary.days_written = len(wanted)
         finally:
@@ -608,23 +674,30 @@ class Store:
         so what was fetched before it stays. ``done`` grows as windows are written;
         switched-off endpoints land in ``offline``, stopped ones in ``stopped``.
         """
-        batches: dict[str, list[tuple[Window, pd.DataFrame, datetime, bool]]] = {}
+        batches: dict[str, list[tuple[Window, Page, datetime, bool]]] = {}
         specs = {spec.name: spec for spec, _ in jobs}
 
         def flush() -> None:
-            for name, batch in batches.items():
+            malformed: WxframeError | None = None
+            for name, whole in batches.items():
                 spec = specs[name]
-                _record_files(manifest, spec, self._write_windows(spec, account, batch))
+                frame, batch, error = _convert(spec, whole)
+                malformed = malformed or error
+                windows = [window for window, *_ in batch]
+                _record_files(manifest, spec, self._write_windows(spec, account, windows, frame))
+                per_day = _per_day(spec, frame)
                 stats = summary.endpoints[name]
-                for window, frame, fetched_at, delayed in batch:
-                    _record(manifest, spec, window, fetched_at, frame, delayed=delayed)
+                for window, _, fetched_at, delayed in batch:
+                    rows = _record(manifest, spec, window, fetched_at, per_day, delayed=delayed)
                     done[name].add(window)
                     stats["calls"] += 1
-                    stats["rows"] += len(frame)
+                    stats["rows"] += rows
                     summary.calls += 1
-                    summary.rows_written += len(frame)
+                    summary.rows_written += rows
             self._save_manifest(account, manifest)
             batches.clear()
+            if malformed is not None:
+                raise malformed  # after writing every good window of the batch
 
         flushed = time.monotonic()
         waiting = 0
@@ -642,8 +715,7 @@ class Store:
                 # Finality is judged by when the request was sent: an answer that arrives
                 # after 08:00 to a request sent before it may hold the partial numbers.
                 asked = page.sent_at or client.now()
-                frame = to_frame(spec, page)
-                batches.setdefault(spec.name, []).append((window, frame, asked, delayed))
+                batches.setdefault(spec.name, []).append((window, page, asked, delayed))
                 waiting += 1
                 if waiting >= FLUSH_WINDOWS or time.monotonic() - flushed >= FLUSH_SECONDS:
                     flush()
@@ -677,29 +749,33 @@ class Store:
             windows += spec.windows(run_begin, run_end)
         return windows, skipped
 
-    def _remove_stale_temp_files(self) -> None:
-        """Remove what a killed write left: only the temporary names the store makes."""
-        for tmp in self.root.rglob(".*.tmp"):
-            if _TEMP_NAME.match(tmp.name) and tmp.is_file():
-                tmp.unlink(missing_ok=True)
+    def _remove_stale_temp_files(self, account: str) -> None:
+        """Remove what a killed write of ``account`` left: only the temporary names the
+        store makes, only in that account's folders (another account's sync may be
+        writing its own at this moment)."""
+        places = [self.root / MANIFEST_DIR, *self.root.glob(f"*/account={account}")]
+        for place in places:
+            for tmp in place.rglob(".*.tmp"):
+                name = tmp.name
+                mine = place.name != MANIFEST_DIR or name.startswith(f".{account}.json.")
+                if mine and _TEMP_NAME.match(name) and tmp.is_file():
+                    tmp.unlink(missing_ok=True)
 
     # --------------------------------------------------------------- write
     def _partition(self, spec: Endpoint, account: str, month: str) -> Path:
         return self.root / spec.name / f"account={account}" / f"month={month}"
 
     def _write_windows(
-        self, spec: Endpoint, account: str, batch: Sequence[tuple[Window, pd.DataFrame, *Any]]
+        self, spec: Endpoint, account: str, windows: Sequence[Window], df: pd.DataFrame
     ) -> dict[str, dict[str, Any]]:
-        """Replace every row of the batch's days with its rows, one rewrite per month file.
+        """Replace every row of the windows' days with ``df``'s, one rewrite per month file.
 
         Returns what the manifest records of each file written: its rows, size and
         SHA-256, by which :meth:`verify` (and every sync, by the size) finds damage.
         """
         days = pd.DatetimeIndex(
-            sorted({d for w, *_ in batch for d in pd.date_range(w.begin, w.end, freq="D")})
+            sorted({d for w in windows for d in pd.date_range(w.begin, w.end, freq="D")})
         )
-        frames = [frame for _, frame, *_ in batch if len(frame)]
-        df = pd.concat(frames, ignore_index=True) if frames else empty_frame(spec)
         months = days.strftime("%Y-%m")
         written: dict[str, dict[str, Any]] = {}
         for month in sorted(set(months)):
@@ -1064,17 +1140,18 @@ def _record(
     spec: Endpoint,
     window: Window,
     fetched_at: datetime,
-    frame: pd.DataFrame,
+    per_day: Mapping[str, int],
     *,
     delayed: bool = False,
     source: str | None = None,
-) -> None:
+) -> int:
+    """Record ``window`` as fetched (its days' rows from ``per_day``); its rows in all."""
     entry = _entry(manifest, spec)
     stamp = fetched_at.astimezone(BEIJING).isoformat(timespec="seconds")
-    per_day = frame[spec.partition].dt.strftime("%Y-%m-%d").value_counts().to_dict()
     # What planning needs is per day; of the calls, a count (a log of every window ever
     # fetched grew by a dozen entries a day and made each save slower).
     entry["windows"] = _window_count(entry) + 1
+    rows = 0
     for n in range(window.days):
         day = window.begin + timedelta(days=n)
         info: dict[str, Any] = {
@@ -1087,6 +1164,35 @@ def _record(
         if source is not None:
             info["source"] = source
         entry["days"][day.isoformat()] = info
+        rows += info["rows"]
+    return rows
+
+
+def _convert(
+    spec: Endpoint, batch: list[tuple[Window, Page, datetime, bool]]
+) -> tuple[pd.DataFrame, list[tuple[Window, Page, datetime, bool]], WxframeError | None]:
+    """One frame of a batch's pages, parsed at once (the per-window fixed cost of
+    building a frame was most of a sync's CPU). If a page does not parse, the frame of
+    the others, and the error: the good windows are written, the bad one is not."""
+    try:
+        return from_pages(spec, [(page, page.meta) for _, page, _, _ in batch]), batch, None
+    except WxframeError:
+        good, frames, first = [], [], None
+        for item in batch:
+            try:
+                frames.append(from_pages(spec, [(item[1], item[1].meta)]))
+                good.append(item)
+            except WxframeError as exc:
+                first = first or exc
+        frames = [f for f in frames if len(f)]
+        frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(spec)
+        return frame, good, first
+
+
+def _per_day(spec: Endpoint, frame: pd.DataFrame) -> dict[str, int]:
+    """Rows per partition day (``YYYY-MM-DD``)."""
+    counts = frame[spec.partition].dt.strftime("%Y-%m-%d").value_counts()
+    return {str(day): int(n) for day, n in counts.items()}
 
 
 def _file_problem(

@@ -191,8 +191,6 @@ class Simulator:
     Use :func:`serve` to run it; the object it yields is this class.
     """
 
-    appid = "wx5im0000000000001"
-
     def __init__(
         self,
         seed: int = 0,
@@ -207,6 +205,9 @@ class Simulator:
         followers: tuple[int, int] = (30_000, 220_000),
     ) -> None:
         self.seed = seed
+        #: One account per seed, in the platform's form (wx and 16 characters): seed 0 is
+        #: wx5im0000000000001, the account of the bundled demo store.
+        self.appid = f"wx5im{abs(seed) + 1:013d}"
         self.legacy_offline_from = legacy_offline_from
         self.verified = verified
         self.account = SimulatedAccount(
