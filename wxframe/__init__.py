@@ -14,6 +14,7 @@ from wxframe.analysis import (
 )
 from wxframe.client import Client
 from wxframe.dates import Window
+from wxframe.doctor import doctor
 from wxframe.endpoints import (
     CURRENT_ENDPOINTS,
     ENDPOINTS,
@@ -135,6 +136,7 @@ __all__ = [
     "check_consistency",
     "cjk_font",
     "datasets",
+    "doctor",
     "follower_growth",
     "load",
     "load_many",

@@ -189,6 +189,49 @@ def _sync_accounts(args: argparse.Namespace, store: Any) -> int:
     return status
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    import contextlib
+    import json
+
+    import pandas as pd
+
+    from wxframe.client import Client
+    from wxframe.doctor import doctor, usable
+    from wxframe.errors import WxframeError
+    from wxframe.store import Store
+
+    with contextlib.ExitStack() as stack:
+        if args.simulator:
+            from wxframe.simulator import serve
+
+            client = stack.enter_context(serve(seed=args.seed, today=args.today)).client(
+                token=args.token
+            )
+        else:
+            try:
+                client = Client.from_env(token=args.token)
+            except WxframeError as exc:
+                print(f"wxframe doctor: {exc}", file=sys.stderr)
+                return 2
+        try:
+            report = doctor(client, store=Store(args.store) if args.store else None)
+        except WxframeError as exc:
+            print(f"wxframe doctor: {exc}", file=sys.stderr)
+            return 2
+    ok = usable(report)
+    if args.json:
+        rows = report.astype(object).where(report.notna(), None).to_dict(orient="records")
+        print(json.dumps({"account": client.appid, "usable": ok, "checks": rows},
+                         ensure_ascii=False, indent=1))  # fmt: skip
+    else:
+        print(f"account {client.appid} at {client.base_url}")
+        with pd.option_context("display.width", 250, "display.max_colwidth", 120):
+            print(report.astype(object).where(report.notna(), "").to_string(index=False))
+        print("\n" + ("every current endpoint is usable" if ok else
+                      "not every current endpoint is usable: see the advice above"))  # fmt: skip
+    return 0 if ok else 1
+
+
 def _family(name: str) -> list[str]:
     from wxframe.endpoints import CURRENT_ENDPOINTS, ENDPOINTS, OFFLINE_ENDPOINTS
 
@@ -423,6 +466,24 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--seed", type=int, default=0, help="the simulator's seed")
     ver.add_argument("--today", type=_date, default=None, help="the simulator's Beijing date")
     ver.set_defaults(func=_cmd_verify)
+
+    doc = sub.add_parser(
+        "doctor",
+        help="what this account can fetch, endpoint by endpoint, and what to do",
+        description="Get a token, then ask every endpoint for one day (at most one call "
+        "each) and say per endpoint: data, empty, switched off (47009), not authorised "
+        "(48001), IP not whitelisted (40164), quota used up (45009) or another error. "
+        "Credentials from WX_APPID / WX_APPSECRET (or --simulator). Exit 0 when every "
+        "current endpoint is usable.",
+    )
+    doc.add_argument("--store", help="also show what this store holds and a sync would ask")
+    doc.add_argument("--token", choices=["stable", "classic"], default="stable",
+                     help="the token endpoint to try (stable)")  # fmt: skip
+    doc.add_argument("--json", action="store_true", help="the report as JSON")
+    doc.add_argument("--simulator", action="store_true", help="check a built-in simulator")
+    doc.add_argument("--seed", type=int, default=0, help="the simulator's seed")
+    doc.add_argument("--today", type=_date, default=None, help="the simulator's Beijing date")
+    doc.set_defaults(func=_cmd_doctor)
 
     cov = sub.add_parser("coverage", help="show what a store holds")
     cov.add_argument("--store", required=True, help="the store's directory")

@@ -72,6 +72,7 @@ ERRMSG = {
     47001: "data format error",
     47009: "this api is offline, please use the new api",
     48001: "api unauthorized",
+    40164: "invalid ip {ip} ipv6 ::ffff:{ip}, not in whitelist",
     61503: "data not ready",
     61500: "date format error",
     61501: "date range error",
@@ -203,8 +204,12 @@ class Simulator:
         legacy_offline_from: date | None = LEGACY_OFFLINE_FROM,
         verified: bool = True,
         followers: tuple[int, int] = (30_000, 220_000),
+        ip_refused: str | None = None,
     ) -> None:
         self.seed = seed
+        #: Plays a machine whose IP is not on the account's whitelist: every datacube
+        #: call answers 40164 naming this address.
+        self.ip_refused = ip_refused
         #: One account per seed, in the platform's form (wx and 16 characters): seed 0 is
         #: wx5im0000000000001, the account of the bundled demo store.
         self.appid = f"wx5im{abs(seed) + 1:013d}"
@@ -396,6 +401,8 @@ class Simulator:
 
     def refusal(self, endpoint: str) -> int:
         """The errcode the account's setup answers ``endpoint`` with, or 0."""
+        if self.ip_refused is not None:
+            return 40164
         if not self.verified:
             return 48001  # the datacube family needs a verified account
         offline = self.legacy_offline_from
@@ -469,7 +476,8 @@ def _make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
             self._send(200, body, content_type or "application/json; encoding=utf-8")
 
         def _error(self, code: int) -> None:
-            self._json({"errcode": code, "errmsg": _errmsg(code, sim.seed, sim._issued)})
+            message = _errmsg(code, sim.seed, sim._issued).replace("{ip}", sim.ip_refused or "")
+            self._json({"errcode": code, "errmsg": message})
 
         def _body(self) -> bytes:
             length = int(self.headers.get("Content-Length") or 0)
@@ -581,6 +589,7 @@ def serve(
     legacy_offline_from: date | str | None = LEGACY_OFFLINE_FROM,
     verified: bool = True,
     followers: tuple[int, int] = (30_000, 220_000),
+    ip_refused: str | None = None,
     **faults: Any,
 ) -> Iterator[Simulator]:
     """Run the simulator on a loopback port in a background thread.
@@ -602,6 +611,9 @@ def serve(
         for tests of the history.
     verified:
         ``False`` plays an unverified account: every datacube call answers 48001.
+    ip_refused:
+        An IP address: plays a machine not on the account's IP whitelist (every
+        datacube call answers 40164 naming it).
     followers:
         The account's followers when it starts (2019-01-01) and where its growth curve
         levels off; a small, flat account has quiet days.
@@ -629,6 +641,7 @@ def serve(
         legacy_offline_from = date.fromisoformat(legacy_offline_from)
     sim = Simulator(seed, today, hour, latency=latency, start=start, faults=Faults(**faults),
                     legacy_offline_from=legacy_offline_from, verified=verified,
+                    ip_refused=ip_refused,
                     followers=followers)  # fmt: skip
     server = _Server((host, port), _make_handler(sim))
     sim.url = f"http://{host}:{server.server_address[1]}"

@@ -1,0 +1,197 @@
+"""``wxframe doctor``: what an account can fetch, and what to do about what it cannot.
+
+With real credentials the first hour goes on finding out why nothing comes back: a wrong
+secret, the machine's IP not on the whitelist, an unverified account, an endpoint the
+platform switched off, a proxy in the way. :func:`doctor` asks for a token, then every
+registry endpoint for one day (the last complete one, at most one call each), and says
+per endpoint what came back and what to do.
+
+Examples
+--------
+>>> from wxframe.simulator import serve
+>>> with serve(seed=0, today="2026-12-01") as sim:
+...     report = doctor(sim.client())
+>>> report.set_index("check").loc[["token", "getbizsummary", "getuserread"], "status"].tolist()
+['ok', 'ok', 'offline']
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+
+from wxframe.client import Client
+from wxframe.dates import Window, last_complete_day
+from wxframe.endpoints import ENDPOINTS, Endpoint
+from wxframe.errors import (
+    AccessDeniedError,
+    ApiError,
+    CredentialError,
+    DataNotReadyError,
+    EndpointOfflineError,
+    QuotaExceededError,
+    TokenError,
+    WxframeError,
+)
+
+__all__ = ["USABLE", "doctor", "usable"]
+
+#: The verdicts an endpoint can be used with.
+USABLE = frozenset({"ok", "empty"})
+_IP = re.compile(r"invalid ip ([0-9a-fA-F.:]+)")
+COLUMNS = ["check", "family", "status", "rows", "errcode", "advice"]
+
+
+def doctor(client: Client, *, store: Any | None = None) -> pd.DataFrame:
+    """Check the credentials and every endpoint; one row per check.
+
+    ``check`` is ``token`` (the client's token kind) then each endpoint; ``family`` is
+    ``current`` or ``offline``; ``status`` one of ``ok`` (data came back), ``empty``
+    (online, nothing for that day), ``offline`` (47009), ``unauthorised`` (48001 /
+    50001), ``ip not whitelisted`` (40164), ``quota used up`` (45009), ``not ready``
+    (61503), ``credentials`` (40013 / 40125, token errors), ``error`` (anything else,
+    with its ``errcode``), ``skipped`` (not asked: no token); ``rows`` what came back and
+    ``advice`` what to do. With a :class:`~wxframe.Store`, the store's columns
+    ``held`` (days held) and ``next sync`` (days a default sync would ask for: the
+    current family, missing days and those that may still change) are added.
+
+    Never more than one datacube call per endpoint (a transient fault is retried as
+    usual); no secret or token appears in the frame.
+    """
+    rows: list[dict[str, Any]] = []
+    try:
+        client._fetch_token(force=True)
+        rows.append(_row("token", "", "ok", advice=f"a {client.token_kind} token was issued"))
+        have_token = True
+    except WxframeError as exc:
+        rows.append(_row("token", "", *_verdict(exc)))
+        have_token = False
+    day = last_complete_day(client.now())
+    for spec in ENDPOINTS.values():
+        if not have_token:
+            rows.append(_row(spec.name, spec.status, "skipped", advice="no token: see above"))
+            continue
+        if day < spec.earliest:
+            rows.append(
+                _row(spec.name, spec.status, "skipped", advice=f"no data before {spec.earliest}")
+            )
+            continue
+        rows.append(_check(client, spec, day))
+    report = pd.DataFrame(rows, columns=COLUMNS)
+    report["rows"] = report["rows"].astype("Int64")
+    report["errcode"] = report["errcode"].astype("Int64")
+    if store is not None:
+        report = _with_store(report, store, client, day)
+    return report
+
+
+def usable(report: pd.DataFrame) -> bool:
+    """Whether the token works and every current endpoint answers."""
+    current = report[report["family"] == "current"]
+    token = report[report["check"] == "token"]
+    return bool((token["status"] == "ok").all() and current["status"].isin(USABLE).all())
+
+
+def _check(client: Client, spec: Endpoint, day: Any) -> dict[str, Any]:
+    window = Window(day, day)
+    try:
+        page = client.fetch_window(spec, window)
+    except WxframeError as exc:
+        return _row(spec.name, spec.status, *_verdict(exc))
+    if not page:
+        return _row(
+            spec.name,
+            spec.status,
+            "empty",
+            rows=0,
+            advice=f"online; nothing for {day} (a quiet day, or no articles)",
+        )
+    return _row(spec.name, spec.status, "ok", rows=len(page), advice=f"{day}: {len(page)} records")
+
+
+def _verdict(exc: WxframeError) -> tuple[str, int | None, None, str]:
+    """(status, errcode, rows, advice) for an error."""
+    code = exc.errcode if isinstance(exc, ApiError) else None
+    if isinstance(exc, EndpointOfflineError):
+        advice = (exc.advice or "switched off by the platform").split(". ")[0]
+        return "offline", code, None, advice
+    if isinstance(exc, AccessDeniedError) and code == 40164:
+        ip = _IP.search(exc.errmsg)
+        where = f" ({ip.group(1)}, as the platform saw it)" if ip else ""
+        return (
+            "ip not whitelisted",
+            code,
+            None,
+            f"add this machine's IP{where} to the account's IP whitelist (公众号后台 > 设置与开发 "
+            "> 基本配置 > IP白名单)",
+        )
+    if isinstance(exc, AccessDeniedError):
+        return (
+            "unauthorised",
+            code,
+            None,
+            "the account must be verified (认证) and, for a third party, hold the "
+            "analytics permission set",
+        )
+    if isinstance(exc, QuotaExceededError):
+        return "quota used up", code, None, "the daily quota is used up: try again tomorrow"
+    if isinstance(exc, DataNotReadyError):
+        return "not ready", code, None, "the platform has not finished the day: after 08:00"
+    if isinstance(exc, CredentialError | TokenError):
+        return (
+            "credentials",
+            code,
+            None,
+            "check WX_APPID and WX_APPSECRET (a reset secret invalidates the old one)",
+        )
+    first = str(exc).split(". ")[0][:160]
+    return "error", code, None, first
+
+
+def _row(
+    check: str,
+    family: str,
+    status: str,
+    errcode: int | None = None,
+    rows: int | None = None,
+    advice: str = "",
+) -> dict[str, Any]:
+    return {
+        "check": check,
+        "family": family,
+        "status": status,
+        "rows": rows,
+        "errcode": errcode,
+        "advice": advice,
+    }
+
+
+def _with_store(report: pd.DataFrame, store: Any, client: Client, day: Any) -> pd.DataFrame:
+    """Add what the store holds per endpoint and what a sync would ask for next."""
+    coverage = store.coverage()
+    account = client.appid
+    mine = coverage[coverage["account"] == account].set_index("endpoint")
+    manifest = store._load_manifest(account) if account else {"endpoints": {}}
+    held: list[Any] = []
+    due: list[Any] = []
+    for name in report["check"]:
+        if name not in ENDPOINTS:
+            held.append(pd.NA)
+            due.append(pd.NA)
+            continue
+        spec = ENDPOINTS[name]
+        held.append(int(mine.loc[name, "days_held"]) if name in mine.index else 0)
+        if spec.status != "current":
+            due.append(pd.NA)  # a sync asks the current family unless told otherwise
+            continue
+        first = max(spec.earliest, day - timedelta(days=29))
+        if name in mine.index:
+            first = max(spec.earliest, mine.loc[name, "first"])
+        windows, _ = store._plan(spec, manifest, first, day) if first <= day else ([], 0)
+        due.append(sum(w.days for w in windows))
+    report["held"] = pd.array(held, dtype="Int64")
+    report["next sync"] = pd.array(due, dtype="Int64")
+    return report
