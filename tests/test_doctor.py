@@ -72,6 +72,17 @@ def test_a_healthy_account_today(tmp_path: Path) -> None:
     no_secrets(sim, text)
 
 
+def test_both_token_endpoints_are_tried_when_asked() -> None:
+    with serve(seed=0, today=TODAY) as sim:
+        run = run_doctor(sim, "--json", "--token", "both")
+        asked = dict(sim.stats.requests)
+    found = verdicts(run)
+    assert found["token"]["status"] == found["token (classic)"]["status"] == "ok"
+    assert "classic token was issued" in found["token (classic)"]["advice"]
+    assert asked.get("stable_token", 0) >= 1 and asked.get("token", 0) >= 1
+    assert run.returncode == 0
+
+
 def test_a_wrong_secret_says_so_and_asks_nothing(tmp_path: Path) -> None:
     with serve(seed=0, today=TODAY) as sim:
         run = run_doctor(sim, "--json", secret="not-the-secret-0123")

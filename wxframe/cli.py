@@ -196,7 +196,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from wxframe.client import Client
-    from wxframe.doctor import doctor, usable
+    from wxframe.doctor import check_token, doctor, usable
     from wxframe.errors import WxframeError
     from wxframe.store import Store
 
@@ -204,17 +204,22 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
         if args.simulator:
             from wxframe.simulator import serve
 
-            client = stack.enter_context(serve(seed=args.seed, today=args.today)).client(
-                token=args.token
-            )
+            sim = stack.enter_context(serve(seed=args.seed, today=args.today))
+
+            def make(kind: str) -> Client:
+                return sim.client(token=kind)
         else:
-            try:
-                client = Client.from_env(token=args.token)
-            except WxframeError as exc:
-                print(f"wxframe doctor: {exc}", file=sys.stderr)
-                return 2
+
+            def make(kind: str) -> Client:
+                return Client.from_env(token=kind)
+
+        first = "classic" if args.token == "classic" else "stable"
         try:
+            client = make(first)
             report = doctor(client, store=Store(args.store) if args.store else None)
+            if args.token == "both":  # which of the two token endpoints works
+                classic = pd.DataFrame([check_token(make("classic"), "token (classic)")])
+                report = pd.concat([report.iloc[:1], classic, report.iloc[1:]], ignore_index=True)
         except WxframeError as exc:
             print(f"wxframe doctor: {exc}", file=sys.stderr)
             return 2
@@ -477,8 +482,12 @@ def build_parser() -> argparse.ArgumentParser:
         "current endpoint is usable.",
     )
     doc.add_argument("--store", help="also show what this store holds and a sync would ask")
-    doc.add_argument("--token", choices=["stable", "classic"], default="stable",
-                     help="the token endpoint to try (stable)")  # fmt: skip
+    doc.add_argument(
+        "--token",
+        choices=["stable", "classic", "both"],
+        default="stable",
+        help="the token endpoint to try: stable (default), classic, or both",
+    )
     doc.add_argument("--json", action="store_true", help="the report as JSON")
     doc.add_argument("--simulator", action="store_true", help="check a built-in simulator")
     doc.add_argument("--seed", type=int, default=0, help="the simulator's seed")

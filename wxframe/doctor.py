@@ -37,7 +37,7 @@ from wxframe.errors import (
     WxframeError,
 )
 
-__all__ = ["USABLE", "doctor", "usable"]
+__all__ = ["USABLE", "check_token", "doctor", "usable"]
 
 #: The verdicts an endpoint can be used with.
 USABLE = frozenset({"ok", "empty"})
@@ -61,14 +61,9 @@ def doctor(client: Client, *, store: Any | None = None) -> pd.DataFrame:
     Never more than one datacube call per endpoint (a transient fault is retried as
     usual); no secret or token appears in the frame.
     """
-    rows: list[dict[str, Any]] = []
-    try:
-        client._fetch_token(force=True)
-        rows.append(_row("token", "", "ok", advice=f"a {client.token_kind} token was issued"))
-        have_token = True
-    except WxframeError as exc:
-        rows.append(_row("token", "", *_verdict(exc)))
-        have_token = False
+    token = check_token(client)
+    rows: list[dict[str, Any]] = [token]
+    have_token = token["status"] == "ok"
     day = last_complete_day(client.now())
     for spec in ENDPOINTS.values():
         if not have_token:
@@ -88,10 +83,20 @@ def doctor(client: Client, *, store: Any | None = None) -> pd.DataFrame:
     return report
 
 
+def check_token(client: Client, check: str = "token") -> dict[str, Any]:
+    """One row: whether the client's token endpoint (stable or classic) issues a token."""
+    try:
+        client._fetch_token(force=True)
+    except WxframeError as exc:
+        status, code, _, advice = _verdict(exc)
+        return _row(check, "", status, errcode=code, advice=f"{client.token_kind}: {advice}")
+    return _row(check, "", "ok", advice=f"a {client.token_kind} token was issued")
+
+
 def usable(report: pd.DataFrame) -> bool:
     """Whether the token works and every current endpoint answers."""
     current = report[report["family"] == "current"]
-    token = report[report["check"] == "token"]
+    token = report[report["check"].str.startswith("token")]
     return bool((token["status"] == "ok").all() and current["status"].isin(USABLE).all())
 
 
