@@ -609,7 +609,8 @@ class Store:
                 at = beijing_now()
                 windows = [Window(d, d) for d in wanted]
                 rows = frame[frame[spec.partition].dt.date.isin(wanted)]
-                _record_files(manifest, spec, self._write_windows(spec, account, windows, rows))
+                written = self._write_windows(spec, account, windows, rows, manifest)
+                _record_files(manifest, spec, written)
                 lost = manifest["endpoints"][spec.name].get("lost", {})
                 for month in {w.begin.strftime("%Y-%m") for w in windows}:
                     lost.pop(month, None)  # imported again
@@ -684,7 +685,8 @@ class Store:
                 frame, batch, error = _convert(spec, whole)
                 malformed = malformed or error
                 windows = [window for window, *_ in batch]
-                _record_files(manifest, spec, self._write_windows(spec, account, windows, frame))
+                written = self._write_windows(spec, account, windows, frame, manifest)
+                _record_files(manifest, spec, written)
                 per_day = _per_day(spec, frame)
                 stats = summary.endpoints[name]
                 for window, _, fetched_at, delayed in batch:
@@ -766,47 +768,70 @@ class Store:
         return self.root / spec.name / f"account={account}" / f"month={month}"
 
     def _write_windows(
-        self, spec: Endpoint, account: str, windows: Sequence[Window], df: pd.DataFrame
+        self,
+        spec: Endpoint,
+        account: str,
+        windows: Sequence[Window],
+        df: pd.DataFrame,
+        manifest: dict[str, Any] | None = None,
     ) -> dict[str, dict[str, Any]]:
         """Replace every row of the windows' days with ``df``'s, one rewrite per month file.
 
         Returns what the manifest records of each file written: its rows, size and
         SHA-256, by which :meth:`verify` (and every sync, by the size) finds damage.
+        With ``manifest``, the new files' records are saved in it as ``next`` before the
+        files are renamed into place: a process killed between the renames and the
+        manifest's own update leaves files that match their ``next`` record, which is a
+        crash to resume, not damage.
         """
         days = pd.DatetimeIndex(
             sorted({d for w in windows for d in pd.date_range(w.begin, w.end, freq="D")})
         )
         months = days.strftime("%Y-%m")
-        written: dict[str, dict[str, Any]] = {}
-        for month in sorted(set(months)):
-            in_month = days[months == month]
-            path = self._partition(spec, account, month) / DATA_FILE
-            new = df[df[spec.partition].isin(in_month)]
-            if path.exists():
-                old = conform(spec, self._read_file(path).to_pandas())
-                old = old[~old[spec.partition].isin(in_month)]
-                combined = pd.concat([old, new], ignore_index=True) if len(old) else new
-            else:
-                combined = new
-            if combined.empty and not path.exists():
-                continue  # an empty window is recorded in the manifest, not as a file
-            combined = combined.sort_values(list(spec.key), ignore_index=True)
-            table = _to_arrow(combined)
-            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(table, tmp, compression="zstd")
-                _fsync(tmp)
-                size, digest = tmp.stat().st_size, _digest(tmp)
+        staged: list[tuple[str, Path, Path, dict[str, Any]]] = []
+        try:
+            for month in sorted(set(months)):
+                in_month = days[months == month]
+                path = self._partition(spec, account, month) / DATA_FILE
+                new = df[df[spec.partition].isin(in_month)]
+                if path.exists():
+                    old = conform(spec, self._read_file(path).to_pandas())
+                    old = old[~old[spec.partition].isin(in_month)]
+                    combined = pd.concat([old, new], ignore_index=True) if len(old) else new
+                else:
+                    combined = new
+                if combined.empty and not path.exists():
+                    continue  # an empty window is recorded in the manifest, not as a file
+                combined = combined.sort_values(list(spec.key), ignore_index=True)
+                table = _to_arrow(combined)
+                tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    pq.write_table(table, tmp, compression="zstd")
+                    _fsync(tmp)
+                    size, digest = tmp.stat().st_size, _digest(tmp)
+                except OSError as exc:  # a full disk, a read-only folder: say where
+                    with contextlib.suppress(OSError):
+                        tmp.unlink(missing_ok=True)
+                    raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
                 record = {"rows": table.num_rows, "bytes": size, "sha256": digest}
-                os.replace(tmp, path)
-                _fsync_dir(path.parent)  # the rename itself survives a power cut
-            except OSError as exc:  # a full disk, a read-only folder: say where
+                staged.append((month, path, tmp, record))
+            if manifest is not None and staged:
+                files = _entry(manifest, spec).setdefault("files", {})
+                for month, _, _, record in staged:
+                    files.setdefault(month, {})["next"] = record
+                self._save_manifest(account, manifest)
+            for _, path, tmp, _ in staged:
+                try:
+                    os.replace(tmp, path)
+                    _fsync_dir(path.parent)  # the rename itself survives a power cut
+                except OSError as exc:
+                    raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
+        finally:
+            for _, _, tmp, _ in staged:  # what was not renamed (an error on the way)
                 with contextlib.suppress(OSError):
                     tmp.unlink(missing_ok=True)
-                raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
-            written[month] = record
-        return written
+        return {month: record for month, _, _, record in staged}
 
     def _read_file(self, path: Path) -> pa.Table:
         """A month file the manifest lists, or a StoreError that says how to repair it."""
@@ -1205,17 +1230,23 @@ def _file_problem(
         return "missing"
     except OSError as exc:
         return f"cannot be read: {exc.strerror or exc}"
-    if record and "bytes" in record and size != record["bytes"]:
-        return f"{size:,} bytes, written as {record['bytes']:,} (truncated or changed)"
+    # The file as last recorded, or as staged just before a rename whose manifest update
+    # a crash cut off (its days are not listed yet: the next sync fetches them again).
+    known = [r for r in (record, (record or {}).get("next")) if r and "bytes" in r]
+    if known and size not in [r["bytes"] for r in known]:
+        written = known[0]["bytes"]
+        return f"{size:,} bytes, written as {written:,} (truncated or changed)"
     if not thorough:
         return None
-    if record and "sha256" in record and _digest(path) != record["sha256"]:
+    digest = _digest(path) if known and "sha256" in known[0] else None
+    if digest is not None and digest not in [r.get("sha256") for r in known]:
         return "its checksum is not the one recorded when it was written"
+    staged = digest is not None and digest != known[0].get("sha256")
     try:
         held = pq.read_table(path).num_rows
     except (OSError, pa.ArrowException) as exc:
         return f"not readable as parquet: {_reason(exc, path)}"
-    if held != rows:
+    if held != rows and not staged:
         return f"holds {held:,} rows, the manifest {rows:,}"
     return None
 
@@ -1256,7 +1287,7 @@ def _window_count(entry: dict[str, Any]) -> int:
 def _record_files(
     manifest: dict[str, Any], spec: Endpoint, files: dict[str, dict[str, Any]]
 ) -> None:
-    _entry(manifest, spec).setdefault("files", {}).update(files)
+    _entry(manifest, spec).setdefault("files", {}).update(files)  # "next" becomes the record
 
 
 def _month_days(entry: dict[str, Any]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
