@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -36,7 +36,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _cmd_sync(args: argparse.Namespace) -> int:
     import contextlib
 
-    from wxframe.client import Client
     from wxframe.errors import SyncIncomplete, WxframeError
     from wxframe.store import Store
 
@@ -44,18 +43,14 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     if args.accounts:
         return _sync_accounts(args, store)
     with contextlib.ExitStack() as stack:
+        try:
+            client = _clients(args, stack)()
+        except WxframeError as exc:
+            print(f"wxframe sync: {exc}", file=sys.stderr)
+            return 2
         if args.simulator:
-            from wxframe.simulator import serve
-
-            sim = stack.enter_context(serve(seed=args.seed, today=args.today))
-            client = sim.client()
-            print(f"syncing from the built-in simulator ({sim.url}, today {sim.today})")
-        else:
-            try:
-                client = Client.from_env()
-            except WxframeError as exc:
-                print(f"wxframe sync: {exc}", file=sys.stderr)
-                return 2
+            print(f"syncing from the built-in simulator ({client.base_url}, "
+                  f"today {client.now():%Y-%m-%d})")  # fmt: skip
         try:
             summary = store.sync(
                 client, args.begin, args.end, endpoints=args.endpoint or _family(args.family),
@@ -84,13 +79,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     store = Store(args.store)
     with contextlib.ExitStack() as stack:
         client: Client | None = None
-        if args.repair and args.simulator:
-            from wxframe.simulator import serve
-
-            client = stack.enter_context(serve(seed=args.seed, today=args.today)).client()
-        elif args.repair:
+        if args.repair:
             with contextlib.suppress(WxframeError):  # without credentials: say what to run
-                client = Client.from_env()
+                client = _clients(args, stack)()
         try:
             problems = store.verify(account=args.account, repair=args.repair)
         except WxframeError as exc:
@@ -195,30 +186,18 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from wxframe.client import Client
     from wxframe.doctor import check_token, doctor, usable
     from wxframe.errors import WxframeError
     from wxframe.store import Store
 
     with contextlib.ExitStack() as stack:
-        if args.simulator:
-            from wxframe.simulator import serve
-
-            sim = stack.enter_context(serve(seed=args.seed, today=args.today))
-
-            def make(kind: str) -> Client:
-                return sim.client(token=kind)
-        else:
-
-            def make(kind: str) -> Client:
-                return Client.from_env(token=kind)
-
+        make = _clients(args, stack)
         first = "classic" if args.token == "classic" else "stable"
         try:
-            client = make(first)
+            client = make(token=first)
             report = doctor(client, store=Store(args.store) if args.store else None)
             if args.token == "both":  # which of the two token endpoints works
-                classic = pd.DataFrame([check_token(make("classic"), "token (classic)")])
+                classic = pd.DataFrame([check_token(make(token="classic"), "token (classic)")])
                 report = pd.concat([report.iloc[:1], classic, report.iloc[1:]], ignore_index=True)
         except WxframeError as exc:
             print(f"wxframe doctor: {exc}", file=sys.stderr)
@@ -235,6 +214,18 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
         print("\n" + ("every current endpoint is usable" if ok else
                       "not every current endpoint is usable: see the advice above"))  # fmt: skip
     return 0 if ok else 1
+
+
+def _clients(args: argparse.Namespace, stack: Any) -> Callable[..., Any]:
+    """What makes the command's clients: a built-in simulator's (``--simulator``, kept
+    running by ``stack``) or the environment's credentials (``Client.from_env``)."""
+    if args.simulator:
+        from wxframe.simulator import serve
+
+        return stack.enter_context(serve(seed=args.seed, today=args.today)).client
+    from wxframe.client import Client
+
+    return Client.from_env
 
 
 def _family(name: str) -> list[str]:

@@ -117,14 +117,19 @@ class _Cancelled(Exception):
     """The fetch this request belongs to was given up (Ctrl-C, or an error elsewhere)."""
 
 
+def _cancel_event() -> threading.Event | None:
+    """This worker thread's pool's stop, or None outside a fetch pool."""
+    return getattr(_worker, "cancelled", None)
+
+
 def _cancelled() -> bool:
-    event: threading.Event | None = getattr(_worker, "cancelled", None)
+    event = _cancel_event()
     return event is not None and event.is_set()
 
 
 def _sleep(seconds: float) -> None:
     """Back off between retries; a given-up fetch stops waiting at once."""
-    event: threading.Event | None = getattr(_worker, "cancelled", None)
+    event = _cancel_event()
     if event is None:
         time.sleep(seconds)
     elif event.wait(seconds):
@@ -613,8 +618,8 @@ class Client:
         *,
         progress: bool | None = None,
         desc: str | None = None,
-        offline: dict[str, EndpointOfflineError] | None = None,
         stopped: dict[str, tuple[ApiError, list[Window]]] | None = None,
+        isolate: tuple[type[ApiError], ...] = (EndpointOfflineError,),
     ) -> Iterator[tuple[Endpoint, Window, Page]]:
         """Fetch ``(endpoint, window)`` jobs, of any endpoints, through one pool of workers.
 
@@ -622,10 +627,10 @@ class Client:
         :meth:`fetch_windows`. One pool across endpoints keeps every worker busy to the
         end, instead of draining between endpoints. An endpoint the registry lists as
         offline is asked for one window first: if the platform answers 47009, that one
-        request is all it was sent. With an ``offline`` dict, such an endpoint's error is
-        put there and its other windows dropped, and the other endpoints go on. With a
-        ``stopped`` dict, so are an endpoint's quota (45009) and data-not-ready (61503)
-        errors, with the windows it did not get.
+        request is all it was sent. With a ``stopped`` dict, an error of the ``isolate``
+        kinds (47009 by default; a sync adds 45009 and 61503) stops only its endpoint: it
+        is put there with the windows the endpoint did not get, and the other endpoints
+        go on.
         """
         jobs = list(jobs)
         names = sorted({spec.name for spec, _ in jobs})
@@ -660,17 +665,10 @@ class Client:
                 for job, page, exc in pool.results():
                     in_flight.discard(job)
                     spec, window = job
-                    if isinstance(exc, EndpointOfflineError) and offline is not None:
-                        offline.setdefault(spec.name, exc)
-                        held.pop(spec.name, None)
-                        ready = deque(j for j in ready if j[0].name != spec.name)
-                        continue
-                    if stopped is not None and isinstance(
-                        exc, QuotaExceededError | DataNotReadyError
-                    ):
-                        # This endpoint's quota or data: the other endpoints go on. What it
-                        # did not get: this window and those not yet asked (those in
-                        # flight still come back, or land here themselves).
+                    if stopped is not None and isinstance(exc, isolate):
+                        # This endpoint's fault (switched off, its quota, its data): the
+                        # other endpoints go on. What it did not get: this window and those
+                        # not yet asked (those in flight still come back, or land here).
                         left = [w for s, w in ready if s.name == spec.name]
                         left += [w for _, w in held.pop(spec.name, ())]
                         first, before = stopped.get(spec.name, (exc, []))

@@ -21,6 +21,7 @@ from wxframe.client import Client
 from wxframe.dates import DateLike, Window, check_range
 from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint, iter_endpoints
 from wxframe.errors import (
+    ApiError,
     ConfigurationError,
     EndpointOfflineError,
     EndpointSkippedWarning,
@@ -132,12 +133,13 @@ def load_many(
         for window in spec.windows(*wanted)
     ]
     pages: dict[str, list] = {spec.name: [] for spec in specs}
-    offline: dict[str, EndpointOfflineError] = {}
+    stopped: dict[str, tuple[ApiError, list[Window]]] = {}
     outside: dict[str, list[str]] = {}
-    for spec, window, page in client.fetch_many(jobs, progress=progress, offline=offline):
+    for spec, window, page in client.fetch_many(jobs, progress=progress, stopped=stopped):
         page = _within(spec, window, page, outside)
         pages[spec.name].append((page, page.meta))
     warn_outside(outside, stacklevel=2)
+    offline = {n: e for n, (e, _) in stopped.items() if isinstance(e, EndpointOfflineError)}
     if offline:
         warnings.warn(
             "switched off by the platform (errcode 47009), their frames are empty: "

@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,6 +28,7 @@ from typing import Literal
 
 import pandas as pd
 
+from wxframe.analysis.common import is_all_row
 from wxframe.dates import DateLike, as_date
 from wxframe.endpoints import CHANNEL_LABELS, CHANNELS_ZH, CURRENT_FIRST_DAY, SOURCES_ZH
 from wxframe.errors import ConfigurationError
@@ -158,18 +160,11 @@ class Period:
         end: DateLike | None = None,
         *,
         account: str | None = None,
+        held: pd.DataFrame | None = None,
     ) -> None:
         self.store = store
-        accounts = store.accounts()
-        if account is None:
-            if len(accounts) != 1:
-                raise ConfigurationError(
-                    f"the store holds {len(accounts)} accounts ({', '.join(accounts) or 'none'})"
-                    ": pass account="
-                )
-            account = accounts[0]
-        self.account = account
-        self._held = store.days(account=account)
+        self.account = account = store.pick_account(account)
+        self._held = store.days(account=account) if held is None else held
         if self._held.empty:
             raise ConfigurationError(f"the store holds nothing for {account}")
         last = self._held["ref_date"].max().date()
@@ -186,11 +181,12 @@ class Period:
     def days(self) -> int:
         return (self.end - self.begin).days + 1
 
-    @property
+    @functools.cached_property
     def previous(self) -> Period:
-        """The same number of days just before."""
+        """The same number of days just before (sharing this period's view of the store)."""
         end = self.begin - timedelta(days=1)
-        return Period(self.store, end - timedelta(days=self.days - 1), end, account=self.account)
+        begin = end - timedelta(days=self.days - 1)
+        return Period(self.store, begin, end, account=self.account, held=self._held)
 
     # ---------------------------------------------------------------- what is held
     def held_days(self, endpoint: str, begin: date | None = None, end: date | None = None) -> int:
@@ -222,7 +218,7 @@ class Period:
         if span is None:
             return self.read(endpoint).iloc[:0]
         df = self.read(endpoint, *span)
-        return df[df["channel"].astype("string") == "all"] if "channel" in df.columns else df
+        return df[is_all_row(df)]
 
     # ------------------------------------------------------------------- headline
     def headline(self, lang: Lang = "en") -> pd.DataFrame:
@@ -231,15 +227,14 @@ class Period:
         Columns: ``this period``, ``previous period``, ``change`` (percent for counts,
         percentage points for rates; "n/a (k of N days held)" when the store does not
         hold the previous period in full) and ``source`` (the endpoint, and the part of
-        the period it covers when it is not all of it). The index is the metric's key;
-        :func:`label` gives its plain name.
+        the period it covers when it is not all of it). The index is each metric's plain
+        name in ``lang`` (:func:`label`).
         """
         before = self.previous
         rows = {}
         for metric in _METRICS:
-            covered = self._covered(metric)
             k, n = self._held_of(metric)
-            if covered is None or k == 0:
+            if k == 0:
                 continue  # the period has no day of this metric the store holds
             now = metric.value(self) if k == n else None
             then = metric.value(before) if before._holds(metric) else None
@@ -258,26 +253,13 @@ class Period:
                 "this period": fmt(now) if now is not None else f"{label('n/a', lang)} ({held})",
                 "previous period": fmt(then),
                 "change": change,
-                "source": self._source(metric, covered),
+                "source": self._source(metric),
             }
         columns = ["this period", "previous period", "change", "source"]
         table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
         table.columns = [label(c, lang) for c in columns]
         table.index.name = None
         return table
-
-    def values(self) -> dict[str, tuple[float | None, float | None]]:
-        """Each headline metric's (this period, previous period) as numbers."""
-        before = self.previous
-        out = {}
-        for metric in _METRICS:
-            if self._covered(metric) is None:
-                continue
-            now = metric.value(self) if self._holds(metric) else None
-            same = before._held_of(metric)[1] == self._held_of(metric)[1]
-            then = metric.value(before) if same and before._holds(metric) else None
-            out[metric.key] = (now, then)
-        return out
 
     def _covered(self, metric: _Metric) -> tuple[date, date] | None:
         if metric.family in ("all", "both"):
@@ -307,7 +289,7 @@ class Period:
         k, n = self._held_of(metric)
         return n > 0 and k == n
 
-    def _source(self, metric: _Metric, covered: tuple[date, date]) -> str:
+    def _source(self, metric: _Metric) -> str:
         parts = []
         for endpoint, (b, e) in self._endpoints(metric):
             whole = (b, e) == (self.begin, self.end)

@@ -48,17 +48,7 @@ def render_report(
     root = Path(store)
     if not root.is_dir():
         raise ConfigurationError(f"store={str(root)!r} is not a directory")
-    accounts = Store(root).accounts()
-    if not accounts:
-        raise ConfigurationError(f"the store {str(root)!r} holds no data: run `wxframe sync` first")
-    if account is not None and account not in accounts:
-        raise ConfigurationError(
-            f"account={account!r} is not in the store; it holds {', '.join(accounts)}"
-        )
-    if account is None and len(accounts) > 1:
-        raise ConfigurationError(
-            f"the store holds {len(accounts)} accounts ({', '.join(accounts)}): pass account="
-        )
+    Store(root).pick_account(account)  # before a kernel starts: which account, or why not
     b = as_date(begin, "begin") if begin is not None else None
     e = as_date(end, "end") if end is not None else None
     if b and e and b > e:

@@ -63,6 +63,7 @@ from wxframe.endpoints import (
 from wxframe.errors import (
     ApiError,
     ConfigurationError,
+    DataNotReadyError,
     EndpointOfflineError,
     EndpointSkippedWarning,
     QuotaExceededError,
@@ -99,6 +100,8 @@ FLUSH_SECONDS = 2.0
 _TEMP_NAME = re.compile(r"^\.(data\.parquet|[A-Za-z0-9_-]{1,64}\.json)\.[0-9a-f]{32}\.tmp$")
 #: What an appid may hold (the platform's are ``wx`` and 16 hex digits).
 _APPID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: Faults that stop only their own endpoint's part of a sync.
+_ENDPOINT_FAULTS = (EndpointOfflineError, QuotaExceededError, DataNotReadyError)
 _PARTITIONING = ds.partitioning(
     pa.schema([("account", pa.string()), ("month", pa.string())]), flavor="hive"
 )
@@ -278,12 +281,11 @@ class Store:
                 summary.windows_skipped += stats["windows_skipped"]
                 summary.days_skipped += skipped_days
             done: dict[str, set[Window]] = {spec.name: set() for spec in specs}
-            switched_off: dict[str, EndpointOfflineError] = {}
             stopped: dict[str, tuple[ApiError, list[Window]]] = {}
             jobs = [(spec, w) for spec in specs for w in plans[spec.name][0]]
             try:
                 self._fetch_and_write(
-                    client, account, jobs, manifest, done, summary, progress, switched_off, stopped
+                    client, account, jobs, manifest, done, summary, progress, stopped
                 )
             except WxframeError as exc:
                 # A fault no endpoint can go on past (network, credentials): what was
@@ -296,11 +298,13 @@ class Store:
                 }
                 raise _incomplete(cause, left, summary) from exc
             finally:
-                for name, error in switched_off.items():
-                    # Switched off for good: remember it, and never ask again.
-                    spec = get_endpoint(name)
-                    summary.offline[name] = _mark_offline(manifest, spec, error, client.now())
-                if switched_off:
+                for name, (error, _) in list(stopped.items()):
+                    if isinstance(error, EndpointOfflineError):
+                        # Switched off for good: remember it, and never ask again.
+                        del stopped[name]
+                        spec = get_endpoint(name)
+                        summary.offline[name] = _mark_offline(manifest, spec, error, client.now())
+                if summary.offline.keys() - skipped.keys():
                     self._save_manifest(account, manifest)
             if stopped:
                 first = next(iter(stopped.values()))[0]
@@ -638,6 +642,24 @@ class Store:
             )
         return self._checked_account(client.appid)
 
+    def pick_account(self, account: str | None = None) -> str:
+        """``account`` if the store holds it, else the store's only account; otherwise a
+        ConfigurationError that lists what it holds (for readers: reports, checks)."""
+        accounts = self.accounts()
+        if account is not None and account not in accounts:
+            raise ConfigurationError(
+                f"account={account!r} is not in the store; it holds {', '.join(accounts) or 'none'}"
+            )
+        if account is None and len(accounts) != 1:
+            if not accounts:
+                raise ConfigurationError(
+                    f"the store {str(self.root)!r} holds no data: run `wxframe sync` first"
+                )
+            raise ConfigurationError(
+                f"the store holds {len(accounts)} accounts ({', '.join(accounts)}): pass account="
+            )
+        return account if account is not None else accounts[0]
+
     def _checked_account(self, account: str | None) -> str:
         if account is None:
             accounts = self.accounts()
@@ -662,7 +684,6 @@ class Store:
         done: dict[str, set[Window]],
         summary: SyncSummary,
         progress: bool | None,
-        offline: dict[str, EndpointOfflineError],
         stopped: dict[str, tuple[ApiError, list[Window]]],
     ) -> None:
         """Fetch every endpoint's windows through one pool; write them in batches.
@@ -673,7 +694,7 @@ class Store:
         backfill linear, and a crash loses at most one batch of fetched windows, which
         the next sync fetches again. On an error (or Ctrl-C) the batch is written first,
         so what was fetched before it stays. ``done`` grows as windows are written;
-        switched-off endpoints land in ``offline``, stopped ones in ``stopped``.
+        endpoints stopped by their own fault (47009, 45009, 61503) land in ``stopped``.
         """
         batches: dict[str, list[tuple[Window, Page, datetime, bool]]] = {}
         specs = {spec.name: spec for spec, _ in jobs}
@@ -705,7 +726,7 @@ class Store:
         waiting = 0
         outside: dict[str, list[str]] = {}
         fetched = client.fetch_many(
-            jobs, progress=progress, desc="sync", offline=offline, stopped=stopped
+            jobs, progress=progress, desc="sync", stopped=stopped, isolate=_ENDPOINT_FAULTS
         )
         try:
             for spec, window, page in fetched:
@@ -876,9 +897,10 @@ class Store:
                 raise ConfigurationError(
                     f"unknown column(s) {unknown} for {spec.name}; columns: {', '.join(known)}"
                 )
-        self._warn_unreadable(spec, account, b, e)
+        manifests = self._manifests(account)
+        self._warn_unreadable(spec, account, manifests, b, e)
         tables = []
-        for acct, path in self._files(spec, account, b, e):
+        for acct, path in self._files(spec, manifests, b, e):
             table = self._read_file(path)
             if "account" in table.column_names:
                 table = table.drop_columns(["account"])
@@ -901,15 +923,25 @@ class Store:
             df = df[["account", *[c for c in columns if c != "account"]]]
         return df
 
+    def _manifests(self, account: str | None) -> dict[str, dict[str, Any]]:
+        """The manifest of ``account``, or of every account with one, read once."""
+        accounts = [self._checked_account(account)] if account else self._manifest_accounts()
+        return {acct: self._load_manifest(acct) for acct in accounts}
+
     def _warn_unreadable(
-        self, spec: Endpoint, account: str | None, b: date | None, e: date | None
+        self,
+        spec: Endpoint,
+        account: str | None,
+        manifests: dict[str, dict[str, Any]],
+        b: date | None,
+        e: date | None,
     ) -> None:
         """Say so when what a read returns is less than the store once held."""
-        accounts = self._manifest_accounts()
+        known = set(self._manifest_accounts())
         orphans = [
-            p.name.removeprefix("account=")
+            name
             for p in (self.root / spec.name).glob("account=*")
-            if p.is_dir() and p.name.removeprefix("account=") not in accounts
+            if p.is_dir() and (name := p.name.removeprefix("account=")) not in known
         ]
         if orphans and (account is None or account in orphans):
             warnings.warn(
@@ -919,9 +951,9 @@ class Store:
                 StoreDamagedWarning,
                 stacklevel=3,
             )
-        for acct in [account] if account else accounts:
-            lost = self._load_manifest(acct)["endpoints"].get(spec.name, {}).get("lost", {})
-            low, high = (b.strftime("%Y-%m") if b else ""), (e.strftime("%Y-%m") if e else "~")
+        low, high = (b.strftime("%Y-%m") if b else ""), (e.strftime("%Y-%m") if e else "~")
+        for acct, manifest in manifests.items():
+            lost = manifest["endpoints"].get(spec.name, {}).get("lost", {})
             months = [m for m in sorted(lost) if low <= m <= high]
             if months:
                 warnings.warn(
@@ -932,12 +964,12 @@ class Store:
                 )
 
     def _files(
-        self, spec: Endpoint, account: str | None, b: date | None, e: date | None
+        self, spec: Endpoint, manifests: dict[str, dict[str, Any]], b: date | None, e: date | None
     ) -> Iterable[tuple[str, Path]]:
-        """The month files the manifests list for ``spec`` (one account, or all), in
-        ``b..e``: found from the layout, without listing the endpoint's folders."""
-        for acct in [self._checked_account(account)] if account else self._manifest_accounts():
-            entry = self._load_manifest(acct)["endpoints"].get(spec.name, {})
+        """The month files the manifests list for ``spec`` in ``b..e``: found from the
+        layout, without listing the endpoint's folders."""
+        for acct, manifest in manifests.items():
+            entry = manifest["endpoints"].get(spec.name, {})
             for month in _stored_months(entry, b, e):
                 yield acct, self._partition(spec, acct, month) / DATA_FILE
 
@@ -958,7 +990,7 @@ class Store:
         (488, ['account', 'channel', 'collection_user'])
         """
         spec = get_endpoint(endpoint)
-        files = [str(path) for _, path in self._files(spec, account, None, None)]
+        files = [str(path) for _, path in self._files(spec, self._manifests(account), None, None)]
         base = str(self.root / spec.name)
         if not files:
             raise StoreError(f"the store {self.root} holds no {spec.name} files")

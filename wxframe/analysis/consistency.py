@@ -352,18 +352,7 @@ def _from_store(
     names: Sequence[str],
 ) -> tuple[dict[str, pd.DataFrame | None], set[date]]:
     """The frames ``names`` read from ``store``, and the days fetched before complete."""
-    accounts = store.accounts()
-    if account is not None and account not in accounts:
-        raise ConfigurationError(
-            f"account={account!r} is not in the store; it holds {', '.join(accounts) or 'none'}"
-        )
-    if account is None:
-        if len(accounts) != 1:
-            raise ConfigurationError(
-                f"the store holds {len(accounts)} accounts ({', '.join(accounts) or 'none'}); "
-                "pass account="
-            )
-        account = accounts[0]
+    account = store.pick_account(account)
     frames = {name: store.read(_FRAME_ENDPOINTS[name], begin, end, account=account)
               for name in names}  # fmt: skip
     days = store.days(account=account)
