@@ -506,6 +506,8 @@ class Store:
             for month in _stored_months(entry, None, None):
                 days = by_month.get(month, [])
                 path = self._partition(spec, account, month) / DATA_FILE
+                if _staged_only(entry, month) and not path.exists():
+                    continue  # a crash before its first rename: a sync to resume, not damage
                 expected = sum(int(info.get("rows", 0)) for _, info in days)
                 record = entry.get("files", {}).get(month)
                 problem = _file_problem(path, record, expected, thorough=thorough)
@@ -971,7 +973,10 @@ class Store:
         for acct, manifest in manifests.items():
             entry = manifest["endpoints"].get(spec.name, {})
             for month in _stored_months(entry, b, e):
-                yield acct, self._partition(spec, acct, month) / DATA_FILE
+                path = self._partition(spec, acct, month) / DATA_FILE
+                if _staged_only(entry, month) and not path.exists():
+                    continue  # a crash before its first rename: nothing of it is held yet
+                yield acct, path
 
     def dataset(self, endpoint: str, *, account: str | None = None) -> ds.Dataset:
         """The store's files of ``endpoint`` as one ``pyarrow.dataset.Dataset``.
@@ -1273,7 +1278,8 @@ def _file_problem(
     digest = _digest(path) if known and "sha256" in known[0] else None
     if digest is not None and digest not in [r.get("sha256") for r in known]:
         return "its checksum is not the one recorded when it was written"
-    staged = digest is not None and digest != known[0].get("sha256")
+    # A file that is its staged record holds days the manifest does not list yet.
+    staged = digest is not None and digest == (record or {}).get("next", {}).get("sha256")
     try:
         held = pq.read_table(path).num_rows
     except (OSError, pa.ArrowException) as exc:
@@ -1328,6 +1334,21 @@ def _month_days(entry: dict[str, Any]) -> dict[str, list[tuple[str, dict[str, An
     for day, info in entry.get("days", {}).items():
         months.setdefault(day[:7], []).append((day, info))
     return months
+
+
+def _staged_only(entry: dict[str, Any], month: str) -> bool:
+    """Whether a month's file is only staged: its first write was recorded as ``next``
+    and a crash came before the manifest's update (the file may or may not be renamed)."""
+    record = entry.get("files", {}).get(month, {})
+    return (
+        "next" in record
+        and "bytes" not in record
+        and not any(
+            int(info.get("rows", 0))
+            for day, info in entry.get("days", {}).items()
+            if day[:7] == month
+        )
+    )
 
 
 def _stored_months(entry: dict[str, Any], begin: date | None, end: date | None) -> list[str]:
