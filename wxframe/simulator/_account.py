@@ -240,6 +240,9 @@ class SimulatedAccount:
         self._sends = lru_cache(maxsize=8192)(self._make_sends)
         self._article_days = lru_cache(maxsize=65536)(self._make_article_days)
         self._derived = lru_cache(maxsize=65536)(lambda make, article: make(self, article))
+        self._answers = lru_cache(maxsize=4096)(
+            lambda produce, begin, end, _today, _hour: produce(self, begin, end)
+        )
 
     # ----------------------------------------------------------------- clock
     @property
@@ -342,6 +345,16 @@ class SimulatedAccount:
 
     def article_days(self, article: Article) -> ArticleDays:
         return self._article_days(article)
+
+    def answer(
+        self,
+        produce: Callable[[SimulatedAccount, date, date], list[dict[str, object]]],
+        begin: date,
+        end: date,
+    ) -> list[dict[str, object]]:
+        """``produce(self, begin, end)`` as of the clock, computed once per clock: the same
+        request at the same simulated hour gets the same rows (a list not to be changed)."""
+        return self._answers(produce, begin, end, self.today, self.hour)
 
     def derived(self, make: Callable[[SimulatedAccount, Article], T], article: Article) -> T:
         """``make(self, article)``, computed once per account and article (a cache)."""

@@ -425,9 +425,9 @@ class Simulator:
         if endpoint not in CURRENT_ARTICLES:
             if end < FIRST_DAY:
                 return 0, {"list": []}
-            return 0, {"list": produce(self.account, max(begin, FIRST_DAY), end)}
+            return 0, {"list": self.account.answer(produce, max(begin, FIRST_DAY), end)}
         # The current family: nothing before 2025-11-01, and a flag for unfinished days.
-        records = produce(self.account, begin, end) if end >= CURRENT_SINCE else []
+        records = self.account.answer(produce, begin, end) if end >= CURRENT_SINCE else []
         with self._lock:
             attempt = self._attempts[(endpoint, body["begin_date"], body["end_date"])]
         partial = self.account.completeness(end) < 1.0
