@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[bool], Table | list[Table]]] = {
     "store": storage.storage,
     "analysis": analysis.analysis,
     "sync_bound": api.sync_bound,
+    "decoding": parsing.decoding,
 }
 
 

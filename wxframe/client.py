@@ -11,6 +11,7 @@ retry once. Tokens and secrets never reach a message, a log record or a repr.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 
 import requests
@@ -47,7 +48,8 @@ from wxframe.errors import (
     TokenError,
     TransportError,
 )
-from wxframe.frames import Page
+from wxframe.frames import Page, TablePage
+from wxframe.frames import decode as decode_answer
 
 __all__ = ["Client"]
 
@@ -251,7 +253,8 @@ class Client:
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(max_workers, 4) * 2)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
-        self.counts: dict[str, int] = {"retries": 0, "token_refreshes": 0, "calls": 0}
+        self.counts: dict[str, int] = {"retries": 0, "token_refreshes": 0, "calls": 0,
+                                       "decoded": 0}  # fmt: skip
         self._counts_lock = threading.Lock()
         _install_redaction()
 
@@ -377,17 +380,28 @@ class Client:
             self.counts[name] += 1
 
     def _request_json(
+        self, method: str, path: str, *, endpoint: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        """:meth:`_request`, for an answer wanted as the decoded JSON object."""
+        payload = self._request(method, path, endpoint=endpoint, **kwargs)
+        assert isinstance(payload, dict)  # only ``decode`` makes anything else
+        return payload
+
+    def _request(
         self,
         method: str,
         path: str,
         *,
         endpoint: str,
         window: Window | None = None,
+        decode: Endpoint | None = None,
         **kwargs: Any,
-    ) -> dict:
+    ) -> dict | TablePage:
         """One HTTP request with transient faults retried; the decoded JSON object.
 
-        ``endpoint`` and ``window`` name the request in every error it raises.
+        ``endpoint`` and ``window`` name the request in every error it raises. With
+        ``decode``, a successful answer of that endpoint comes back as a
+        :class:`~wxframe.frames.TablePage` where pyarrow can take it exactly.
         """
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Transient),
@@ -398,7 +412,7 @@ class Client:
             reraise=True,
         )
         try:
-            return retrying(self._request_once, method, path, endpoint, window, kwargs)
+            return retrying(self._request_once, method, path, endpoint, window, decode, kwargs)
         except _Transient as exc:
             raise exc.final from None
 
@@ -425,8 +439,14 @@ class Client:
         return note
 
     def _request_once(
-        self, method: str, path: str, endpoint: str, window: Window | None, kwargs: dict
-    ) -> dict:
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        window: Window | None,
+        decode: Endpoint | None,
+        kwargs: dict,
+    ) -> dict | TablePage:
         what = f"{endpoint} {window}" if window else endpoint
         if _cancelled():
             raise _Cancelled
@@ -447,6 +467,12 @@ class Client:
                 f"{what}: HTTP {status}, a redirect to {target}: the API never redirects, so "
                 "it was not followed (check base_url and any proxy in between)"
             )
+        if decode is not None and status == 200:
+            # Straight to Arrow, without the GIL: the worker decodes while the caller's
+            # thread types and writes. Whatever it cannot take goes the way below.
+            page = decode_answer(decode, body)
+            if page is not None:
+                return page
         try:
             # UTF-8 whatever the Content-Type says: the platform has been seen to send
             # text/plain without a charset, which requests would decode as Latin-1.
@@ -543,14 +569,27 @@ class Client:
         window = Window(as_date(begin, "begin"), as_date(end, "end"))
         return self.fetch_window(spec, window)
 
-    def fetch_window(self, spec: Endpoint, window: Window) -> Page:
-        """One window of ``spec``: its records, with the response's own fields in ``meta``."""
+    @overload
+    def fetch_window(
+        self, spec: Endpoint, window: Window, *, tables: Literal[False] = False
+    ) -> Page: ...
+    @overload
+    def fetch_window(self, spec: Endpoint, window: Window, *, tables: bool) -> Page | TablePage: ...
+
+    def fetch_window(
+        self, spec: Endpoint, window: Window, *, tables: bool = False
+    ) -> Page | TablePage:
+        """One window of ``spec``: its records, with the response's own fields in ``meta``.
+
+        With ``tables``, as a :class:`~wxframe.frames.TablePage` where the answer allows
+        (what :func:`~wxframe.frames.from_pages` takes fastest).
+        """
         body = {"begin_date": window.begin.isoformat(), "end_date": window.end.isoformat()}
         for attempt in (1, 2):
             token = self._current_token()
             sent_at = self.now()
             try:
-                page = self._post_datacube(spec, window, body, token)
+                page = self._post_datacube(spec, window, body, token, tables)
                 page.sent_at = sent_at  # what finality is judged by: when it was asked
                 return page
             except _TokenRejected as rejected:
@@ -569,16 +608,22 @@ class Client:
                 self._refresh_token(rejected.token)
         raise AssertionError("unreachable")
 
-    def _post_datacube(self, spec: Endpoint, window: Window, body: dict, token: str) -> Page:
-        payload = self._request_json(
+    def _post_datacube(
+        self, spec: Endpoint, window: Window, body: dict, token: str, tables: bool
+    ) -> Page | TablePage:
+        payload = self._request(
             "POST",
             spec.path,
             endpoint=spec.name,
             window=window,
+            decode=spec if tables else None,
             params={"access_token": token},
             json=body,
         )
         self._count("calls")
+        if isinstance(payload, TablePage):
+            self._count("decoded")  # taken by pyarrow straight from the bytes
+            return payload
         code = payload.get("errcode", 0)
         if code:
             error = self._api_error(code, str(payload.get("errmsg", "")), spec.name, window)
@@ -610,6 +655,7 @@ class Client:
         """
         jobs = [(spec, window) for window in windows]
         for _, window, records in self.fetch_many(jobs, progress=progress, desc=desc):
+            assert isinstance(records, Page)  # a TablePage only when asked for ``tables``
             yield window, records
 
     def fetch_many(
@@ -620,7 +666,8 @@ class Client:
         desc: str | None = None,
         stopped: dict[str, tuple[ApiError, list[Window]]] | None = None,
         isolate: tuple[type[ApiError], ...] = (EndpointOfflineError,),
-    ) -> Iterator[tuple[Endpoint, Window, Page]]:
+        tables: bool = False,
+    ) -> Iterator[tuple[Endpoint, Window, Page | TablePage]]:
         """Fetch ``(endpoint, window)`` jobs, of any endpoints, through one pool of workers.
 
         Yields ``(endpoint, window, records)`` as each completes; errors as in
@@ -630,7 +677,8 @@ class Client:
         request is all it was sent. With a ``stopped`` dict, an error of the ``isolate``
         kinds (47009 by default; a sync adds 45009 and 61503) stops only its endpoint: it
         is put there with the windows the endpoint did not get, and the other endpoints
-        go on.
+        go on. With ``tables``, answers come as :class:`~wxframe.frames.TablePage`
+        where they can (decoded in the workers, for :func:`~wxframe.frames.from_pages`).
         """
         jobs = list(jobs)
         names = sorted({spec.name for spec, _ in jobs})
@@ -648,7 +696,7 @@ class Client:
                 ready.append(job)
                 if spec.status == "offline":
                     held[spec.name] = []
-        pool = _Workers(self.fetch_window, self.max_workers)
+        pool = _Workers(functools.partial(self.fetch_window, tables=tables), self.max_workers)
         in_flight: set[tuple[Endpoint, Window]] = set()
         error: BaseException | None = None
 
@@ -705,12 +753,12 @@ class _Workers:
     cancelled pool's requests stop at their next step (a retry's wait, a piece of body).
     """
 
-    def __init__(self, work: Callable[..., Page], size: int) -> None:
+    def __init__(self, work: Callable[..., Page | TablePage], size: int) -> None:
         self._work = work
         self._size = size
         self._jobs: queue.SimpleQueue[tuple[Endpoint, Window] | None] = queue.SimpleQueue()
         self._results: queue.SimpleQueue[
-            tuple[tuple[Endpoint, Window], Page | None, BaseException | None]
+            tuple[tuple[Endpoint, Window], Page | TablePage | None, BaseException | None]
         ] = queue.SimpleQueue()
         self._cancelled = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -722,7 +770,9 @@ class _Workers:
             self._threads.append(thread)
         self._jobs.put(job)
 
-    def results(self) -> list[tuple[tuple[Endpoint, Window], Page | None, BaseException | None]]:
+    def results(
+        self,
+    ) -> list[tuple[tuple[Endpoint, Window], Page | TablePage | None, BaseException | None]]:
         """The next result (waiting for it), with any others already in."""
         found = [self._results.get()]
         while not self._results.empty():

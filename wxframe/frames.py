@@ -12,11 +12,17 @@ the frame comes out with pandas nullable dtypes:
 - rates and averages: ``Float64``; flags (``is_delay``): ``boolean``;
 - ``ref_hour``: ``Int64`` hour 0..23; ``channel`` / ``scene`` / ``source``: categoricals;
 - text: ``string``.
+
+The bulk paths (:func:`~wxframe.load_many`, :meth:`~wxframe.Store.sync`) skip the
+Python objects altogether: :func:`decode` reads each answer's bytes with pyarrow's JSON
+reader in the client's worker threads (outside the GIL), and :func:`from_pages` takes
+those tables as it takes lists of records.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import itertools
 import json
 import warnings
@@ -28,6 +34,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
 
 from wxframe.endpoints import (
     ALL_CHANNELS,
@@ -47,7 +54,9 @@ from wxframe.errors import MalformedResponseError, UnexpectedRowsWarning
 
 __all__ = [
     "Page",
+    "TablePage",
     "conform",
+    "decode",
     "empty_frame",
     "endpoint_of",
     "frame_dtypes",
@@ -95,13 +104,149 @@ class Page(list[dict[str, Any]]):
         self.sent_at = sent_at
 
 
-def within_window(spec: Endpoint, page: Page, begin: date, end: date) -> tuple[Page, list[str]]:
+class TablePage:
+    """The records of one response decoded straight from its bytes, as an Arrow table.
+
+    What the bulk paths (:func:`~wxframe.load_many`, :meth:`~wxframe.Store.sync`) get
+    from the client: pyarrow's JSON reader decodes the body without the GIL, so worker
+    threads decode while the main thread types and writes. :func:`from_pages` takes
+    these and :class:`Page` alike.
+    """
+
+    __slots__ = ("meta", "sent_at", "table")
+
+    def __init__(
+        self, table: pa.Table, meta: dict[str, Any] | None = None, sent_at: datetime | None = None
+    ) -> None:
+        self.table = table
+        self.meta: dict[str, Any] = dict(meta or {})
+        self.sent_at = sent_at
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def __repr__(self) -> str:
+        return f"TablePage({self.table.num_rows} records, meta={self.meta})"
+
+
+AnyPage = Page | TablePage
+
+
+def decode(spec: Endpoint, body: bytes) -> TablePage | None:
+    """One successful answer of ``spec`` from its raw bytes, or None to take the slow path.
+
+    pyarrow's JSON reader parses the body against the registry's text and date fields
+    (declared as strings, so a date is never guessed to be a timestamp) and infers every
+    other field as :func:`pyarrow.array` would from ``json.loads``. Anything it cannot
+    take exactly (an error answer, a record that is not an object, a value of another
+    type than declared, an inferred timestamp) returns None: the caller decodes with
+    ``json`` and :func:`to_frame` names what is wrong, as before.
+
+    Examples
+    --------
+    >>> page = decode(get_endpoint("getusershare"),
+    ...               b'{"list":[{"ref_date":"2024-05-01","share_scene":1,"share_count":3}]}')
+    >>> page.table.column_names, len(page)
+    (['ref_date', 'share_scene', 'share_count'], 1)
+    >>> decode(get_endpoint("getusershare"), b'{"errcode":40001,"errmsg":"invalid"}') is None
+    True
+    """
+    if body[:3] == b"\xef\xbb\xbf":
+        body = body[3:]
+    options = pj.ParseOptions(
+        explicit_schema=_wire_schema(spec),
+        unexpected_field_behavior="infer",
+        newlines_in_values=b"\n" in body.strip(),
+    )
+    try:
+        envelope = pj.read_json(
+            io.BytesIO(body),
+            read_options=pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, 1 << 16)),
+            parse_options=options,
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    if envelope.num_rows != 1 or _has_timestamp(envelope.schema):
+        return None
+    head = envelope.slice(0, 1)
+    if head.column("errcode")[0].as_py() or spec.records not in head.column_names:
+        return None
+    lists = head.column(spec.records).combine_chunks()
+    if lists.null_count:
+        return None
+    items = pc.list_flatten(lists)
+    if items.null_count or not pa.types.is_struct(items.type):
+        return None
+    meta = {}
+    for f in spec.response_fields:
+        value = head.column(f.name)[0].as_py() if f.name in head.column_names else None
+        if value is not None and not isinstance(value, bool):
+            return None
+        meta[f.name] = value
+    return TablePage(pa.Table.from_struct_array(items), meta)
+
+
+@functools.cache
+def _wire_schema(spec: Endpoint) -> pa.Schema:
+    """The envelope of ``spec``'s answers with its text and date fields as strings."""
+
+    def declared(parts: Sequence[Part]) -> list[pa.Field]:
+        out = []
+        for part in parts:
+            if isinstance(part, Field) and part.dtype in ("date", "str"):
+                out.append(pa.field(part.name, pa.string()))
+            elif isinstance(part, Rows):
+                out.append(pa.field(part.name, pa.list_(pa.struct(declared(part.fields)))))
+            elif isinstance(part, Columns):
+                out.append(pa.field(part.name, pa.struct(declared(part.fields))))
+            elif isinstance(part, ChannelRows):
+                item = pa.struct([pa.field(part.label, pa.string())])
+                out.append(pa.field(part.name, pa.list_(item)))
+        return out
+
+    return pa.schema(
+        [
+            pa.field("errcode", pa.int64()),
+            pa.field("errmsg", pa.string()),
+            pa.field(spec.records, pa.list_(pa.struct(declared(spec.fields)))),
+        ]
+    )
+
+
+def _has_timestamp(schema: pa.Schema | pa.DataType) -> bool:
+    types = [f.type for f in schema] if isinstance(schema, pa.Schema) else [schema]
+    for kind in types:
+        if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            return True
+        if pa.types.is_list(kind) and _has_timestamp(kind.value_type):
+            return True
+        if pa.types.is_struct(kind) and any(_has_timestamp(f.type) for f in kind):
+            return True
+    return False
+
+
+def within_window(
+    spec: Endpoint, page: AnyPage, begin: date, end: date
+) -> tuple[AnyPage, list[str]]:
     """``page`` without the records dated outside ``begin..end``, and those dates.
 
     A response that carries rows of days it was not asked for would put them into the
     store twice (once from each window); they are dropped here and named.
     """
     first, last = begin.isoformat(), end.isoformat()
+    if isinstance(page, TablePage):
+        if spec.partition not in page.table.column_names:
+            return page, []
+        days = page.table.column(spec.partition)
+        low, high = pc.min_max(days).values()
+        if low.as_py() is None or (first <= low.as_py() and high.as_py() <= last):
+            return page, []  # every record inside (as nearly every answer is): one pass
+        inside = pc.and_kleene(pc.greater_equal(days, first), pc.less_equal(days, last))
+        keep = pc.fill_null(inside, True)  # no date: to_frame names what is wrong
+        if pc.all(keep).as_py():
+            return page, []
+        outside = pc.unique(days.filter(pc.invert(keep))).to_pylist()
+        return TablePage(page.table.filter(keep), page.meta, page.sent_at), sorted(outside)
     kept, outside = [], set()
     for record in page:
         day = record.get(spec.partition) if isinstance(record, dict) else None
@@ -247,22 +392,28 @@ def to_frame(endpoint: str | Endpoint, records: Any) -> pd.DataFrame:
 
 
 def from_pages(
-    endpoint: str | Endpoint, pages: Sequence[tuple[Sequence[Any], Mapping[str, Any]]]
+    endpoint: str | Endpoint,
+    pages: Sequence[tuple[Sequence[Any] | pa.Table | TablePage, Mapping[str, Any]]],
 ) -> pd.DataFrame:
     """One tidy frame from several responses: ``(records, response fields)`` each.
 
     What a loader does with its windows' answers: one parse over all records, each row
-    keeping its own response's ``is_delay``.
+    keeping its own response's ``is_delay``. Records are a list of objects or an Arrow
+    table of them (:attr:`TablePage.table`).
     """
     spec = get_endpoint(endpoint)
-    records: Sequence[Any] = (
-        pages[0][0] if len(pages) == 1 else list(itertools.chain.from_iterable(p for p, _ in pages))
-    )
-    if not records:
+    parts = [(r.table if isinstance(r, TablePage) else r, meta) for r, meta in pages]
+    if not any(len(records) for records, _ in parts):
         return empty_frame(spec)
-    table = _to_table(spec, records)
+    tables = [r for r, _ in parts if isinstance(r, pa.Table) and len(r)]
+    if len(tables) == sum(1 for r, _ in parts if len(r)):
+        # Decoded in the workers: only the union of their types is left to find.
+        table = pa.concat_tables(tables, promote_options="permissive")
+    else:  # some answers took the slow path: all of them go through pyarrow's inference
+        lists = [r.to_pylist() if isinstance(r, pa.Table) else r for r, _ in parts]
+        table = _to_table(spec, lists[0] if len(lists) == 1 else list(itertools.chain(*lists)))
     for f in spec.response_fields:
-        table = table.append_column(f.name, _response_column(spec, f, pages))
+        table = table.append_column(f.name, _response_column(spec, f, parts))
     table = _unnest(spec, spec.fields, table)
     if not table.num_rows:  # every record's nested list was empty
         return empty_frame(spec)
@@ -286,7 +437,7 @@ def _to_table(spec: Endpoint, records: Sequence[Any]) -> pa.Table:
 
 
 def _response_column(
-    spec: Endpoint, f: Field, pages: Sequence[tuple[Sequence[Any], Mapping[str, Any]]]
+    spec: Endpoint, f: Field, pages: Sequence[tuple[Sequence[Any] | pa.Table, Mapping[str, Any]]]
 ) -> pa.Array:
     values = [meta.get(f.name) for _, meta in pages]
     bad = next((v for v in values if v is not None and not isinstance(v, bool)), None)

@@ -27,7 +27,7 @@ from wxframe.errors import (
     EndpointSkippedWarning,
     RangeClippedWarning,
 )
-from wxframe.frames import Page, empty_frame, from_pages, warn_outside, within_window
+from wxframe.frames import AnyPage, empty_frame, from_pages, warn_outside, within_window
 
 __all__ = ["LOADERS", "Loader", "load", "load_many", "make_loader"]
 
@@ -73,7 +73,8 @@ def load(
     b, e = check_range(begin, end, now=client.now(), earliest=spec.earliest, endpoint=spec.name)
     pages = []
     outside: dict[str, list[str]] = {}
-    for window, page in client.fetch_windows(spec, spec.windows(b, e), progress=progress):
+    jobs = [(spec, window) for window in spec.windows(b, e)]
+    for _, window, page in client.fetch_many(jobs, progress=progress, tables=True):
         pages.append(_within(spec, window, page, outside))
     warn_outside(outside, stacklevel=2)
     return from_pages(spec, [(page, page.meta) for page in pages])  # to_frame sorts by key
@@ -135,7 +136,8 @@ def load_many(
     pages: dict[str, list] = {spec.name: [] for spec in specs}
     stopped: dict[str, tuple[ApiError, list[Window]]] = {}
     outside: dict[str, list[str]] = {}
-    for spec, window, page in client.fetch_many(jobs, progress=progress, stopped=stopped):
+    fetched = client.fetch_many(jobs, progress=progress, stopped=stopped, tables=True)
+    for spec, window, page in fetched:
         page = _within(spec, window, page, outside)
         pages[spec.name].append((page, page.meta))
     warn_outside(outside, stacklevel=2)
@@ -155,7 +157,9 @@ def load_many(
     }
 
 
-def _within(spec: Endpoint, window: Window, page: Page, outside: dict[str, list[str]]) -> Page:
+def _within(
+    spec: Endpoint, window: Window, page: AnyPage, outside: dict[str, list[str]]
+) -> AnyPage:
     kept, dropped = within_window(spec, page, window.begin, window.end)
     if dropped:
         outside.setdefault(spec.name, []).extend(dropped)

@@ -75,7 +75,7 @@ from wxframe.errors import (
 )
 from wxframe.frames import (
     NULLABLE,
-    Page,
+    AnyPage,
     conform,
     empty_frame,
     frame_dtypes,
@@ -698,7 +698,7 @@ class Store:
         so what was fetched before it stays. ``done`` grows as windows are written;
         endpoints stopped by their own fault (47009, 45009, 61503) land in ``stopped``.
         """
-        batches: dict[str, list[tuple[Window, Page, datetime, bool]]] = {}
+        batches: dict[str, list[tuple[Window, AnyPage, datetime, bool]]] = {}
         specs = {spec.name: spec for spec, _ in jobs}
 
         def flush() -> None:
@@ -728,7 +728,12 @@ class Store:
         waiting = 0
         outside: dict[str, list[str]] = {}
         fetched = client.fetch_many(
-            jobs, progress=progress, desc="sync", stopped=stopped, isolate=_ENDPOINT_FAULTS
+            jobs,
+            progress=progress,
+            desc="sync",
+            stopped=stopped,
+            isolate=_ENDPOINT_FAULTS,
+            tables=True,
         )
         try:
             for spec, window, page in fetched:
@@ -1231,8 +1236,8 @@ def _record(
 
 
 def _convert(
-    spec: Endpoint, batch: list[tuple[Window, Page, datetime, bool]]
-) -> tuple[pd.DataFrame, list[tuple[Window, Page, datetime, bool]], WxframeError | None]:
+    spec: Endpoint, batch: list[tuple[Window, AnyPage, datetime, bool]]
+) -> tuple[pd.DataFrame, list[tuple[Window, AnyPage, datetime, bool]], WxframeError | None]:
     """One frame of a batch's pages, parsed at once (the per-window fixed cost of
     building a frame was most of a sync's CPU). If a page does not parse, the frame of
     the others, and the error: the good windows are written, the bad one is not."""

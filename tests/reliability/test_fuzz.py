@@ -4,14 +4,17 @@ either parsed as documented or refused with a MalformedResponseError, never anot
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wxframe import MalformedResponseError, to_frame
-from wxframe.frames import frame_dtypes
+from wxframe.endpoints import get_endpoint
+from wxframe.frames import decode, frame_dtypes, from_pages
 
 COUNTS = st.integers(0, 2**63 - 1)
 GARBAGE = st.one_of(
@@ -103,3 +106,24 @@ def _parse(records: list[Any]) -> tuple[pd.DataFrame | None, MalformedResponseEr
         return to_frame("getuserreadhour", records), None
     except MalformedResponseError as exc:
         return None, exc
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_hour_records(), st.booleans())
+def test_decoding_from_bytes_gives_the_frame_json_gives_or_steps_aside(
+    records: list[Any], pretty: bool
+) -> None:
+    # The bulk paths decode answers in the workers with pyarrow's JSON reader: wherever it
+    # takes an answer, the frame must be the one json.loads + to_frame makes, and it
+    # must step aside (None) for whatever it cannot take exactly.
+    spec = get_endpoint("getuserreadhour")
+    text = json.dumps({"errcode": 0, "list": records}, indent=1 if pretty else None)
+    page = decode(spec, text.encode())
+    if page is None:
+        return
+    slow, refused = _parse(records)
+    if refused is not None:
+        with pytest.raises(MalformedResponseError):
+            from_pages(spec, [(page, page.meta)])
+        return
+    pd.testing.assert_frame_equal(from_pages(spec, [(page, page.meta)]), slow)
