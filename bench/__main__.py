@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, Callable[[bool], Table | list[Table]]] = {
     "analysis": analysis.analysis,
     "sync_bound": api.sync_bound,
     "decoding": parsing.decoding,
+    "scale": storage.scale,
 }
 
 

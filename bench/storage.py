@@ -7,15 +7,20 @@ endpoint, and one month (partition pruning) against everything.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 import wxframe
 from bench._harness import TIMING_COLUMNS, Table, measure, timing_row, verdict
+from wxframe.frames import NULLABLE, conform
 from wxframe.simulator import serve
 
 #: The benchmarks measure the six original endpoints (figures in RESULTS.md).
@@ -117,3 +122,105 @@ def storage(smoke: bool) -> list[Table]:
         read.notes.append(verdict(speedup >= 5, f"one month at least 5x faster than everything "
                                   f"({speedup:.1f}x)"))  # fmt: skip
     return [write, read]
+
+
+def scale(smoke: bool) -> list[Table]:
+    """A store of many accounts and years: one account-month read, and a manifest save."""
+    years, accounts = (1, 3) if smoke else (3, 50)
+    repeat = 5 if smoke else 20
+    end = TODAY - timedelta(days=1)
+    month, name = "2024-05", "getuserreadhour"
+    spec = wxframe.OFFLINE_ENDPOINTS[name]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        one, big = wxframe.Store(work / "one"), wxframe.Store(work / "big")
+        with serve(seed=0, today=TODAY) as sim:
+            client = sim.client(max_workers=8)
+            for store, days in ((one, 31 if smoke else 365), (big, 365 * years)):
+                store.sync(client, end - timedelta(days=days - 1), end, progress=False,
+                           endpoints=OFFLINE)  # fmt: skip
+        (appid,) = big.accounts()
+        for k in range(1, accounts):  # the same account's files, under other appids
+            _clone_account(big.root, appid, f"wx{k:016x}")
+
+        def baseline(store: wxframe.Store) -> Callable[[], pd.DataFrame]:
+            path = store._partition(spec, appid, month) / "data.parquet"
+
+            def read() -> pd.DataFrame:
+                df = pq.read_table(path).to_pandas(types_mapper=NULLABLE.get)
+                return conform(spec, df, copy=False)
+
+            return read
+
+        reads = Table(
+            f"9a. Store.read of one account-month ({name}, {month}) as the store grows",
+            ("store", "what", "median ms", "min ms", "max ms", "runs", "vs pq.read_table"),
+        )
+        ratios, medians = {}, {}
+        for label, store in ((f"1 account x {'31 days' if smoke else '1 year'}", one),
+                             (f"{accounts} accounts x {years} years", big)):  # fmt: skip
+            ours = measure(label, lambda s=store: s.read(name, f"{month}-01", f"{month}-31",
+                                                         account=appid), repeat=repeat,
+                           memory=False)  # fmt: skip
+            base = measure(label, baseline(store), repeat=repeat, memory=False)
+            assert len(store.read(name, f"{month}-01", f"{month}-31", account=appid)) == len(
+                baseline(store)()
+            )
+            for what, m in (("pq.read_table + the same typing (baseline)", base),
+                            ("Store.read(..., account=)", ours)):  # fmt: skip
+                reads.add(label, what, 1000 * m.median, 1000 * min(m.seconds),
+                          1000 * max(m.seconds), len(m.seconds),
+                          f"{m.median / base.median:.2f}x")  # fmt: skip
+            ratios[label], medians[label] = ours.median / base.median, ours.median
+        small, large = medians
+        reads.notes.append(verdict(ratios[large] <= 1.2, f"at most 1.2x of pq.read_table "
+                                   f"at {large} ({ratios[large]:.2f}x)"))  # fmt: skip
+        growth = medians[large] / medians[small]
+        reads.notes.append(verdict(growth < 1.3, f"growth from {small} to {large} under 1.3x "
+                                   f"({growth:.2f}x)"))  # fmt: skip
+
+        saves = Table(
+            "9b. Saving a manifest after a day's sync, as the store's history grows",
+            ("history", "manifest bytes on disk", "median ms", "min ms", "max ms", "runs",
+             "vs 1 year"),
+        )  # fmt: skip
+        at_first = None
+        for label, store in ((f"{'31 days' if smoke else '1 year'}", one),
+                             (f"{years} years", big)):  # fmt: skip
+            manifest = store._load_manifest(appid)
+            size = sum(p.stat().st_size for p in (store.root / "_manifest").glob(f"{appid}*"))
+            size += sum(p.stat().st_size for p in (store.root / "_manifest" / appid).rglob("*"))
+
+            def save(s: wxframe.Store = store, m: dict = manifest) -> None:
+                day = {"at": "2024-06-01T12:00:00+08:00", "final": True, "rows": 1}
+                for endpoint in m["endpoints"].values():  # what one day's sync changes
+                    endpoint["days"][end.isoformat()] = day
+                s._save_manifest(appid, m)
+
+            m = measure(label, save, repeat=repeat, memory=False)
+            at_first = at_first or m.median
+            saves.add(label, size, 1000 * m.median, 1000 * min(m.seconds), 1000 * max(m.seconds),
+                      len(m.seconds), f"{m.median / at_first:.2f}x")  # fmt: skip
+        ratio = m.median / at_first
+        saves.notes.append(verdict(ratio <= 2, f"a save at {years} years at most 2x its cost at "
+                                   f"the first ({ratio:.2f}x)"))  # fmt: skip
+        saves.notes.append(
+            "Each save writes the months it changed (one per endpoint here) and the account's "
+            "own file, each atomically (temporary file, fsync, rename, fsync of the folder)."
+        )
+    return [reads, saves]
+
+
+def _clone_account(root: Path, appid: str, other: str) -> None:
+    """``appid``'s files and manifest again as ``other``'s, hard-linked (a store never
+    changes a file in place, so the links stay independent for reads)."""
+    for folder in root.glob(f"*/account={appid}"):
+        for path in folder.rglob("*.parquet"):
+            target = folder.parent / f"account={other}" / path.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, target)
+    manifests = root / "_manifest"
+    shutil.copytree(manifests / appid, manifests / other, copy_function=os.link)
+    top = json.loads((manifests / f"{appid}.json").read_text("utf-8"))
+    top["account"] = other
+    (manifests / f"{other}.json").write_text(json.dumps(top), "utf-8")

@@ -4,6 +4,7 @@ that refuses a write."""
 
 from __future__ import annotations
 
+import json
 import resource
 import shutil
 import signal
@@ -305,3 +306,81 @@ def test_item_20_a_disk_that_refuses_a_write_is_one_clear_line(
         pd.testing.assert_frame_equal(store.read(name, "2026-09-01", "2026-10-31"), sound[name])
     subprocess.run(sync, capture_output=True, check=True)
     assert store.read("getusersummary")["ref_date"].max() == pd.Timestamp("2026-11-30")
+
+
+def _manifest_files(store: Store) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(store.root)): p.read_bytes()
+        for p in sorted((store.root / "_manifest").rglob("*.json"))
+    }
+
+
+def test_a_manifest_is_kept_by_month_and_a_save_writes_only_the_months_it_changed(
+    synced: tuple[Store, dict[str, pd.DataFrame]],
+) -> None:
+    store, _ = synced
+    (account,) = store.accounts()
+    before = _manifest_files(store)
+    months = sorted(k for k in before if k.count("/") == 3)
+    assert months == [f"_manifest/{account}/{name}/{m}.json" for name in sorted(ENDPOINTS)
+                      for m in ("2026-09", "2026-10")]  # fmt: skip
+    top = json.loads(before[f"_manifest/{account}.json"])
+    assert not any("days" in e or "files" in e for e in top["endpoints"].values())
+    # a sync of one more day writes that day's month and the account's own file, no other
+    with serve(seed=0, today=TODAY) as sim:
+        store.sync(sim.client(), "2026-11-01", "2026-11-01", endpoints=["getusersummary"],
+                   progress=False)  # fmt: skip
+    after = _manifest_files(store)
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    assert changed == [
+        f"_manifest/{account}.json",
+        f"_manifest/{account}/getusersummary/2026-11.json",
+    ]
+
+
+def test_a_damaged_month_of_the_manifest_fails_only_reads_of_that_month(
+    synced: tuple[Store, dict[str, pd.DataFrame]],
+) -> None:
+    store, sound = synced
+    (account,) = store.accounts()
+    shard = store.root / "_manifest" / account / "getusersummary" / "2026-09.json"
+    shard.write_text('{"days": [1, 2]}', "utf-8")
+    october = store.read("getusersummary", "2026-10-01", "2026-10-31")
+    # read without opening September's part of the manifest
+    expected = sound["getusersummary"][sound["getusersummary"]["ref_date"] >= "2026-10-01"]
+    pd.testing.assert_frame_equal(october, expected.reset_index(drop=True))
+    with pytest.raises(StoreError, match=r"2026-09\.json is not a wxframe manifest.*'days'"):
+        store.read("getusersummary")
+    shard.write_text("{not json", "utf-8")
+    with pytest.raises(StoreError, match=r"2026-09\.json is not valid JSON"):
+        store.verify()
+
+
+def test_a_manifest_written_before_months_had_files_is_read_and_migrated(
+    synced: tuple[Store, dict[str, pd.DataFrame]],
+) -> None:
+    # Stores of wxframe 0.1 kept every day in the account's one manifest file.
+    store, sound = synced
+    (account,) = store.accounts()
+    manifest = store._load_manifest(account)
+    legacy = json.loads(json.dumps(manifest, sort_keys=True))  # days and files inline
+    shutil.rmtree(store.root / "_manifest" / account)
+    (store.root / "_manifest" / f"{account}.json").write_text(json.dumps(legacy), "utf-8")
+    for name in ENDPOINTS:
+        pd.testing.assert_frame_equal(store.read(name), sound[name])
+    assert store.verify().empty
+    assert store._load_manifest(account) == manifest
+    with serve(seed=0, today=TODAY) as sim:  # the first save moves the days to their months
+        summary = store.sync(sim.client(), "2026-09-01", "2026-11-01", endpoints=ENDPOINTS,
+                             progress=False)  # fmt: skip
+    assert summary.calls == 2  # November's first day only
+    top = json.loads((store.root / "_manifest" / f"{account}.json").read_text("utf-8"))
+    assert not any("days" in e or "files" in e for e in top["endpoints"].values())
+    assert len(list((store.root / "_manifest" / account).rglob("*.json"))) == 6
+    migrated = store._load_manifest(account)
+    for name in ENDPOINTS:
+        days = migrated["endpoints"][name]["days"]
+        assert {d: i for d, i in days.items() if d < "2026-11"} == manifest["endpoints"][name][
+            "days"
+        ]
+        pd.testing.assert_frame_equal(store.read(name, end="2026-10-31"), sound[name])

@@ -5,6 +5,7 @@ Layout (hive-partitioned, readable as it is by pyarrow.dataset, DuckDB, Dask, Sp
     <root>/
       <endpoint>/account=<appid>/month=YYYY-MM/data.parquet   one file per month
       _manifest/<appid>.json                                  what was fetched, when
+      _manifest/<appid>/<endpoint>/YYYY-MM.json               ... its days, by month
       .wxframe.<appid>.lock                                   held while a sync writes
 
 Rows are partitioned by ``ref_date``'s month (getarticletotal too: by sending day).
@@ -93,6 +94,10 @@ DAMAGED_DIR = "_damaged"
 #: One lock per account: syncs of different accounts write different files and manifests.
 LOCK_NAME = ".wxframe.{account}.lock"
 DATA_FILE = "data.parquet"
+#: The parts of an endpoint's manifest entry kept in one file per month.
+_BY_MONTH = ("days", "files")
+#: Marks a manifest read for a read (some months only): never saved.
+_PARTIAL = "~partial"
 #: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
 FLUSH_WINDOWS = 64
 FLUSH_SECONDS = 2.0
@@ -179,33 +184,84 @@ class Store:
     def _manifest_path(self, account: str) -> Path:
         return self.root / MANIFEST_DIR / f"{account}.json"
 
-    def _load_manifest(self, account: str) -> dict[str, Any]:
+    def _month_path(self, account: str, endpoint: str, month: str) -> Path:
+        return self.root / MANIFEST_DIR / account / endpoint / f"{month}.json"
+
+    def _load_manifest(
+        self, account: str, only: tuple[str, str, str] | None = None
+    ) -> dict[str, Any]:
+        """The manifest of ``account``: its own file, and each endpoint's days by month.
+
+        With ``only`` (endpoint, first month, last month), just that endpoint's months in
+        that range (what a read needs): such a manifest is never saved.
+        """
         path = self._manifest_path(account)
         if not path.exists():
             return {"account": account, "endpoints": {}}
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise StoreError(f"the manifest {path} is not valid JSON: {exc}") from None
-        except OSError as exc:
-            raise StoreError(f"the manifest {path} cannot be read: {exc}") from None
+        manifest = dict(_read_json(path))
         problem = _manifest_problem(manifest)
         if problem:
             raise StoreError(
                 f"the manifest {path} is not a wxframe manifest: {problem}. Move it away and "
                 "sync again to rebuild what it described"
             )
-        return dict(manifest)
+        if only is not None:
+            manifest["endpoints"] = {k: v for k, v in manifest["endpoints"].items() if k == only[0]}
+            manifest[_PARTIAL] = True
+        for name, entry in manifest["endpoints"].items():
+            # Manifests before 0.2 held every day in this file: kept as they are, written
+            # by month at the next save (the months read below are newer, if any).
+            days, files = _Months(entry.get("days", {})), _Months(entry.get("files", {}))
+            folder = self.root / MANIFEST_DIR / account / name
+            if only is not None and only[1] and only[2] != "~":  # those months' files only
+                shards = [folder / f"{m}.json" for m in _months_between(only[1], only[2])]
+                shards = [p for p in shards if p.exists()]
+            else:
+                shards = sorted(folder.glob("*.json")) if folder.is_dir() else []
+            for shard in shards:
+                month = shard.stem
+                if only is not None and not only[1] <= month <= only[2]:
+                    continue
+                part = _read_json(shard)
+                problem = _month_problem(name, part)
+                if problem:
+                    raise StoreError(
+                        f"the manifest {shard} is not a wxframe manifest: {problem}. Move "
+                        "it away and sync again to fetch that month again"
+                    )
+                days.replace_month(month, part["days"])
+                files.replace_month(month, {month: part["file"]} if "file" in part else {})
+            if "days" not in entry:
+                days.touched.clear()  # as on disk
+                files.touched.clear()
+            entry["days"], entry["files"] = days, files
+        return manifest
 
     def _save_manifest(self, account: str, manifest: dict[str, Any]) -> None:
+        """Write the months that changed since the manifest was read or last saved, then
+        the account's own file: a save costs the same in a store's fifth year as in its
+        first."""
+        if manifest.get(_PARTIAL):
+            raise AssertionError("a partial manifest (read for a read) cannot be saved")
         path = self._manifest_path(account)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
-        # Compact: the pure-Python indenting encoder cost 5x the C one at three years.
-        text = json.dumps(manifest, separators=(",", ":"), sort_keys=True)
-        _atomic_write(path, text.encode("utf-8"))
+        top = {k: v for k, v in manifest.items() if k != "endpoints"}
+        top["endpoints"] = {}
+        for name, entry in manifest["endpoints"].items():
+            days, files = _Months.of(entry, "days"), _Months.of(entry, "files")
+            for month in sorted(days.touched | files.touched):
+                shard = self._month_path(account, name, month)
+                part: dict[str, Any] = {"days": days.month(month)}
+                if month in files:
+                    part["file"] = files[month]
+                if part["days"] or "file" in part:
+                    _atomic_write(shard, _dumps(part), mkdir=True)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        shard.unlink()
+            days.touched.clear()
+            files.touched.clear()
+            top["endpoints"][name] = {k: v for k, v in entry.items() if k not in _BY_MONTH}
+        _atomic_write(path, _dumps(top), mkdir=True)
 
     def accounts(self) -> list[str]:
         """The appids this store holds data or a manifest for."""
@@ -783,13 +839,13 @@ class Store:
         """Remove what a killed write of ``account`` left: only the temporary names the
         store makes, only in that account's folders (another account's sync may be
         writing its own at this moment)."""
-        places = [self.root / MANIFEST_DIR, *self.root.glob(f"*/account={account}")]
-        for place in places:
-            for tmp in place.rglob(".*.tmp"):
-                name = tmp.name
-                mine = place.name != MANIFEST_DIR or name.startswith(f".{account}.json.")
-                if mine and _TEMP_NAME.match(name) and tmp.is_file():
-                    tmp.unlink(missing_ok=True)
+        manifests = self.root / MANIFEST_DIR
+        found = [*manifests.glob(f".{account}.json.*.tmp"), *(manifests / account).rglob(".*.tmp")]
+        for place in self.root.glob(f"*/account={account}"):
+            found += place.rglob(".*.tmp")
+        for tmp in found:
+            if _TEMP_NAME.match(tmp.name) and tmp.is_file():
+                tmp.unlink(missing_ok=True)
 
     # --------------------------------------------------------------- write
     def _partition(self, spec: Endpoint, account: str, month: str) -> Path:
@@ -868,7 +924,10 @@ class Store:
             "(imported history: import it again)"
         )
         try:
-            return pq.read_table(path)
+            # One known file: ParquetFile, without read_table's dataset discovery (half
+            # the time of a month's read).
+            with pq.ParquetFile(path) as f:
+                return f.read()
         except FileNotFoundError:
             raise StoreError(f"{path} is missing, though the manifest lists it: {repair}") from None
         except (OSError, pa.ArrowException) as exc:
@@ -904,14 +963,18 @@ class Store:
                 raise ConfigurationError(
                     f"unknown column(s) {unknown} for {spec.name}; columns: {', '.join(known)}"
                 )
-        manifests = self._manifests(account)
+        months = (b.strftime("%Y-%m") if b else "", e.strftime("%Y-%m") if e else "~")
+        manifests = self._manifests(account, (spec.name, *months))
         self._warn_unreadable(spec, account, manifests, b, e)
-        tables = []
+        tables, accounts = [], []
         for acct, path in self._files(spec, manifests, b, e):
             table = self._read_file(path)
             if "account" in table.column_names:
                 table = table.drop_columns(["account"])
-            tables.append(table.append_column("account", pa.repeat(acct, table.num_rows)))
+            if not _month_within(path.parent.name.removeprefix("month="), b, e):
+                table = table.filter(_between(spec.partition, table[spec.partition].type, b, e))
+            tables.append(table)
+            accounts.append(pa.repeat(acct, table.num_rows))
         if not tables:
             df = empty_frame(spec)
             df.insert(0, "account", pd.Series(dtype="string"))
@@ -919,21 +982,22 @@ class Store:
             # The union of the files' fields: one the platform added later, or one only
             # some accounts have, is kept (null where a file does not have it).
             table = pa.concat_tables(tables, promote_options="permissive")
-            if b is not None or e is not None:
-                table = table.filter(_between(spec.partition, table[spec.partition].type, b, e))
-            df = table.to_pandas(types_mapper=NULLABLE.get)
-            accounts = df.pop("account").astype("string")
-            df = conform(spec, df, copy=False)
-            df.insert(0, "account", accounts)
-            df = df.sort_values(["account", *spec.key], ignore_index=True)
+            df = conform(spec, table.to_pandas(types_mapper=NULLABLE.get), copy=False)
+            names = pa.chunked_array(accounts, pa.string()).to_pandas(types_mapper=NULLABLE.get)
+            df.insert(0, "account", names.array)
+            if len(tables) > 1:  # one file is already in key order: the store writes it so
+                df = df.sort_values(["account", *spec.key], ignore_index=True)
         if columns is not None:
             df = df[["account", *[c for c in columns if c != "account"]]]
         return df
 
-    def _manifests(self, account: str | None) -> dict[str, dict[str, Any]]:
-        """The manifest of ``account``, or of every account with one, read once."""
+    def _manifests(
+        self, account: str | None, only: tuple[str, str, str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """The manifest of ``account``, or of every account with one, read once (with
+        ``only``, of one endpoint's months: see :meth:`_load_manifest`)."""
         accounts = [self._checked_account(account)] if account else self._manifest_accounts()
-        return {acct: self._load_manifest(acct) for acct in accounts}
+        return {acct: self._load_manifest(acct, only) for acct in accounts}
 
     def _warn_unreadable(
         self,
@@ -944,13 +1008,17 @@ class Store:
         e: date | None,
     ) -> None:
         """Say so when what a read returns is less than the store once held."""
-        known = set(self._manifest_accounts())
-        orphans = [
-            name
-            for p in (self.root / spec.name).glob("account=*")
-            if p.is_dir() and (name := p.name.removeprefix("account=")) not in known
-        ]
-        if orphans and (account is None or account in orphans):
+        if account is not None:  # only this account's files could be passed over
+            held = (self.root / spec.name / f"account={account}").is_dir()
+            orphans = [account] if held and not self._manifest_path(account).exists() else []
+        else:
+            known = set(self._manifest_accounts())
+            orphans = [
+                name
+                for p in (self.root / spec.name).glob("account=*")
+                if p.is_dir() and (name := p.name.removeprefix("account=")) not in known
+            ]
+        if orphans:
             warnings.warn(
                 f"{self.root / spec.name} holds files of {', '.join(orphans)} with no manifest "
                 f"in {self.root / MANIFEST_DIR}: a read does not take them "
@@ -1000,7 +1068,12 @@ class Store:
         (488, ['account', 'channel', 'collection_user'])
         """
         spec = get_endpoint(endpoint)
-        files = [str(path) for _, path in self._files(spec, self._manifests(account), None, None)]
+        files = [
+            str(path)
+            for _, path in self._files(
+                spec, self._manifests(account, (spec.name, "", "~")), None, None
+            )
+        ]
         base = str(self.root / spec.name)
         if not files:
             raise StoreError(f"the store {self.root} holds no {spec.name} files")
@@ -1165,6 +1238,114 @@ def _is_final(spec: Endpoint, day: date, fetched_at: datetime) -> bool:
     return fetched_at >= _complete_from(day + timedelta(days=spec.settles_after - 1))
 
 
+class _Months(dict[str, Any]):
+    """A manifest map keyed by day or month (``days``, ``files``) that notes the months
+    it changes, so that a save writes only those months' files."""
+
+    def __init__(self, items: Mapping[str, Any] | None = None) -> None:
+        super().__init__()
+        self.touched: set[str] = set()
+        self._by_month: dict[str, set[str]] = {}
+        self.update(items or {})
+
+    @classmethod
+    def of(cls, entry: dict[str, Any], key: str) -> _Months:
+        """``entry[key]`` as a _Months (a plain dict someone put there: all touched)."""
+        value = entry.get(key, {})
+        if not isinstance(value, _Months):
+            value = entry[key] = cls(value)
+        return value
+
+    def _note(self, key: str, present: bool) -> None:
+        month = key[:7]
+        self.touched.add(month)
+        keys = self._by_month.setdefault(month, set())
+        if present:
+            keys.add(key)
+        else:
+            keys.discard(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._note(key, True)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._note(key, False)
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self._note(key, False)
+        return super().pop(key, *default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        self.touched.add(key[:7])  # the caller may change the value in place
+        return super().__getitem__(key)
+
+    def update(self, *others: Any, **more: Any) -> None:
+        for key, value in dict(*others, **more).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        self.touched |= set(self._by_month)
+        self._by_month.clear()
+        super().clear()
+
+    def popitem(self) -> tuple[str, Any]:
+        raise TypeError("a manifest map is changed by key")
+
+    def month(self, month: str) -> dict[str, Any]:
+        """The entries of one month."""
+        return {
+            k: super(_Months, self).__getitem__(k) for k in sorted(self._by_month.get(month, ()))
+        }
+
+    def replace_month(self, month: str, items: Mapping[str, Any]) -> None:
+        """One month's entries as read from its file (not a change to save)."""
+        for key in list(self._by_month.get(month, ())):
+            super().__delitem__(key)
+        self._by_month[month] = set()
+        for key, value in items.items():
+            super().__setitem__(key, value)
+            self._by_month[month].add(key)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StoreError(f"the manifest {path} is not valid JSON: {exc}") from None
+    except OSError as exc:
+        raise StoreError(f"the manifest {path} cannot be read: {exc}") from None
+
+
+def _dumps(value: Any) -> bytes:
+    # Compact: the pure-Python indenting encoder cost 5x the C one at three years.
+    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def _month_problem(name: str, part: object) -> str | None:
+    """What is wrong with one month file of a manifest, or None."""
+    if not isinstance(part, dict) or not isinstance(part.get("days"), dict):
+        return "it has no 'days' object"
+    if "file" in part and not isinstance(part["file"], dict):
+        return "its 'file' is not an object"
+    return _days_problem(name, part["days"])
+
+
+def _days_problem(name: str, days: Mapping[str, Any]) -> str | None:
+    for day, info in days.items():
+        if not isinstance(info, dict) or not isinstance(info.get("at"), str):
+            return f"endpoints.{name}.days.{day} has no 'at' time"
+        try:
+            date.fromisoformat(day)
+            datetime.fromisoformat(info["at"])
+        except ValueError:
+            return f"endpoints.{name}.days.{day} is not a date with a time"
+    return None
+
+
 def _manifest_problem(manifest: object) -> str | None:
     """What is wrong with a manifest's shape, or None."""
     if not isinstance(manifest, dict) or not isinstance(manifest.get("endpoints"), dict):
@@ -1172,14 +1353,11 @@ def _manifest_problem(manifest: object) -> str | None:
     for name, entry in manifest["endpoints"].items():
         if not isinstance(entry, dict) or not isinstance(entry.get("days", {}), dict):
             return f"endpoints.{name} has no 'days' object"
-        for day, info in entry.get("days", {}).items():
-            if not isinstance(info, dict) or not isinstance(info.get("at"), str):
-                return f"endpoints.{name}.days.{day} has no 'at' time"
-            try:
-                date.fromisoformat(day)
-                datetime.fromisoformat(info["at"])
-            except ValueError:
-                return f"endpoints.{name}.days.{day} is not a date with a time"
+        if not isinstance(entry.get("files", {}), dict):
+            return f"endpoints.{name}.files is not an object"
+        problem = _days_problem(name, entry.get("days", {}))
+        if problem:
+            return problem
     return None
 
 
@@ -1318,7 +1496,10 @@ def _problem(
 
 
 def _entry(manifest: dict[str, Any], spec: Endpoint) -> dict[str, Any]:
-    return manifest["endpoints"].setdefault(spec.name, {"days": {}, "windows": 0})
+    entry: dict[str, Any] = manifest["endpoints"].setdefault(spec.name, {"windows": 0})
+    _Months.of(entry, "days")
+    _Months.of(entry, "files")
+    return entry
 
 
 def _window_count(entry: dict[str, Any]) -> int:
@@ -1368,6 +1549,23 @@ def _stored_months(entry: dict[str, Any], begin: date | None, end: date | None) 
     low = begin.strftime("%Y-%m") if begin else ""
     high = end.strftime("%Y-%m") if end else "9999-99"
     return sorted(m for m in months if low <= m <= high)
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    """The months ``first..last`` (``YYYY-MM``), both included."""
+    year, month = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def _month_within(month: str, begin: date | None, end: date | None) -> bool:
+    """Whether every day of ``month`` (``YYYY-MM``) is within ``begin..end``."""
+    first = date.fromisoformat(f"{month}-01")
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return (begin is None or begin <= first) and (end is None or last <= end)
 
 
 def _between(name: str, kind: pa.DataType, begin: date | None, end: date | None) -> pc.Expression:
@@ -1422,9 +1620,11 @@ def _digest(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, *, mkdir: bool = False) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
+        if mkdir:
+            path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
