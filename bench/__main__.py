@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[bool], Table | list[Table]]] = {
     "sync_bound": api.sync_bound,
     "decoding": parsing.decoding,
     "scale": storage.scale,
+    "many_accounts": api.many_accounts,
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 
 import wxframe
-from bench._harness import Table, measure, verdict
+from bench._harness import PeakMemory, Table, measure, verdict
 from wxframe.simulator import serve
 
 #: The benchmarks measure the six original endpoints (figures in RESULTS.md).
@@ -199,3 +200,112 @@ def _simulator_process(
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def many_accounts(smoke: bool) -> Table:
+    """Store.sync_many over many accounts against one Store.sync after another."""
+    n, days, latency = (4, 7, 0.02) if smoke else (200, 14, 0.02)
+    today = date(2026, 12, 1)
+    end = today - timedelta(days=1)
+    begin = end - timedelta(days=days - 1)
+    endpoints = list(wxframe.CURRENT_ENDPOINTS)
+    table = Table(
+        f"10. Many accounts: {n} accounts x {days} days of the current family, "
+        f"{latency * 1000:.0f} ms a call",
+        ("how", "in flight", "calls", "latency bound s", "seconds", "vs bound",
+         "vs one after another", "peak MiB"),
+    )  # fmt: skip
+    with _simulators_process(n, latency, today) as clients_for:
+        with tempfile.TemporaryDirectory() as warm:  # the simulators' caches, once
+            wxframe.Store(warm).sync_many(clients_for(8), begin, end, endpoints=endpoints,
+                                          max_accounts=8)  # fmt: skip
+        runs = {}
+        for how, workers, accounts, processes in (
+            ("one Store.sync after another", 8, 1, 1),
+            ("Store.sync_many(max_accounts=8)", 4, 8, 1),
+            ("Store.sync_many(max_accounts=16)", 4, 16, 1),
+            ("sync_accounts(processes=2, max_accounts=8)", 4, 8, 2),
+        ):
+            clients = clients_for(workers)
+            entries = [
+                wxframe.Account(c.appid, f"WXF_BENCH_SECRET_{k}", c.base_url, max_workers=workers)
+                for k, c in enumerate(clients)
+            ]
+            with tempfile.TemporaryDirectory() as root:
+                store = wxframe.Store(root)
+                with PeakMemory() as mem:
+                    started = time.perf_counter()
+                    if processes > 1:
+                        results = wxframe.sync_accounts(store, entries, begin, end,
+                                                        endpoints=endpoints, max_accounts=accounts,
+                                                        processes=processes)  # fmt: skip
+                    elif accounts == 1:
+                        results = {
+                            c.appid: store.sync(c, begin, end, endpoints=endpoints, progress=False)
+                            for c in clients
+                        }
+                    else:
+                        results = store.sync_many(clients, begin, end, endpoints=endpoints,
+                                                  max_accounts=accounts)  # fmt: skip
+                    seconds = time.perf_counter() - started
+            accounts *= processes
+            failed = [a for a, r in results.items() if not isinstance(r, wxframe.SyncSummary)]
+            assert not failed, f"{len(failed)} accounts failed: {results[failed[0]]}"
+            made = sum(r.calls for r in results.values() if isinstance(r, wxframe.SyncSummary))
+            bound = made * latency / (workers * accounts)
+            runs[how] = seconds
+            first = next(iter(runs.values()))
+            table.add(how, workers * accounts, made, bound, seconds, f"{seconds / bound:.2f}x",
+                      f"{seconds / first:.2f}x", mem.peak / 2**20)  # fmt: skip
+    table.notes.append(
+        f"{n} simulated accounts (one simulator each, all in one process of their own). "
+        "In flight: requests at once (accounts x each client's max_workers). The bound is "
+        "calls x latency / in flight. Peak MiB: resident memory the run added (for worker "
+        "processes, the parent's only)."
+    )
+    return table
+
+
+def _serve_many(n: int, latency: float, today: str) -> None:
+    """In a subprocess: ``n`` simulators, one line of JSON each, then wait for stdin."""
+    import json
+
+    with contextlib.ExitStack() as stack:
+        for seed in range(n):
+            sim = stack.enter_context(serve(seed=seed, today=today, latency=latency))
+            print(json.dumps({"appid": sim.appid, "secret": sim.secret, "base": sim.url}))
+        print("ready", flush=True)
+        sys.stdin.read()  # until the parent closes the pipe
+
+
+@contextlib.contextmanager
+def _simulators_process(
+    n: int, latency: float, today: date
+) -> Iterator[Callable[[int], list[wxframe.Client]]]:
+    import json
+
+    code = f"from bench.api import _serve_many; _serve_many({n}, {latency}, {today.isoformat()!r})"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        accounts = []
+        for line in proc.stdout:
+            if line.strip() == "ready":
+                break
+            accounts.append(json.loads(line))
+        if len(accounts) != n:
+            raise RuntimeError("the simulators' process exited before announcing them all")
+
+        for k, a in enumerate(accounts):  # for sync_accounts' worker processes to read
+            os.environ[f"WXF_BENCH_SECRET_{k}"] = a["secret"]
+
+        def clients_for(workers: int) -> list[wxframe.Client]:
+            return [wxframe.Client(a["appid"], a["secret"], base_url=a["base"],
+                                   max_workers=workers) for a in accounts]  # fmt: skip
+
+        yield clients_for
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(timeout=30)

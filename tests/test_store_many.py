@@ -7,9 +7,11 @@ import contextlib
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import dask.dataframe as dd
 import duckdb
 import filelock
 import pandas as pd
@@ -17,6 +19,7 @@ import pytest
 
 import wxframe
 from wxframe import CredentialError, Store, StoreLockedError
+from wxframe.accounts import Account, sync_accounts
 from wxframe.simulator import Simulator, serve
 
 TODAY = "2026-12-01"
@@ -57,7 +60,14 @@ def test_sync_many_is_each_accounts_own_sync(tmp_path: Path) -> None:
         "group by account order by account"
     ).df()
     expected = many.read("getbizsummary").query("channel == 'all'")
-    assert by_account["readers"].tolist() == expected.groupby("account")["read_user"].sum().tolist()
+    expected = expected.groupby("account")["read_user"].sum()
+    assert by_account["readers"].tolist() == expected.tolist()
+    # the README's Dask query, on the files the manifests list
+    with warnings.catch_warnings():  # dask's own use of a pandas keyword pandas 4 drops
+        warnings.simplefilter("ignore", pd.errors.Pandas4Warning)
+        frame = dd.read_parquet(many.dataset("getbizsummary").files)
+        dask_sums = frame[frame.channel == "all"].groupby("account").read_user.sum().compute()
+    assert dask_sums.sort_index().tolist() == expected.tolist()
 
 
 def test_one_accounts_failure_does_not_stop_the_others(tmp_path: Path) -> None:
@@ -126,3 +136,31 @@ def test_wxframe_sync_accounts_reads_secrets_from_the_environment(tmp_path: Path
         refused = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
         assert refused.returncode == 2 and "never the secret itself" in refused.stderr
     assert set(Store(tmp_path / "store").accounts()) == {s.appid for s in sims}
+
+
+def test_accounts_dealt_to_processes_sync_as_each_accounts_own_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Worker processes (spawned: they import wxframe afresh and read the secrets from the
+    # environment they inherit) each sync their share; one account without its secret
+    # fails alone.
+    with three_accounts() as sims:
+        for n, sim in enumerate(sims[:2]):
+            monkeypatch.setenv(f"WXF_TEST_SECRET_{n}", sim.secret)
+        monkeypatch.delenv("WXF_TEST_SECRET_2", raising=False)
+        accounts = [Account(s.appid, f"WXF_TEST_SECRET_{n}", base_url=s.url, max_workers=2)
+                    for n, s in enumerate(sims)]  # fmt: skip
+        store = Store(tmp_path / "processes")
+        results = sync_accounts(store, accounts, BEGIN, END, endpoints=ENDPOINTS, processes=2)
+        assert list(results) == [s.appid for s in sims]
+        assert all(isinstance(results[s.appid], wxframe.SyncSummary) for s in sims[:2])
+        assert isinstance(results[sims[2].appid], wxframe.ConfigurationError)
+        assert "WXF_TEST_SECRET_2 is not set" in str(results[sims[2].appid])
+        alone = Store(tmp_path / "alone")
+        for sim in sims[:2]:
+            alone.sync(sim.client(), BEGIN, END, endpoints=ENDPOINTS, progress=False)
+    assert store.accounts() == alone.accounts() == sorted(s.appid for s in sims[:2])
+    for name in ENDPOINTS:
+        pd.testing.assert_frame_equal(store.read(name), alone.read(name), obj=name)
+    with pytest.raises(wxframe.ConfigurationError, match="processes=0"):
+        sync_accounts(store, accounts, BEGIN, END, processes=0)

@@ -1,6 +1,7 @@
 """wxframe: WeChat Official Account article analytics as tidy, typed pandas DataFrames."""
 
 from wxframe.accessor import WxAccessor
+from wxframe.accounts import Account, read_accounts, sync_accounts
 from wxframe.analysis import (
     add_rates,
     article_lifecycle,
@@ -88,6 +89,7 @@ __all__ = [
     "LOADERS",
     "OFFLINE_ENDPOINTS",
     "AccessDeniedError",
+    "Account",
     "ApiError",
     "BusyError",
     "ChannelRows",
@@ -153,7 +155,9 @@ __all__ = [
     "plot_hourly_heatmap",
     "plot_share_scenes",
     "plot_top_articles",
+    "read_accounts",
     "simulator",
+    "sync_accounts",
     "to_cumulative",
     "to_daily",
     "to_frame",

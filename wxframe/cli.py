@@ -128,45 +128,25 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _sync_accounts(args: argparse.Namespace, store: Any) -> int:
     """``wxframe sync --accounts FILE``: every account of a TOML file, several at once."""
-    import os
-    import tomllib
-
-    from wxframe.client import DEFAULT_BASE_URL, Client
+    from wxframe.accounts import read_accounts, sync_accounts
     from wxframe.errors import SyncIncomplete, WxframeError
 
     try:
-        with open(args.accounts, "rb") as f:
-            listed = tomllib.load(f).get("account")
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        accounts = read_accounts(args.accounts)
+        for account in accounts:  # every secret there before the first request
+            account.client()
+    except WxframeError as exc:
         print(f"wxframe sync: --accounts {args.accounts}: {exc}", file=sys.stderr)
         return 2
-    if not isinstance(listed, list) or not listed:
-        print(f"wxframe sync: --accounts {args.accounts}: no [[account]] tables (each with "
-              "appid and secret_env, the name of the variable holding its secret)",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    clients = []
-    for n, entry in enumerate(listed, start=1):
-        appid, variable = entry.get("appid"), entry.get("secret_env")
-        if not appid or not variable or "secret" in entry:
-            print(f"wxframe sync: account {n} of {args.accounts} needs appid and secret_env "
-                  "(the name of an environment variable; never the secret itself)",
-                  file=sys.stderr)  # fmt: skip
-            return 2
-        secret = os.environ.get(variable)
-        if not secret:
-            print(f"wxframe sync: {appid}: the variable {variable} is not set", file=sys.stderr)
-            return 2
-        base = entry.get("base_url") or os.environ.get("WX_API_BASE") or DEFAULT_BASE_URL
-        try:
-            clients.append(Client(appid, secret, base_url=base,
-                                  max_workers=int(entry.get("max_workers", 4))))  # fmt: skip
-        except WxframeError as exc:
-            print(f"wxframe sync: {appid}: {exc}", file=sys.stderr)
-            return 2
     endpoints = args.endpoint or _family(args.family)
-    results = store.sync_many(clients, args.begin, args.end, endpoints=endpoints,
-                              max_accounts=args.max_accounts)  # fmt: skip
+    try:
+        results = sync_accounts(
+            store, accounts, args.begin, args.end, endpoints=endpoints,
+            max_accounts=args.max_accounts, processes=args.processes,
+        )  # fmt: skip
+    except WxframeError as exc:
+        print(f"wxframe sync: {exc}", file=sys.stderr)
+        return 2
     status = 0
     for appid, result in results.items():
         if isinstance(result, SyncIncomplete):
@@ -427,7 +407,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="a TOML file of accounts ([[account]] appid = ..., secret_env = the name of the "
         "variable holding its secret): all of them, several at once",
     )  # fmt: skip
-    sync.add_argument("--max-accounts", type=int, default=4, help="accounts synced at once (4)")
+    sync.add_argument(
+        "--max-accounts",
+        type=int,
+        default=4,
+        help="with --accounts: accounts synced at once, per process (4)",
+    )
+    sync.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="with --accounts: worker processes the accounts are dealt to (1)",
+    )
     sync.add_argument("--seed", type=int, default=0, help="the simulator's seed")
     sync.add_argument("--today", type=_date, default=None, help="the simulator's Beijing date")
     sync.add_argument("--lock-timeout", type=float, default=0.0, help="seconds to wait for a lock")

@@ -1,0 +1,185 @@
+"""Many accounts: a TOML file of them, and a sync of all of them across processes.
+
+An agency syncs hundreds of accounts, and past a few dozen a sync is bound by the
+CPU that typing and writing take, not by waiting: threads (:meth:`Store.sync_many`)
+share one interpreter's lock, processes do not. :func:`sync_accounts` splits the
+accounts over worker processes, each of which builds its clients from the entries
+(the secret from the environment variable an entry names, never from the file) and
+runs :meth:`Store.sync_many` on its share. Each account has its own lock, manifest
+and files, so the processes never write the same file.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wxframe.client import DEFAULT_BASE_URL, Client
+from wxframe.dates import DateLike
+from wxframe.errors import ConfigurationError, StoreError, WxframeError
+from wxframe.store import Store, SyncSummary
+
+__all__ = ["Account", "read_accounts", "sync_accounts"]
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account to sync: its appid and the name of the variable holding its secret.
+
+    Examples
+    --------
+    >>> shop = Account("wx5im0000000000001", "WX_SECRET_SHOP", max_workers=8)
+    >>> shop.base_url, shop.max_workers
+    ('https://api.weixin.qq.com', 8)
+    """
+
+    appid: str
+    secret_env: str
+    base_url: str = DEFAULT_BASE_URL
+    max_workers: int = 4
+
+    def client(self) -> Client:
+        """A client for the account, its secret read from the environment now."""
+        secret = os.environ.get(self.secret_env)
+        if not secret:
+            raise ConfigurationError(
+                f"{self.appid}: the variable {self.secret_env} is not set (it holds the secret)"
+            )
+        return Client(self.appid, secret, base_url=self.base_url, max_workers=self.max_workers)
+
+
+def read_accounts(path: str | os.PathLike[str]) -> list[Account]:
+    """The accounts of a TOML file: ``[[account]]`` tables with ``appid`` and
+    ``secret_env`` (optional ``base_url``, ``max_workers``); never a secret itself.
+
+    ``base_url`` defaults to ``WX_API_BASE`` or the platform's. A file that says
+    ``secret =`` is refused, so that secrets stay out of files that get shared.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = pathlib.Path(d) / "accounts.toml"
+    ...     _ = path.write_text('[[account]]\\nappid = "wx5im0000000000001"\\n'
+    ...                         'secret_env = "WX_SECRET_SHOP"\\n')
+    ...     [a.appid for a in read_accounts(path)]
+    ['wx5im0000000000001']
+    """
+    try:
+        with open(path, "rb") as f:
+            listed = tomllib.load(f).get("account")
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"{path}: {exc}") from None
+    if not isinstance(listed, list) or not listed:
+        raise ConfigurationError(
+            f"{path}: no [[account]] tables (each with appid and secret_env, the name of the "
+            "variable holding its secret)"
+        )
+    base = os.environ.get("WX_API_BASE") or DEFAULT_BASE_URL
+    accounts = []
+    for n, entry in enumerate(listed, start=1):
+        appid, variable = entry.get("appid"), entry.get("secret_env")
+        if not isinstance(appid, str) or not isinstance(variable, str) or "secret" in entry:
+            raise ConfigurationError(
+                f"account {n} of {path} needs appid and secret_env (the name of an "
+                "environment variable; never the secret itself)"
+            )
+        workers = entry.get("max_workers", 4)
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise ConfigurationError(f"{appid}: max_workers={workers!r}; allowed: an integer >= 1")
+        accounts.append(Account(appid, variable, entry.get("base_url") or base, workers))
+    return accounts
+
+
+def sync_accounts(
+    store: Store,
+    accounts: Sequence[Account],
+    begin: DateLike | None = None,
+    end: DateLike | None = None,
+    *,
+    endpoints: str | Iterable[str] | None = None,
+    max_accounts: int = 4,
+    processes: int = 1,
+) -> dict[str, SyncSummary | WxframeError]:
+    """Sync every account; one account's failure does not stop the others.
+
+    With ``processes=1``, :meth:`Store.sync_many` in this process (``max_accounts`` at
+    once). With more, the accounts are dealt out to that many worker processes, each
+    syncing ``max_accounts`` of its share at once: on a machine with cores to spare,
+    many accounts sync up to ``processes`` times faster, as each process types and
+    writes with its own interpreter. Returns, per appid in the order given, the
+    :class:`SyncSummary` or the error that stopped it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from wxframe.simulator import serve
+    >>> with serve(seed=0, today="2026-06-01") as sim, tempfile.TemporaryDirectory() as d:
+    ...     os.environ["SIM_SECRET"] = sim.secret
+    ...     shop = Account(sim.appid, "SIM_SECRET", base_url=sim.url)
+    ...     done = sync_accounts(Store(d), [shop], "2026-05-25", "2026-05-31",
+    ...                          endpoints="getusersummary")
+    ...     print({appid: r.calls for appid, r in done.items()})
+    {'wx5im0000000000001': 1}
+    """
+    if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
+        raise ConfigurationError(f"processes={processes!r}; allowed: an integer >= 1")
+    appids = [a.appid for a in accounts]
+    twice = sorted({a for a in appids if appids.count(a) > 1})
+    if twice:
+        raise ConfigurationError(f"each account once: {', '.join(twice)} is given twice")
+    if isinstance(endpoints, str):
+        endpoints = [endpoints]
+    wanted = list(endpoints) if endpoints is not None else None
+    groups = [list(accounts[k::processes]) for k in range(min(processes, len(accounts)))]
+    args = (str(store.root), store.lock_timeout, begin, end, wanted, max_accounts)
+    if len(groups) <= 1:
+        results = _sync_group(groups[0] if groups else [], *args)
+    else:
+        results = {}
+        # spawn, not fork: the parent may hold threads (progress bars, a simulator) and
+        # locks that a forked child would inherit in whatever state they were.
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(len(groups), mp_context=context) as pool:
+            futures = {pool.submit(_sync_group, group, *args): group for group in groups}
+            for future in concurrent.futures.as_completed(futures):
+                try:
+                    results |= future.result()
+                except Exception as exc:  # the process died (killed, out of memory)
+                    why = StoreError(
+                        f"the process syncing these accounts stopped ({type(exc).__name__}); "
+                        "what it wrote stays, and a rerun resumes"
+                    )
+                    results |= dict.fromkeys((a.appid for a in futures[future]), why)
+    return {appid: results[appid] for appid in appids}
+
+
+def _sync_group(
+    group: Sequence[Account],
+    root: str,
+    lock_timeout: float,
+    begin: Any,
+    end: Any,
+    endpoints: list[str] | None,
+    max_accounts: int,
+) -> dict[str, SyncSummary | WxframeError]:
+    """One process's share: its clients built here, then :meth:`Store.sync_many`."""
+    results: dict[str, SyncSummary | WxframeError] = {}
+    clients = []
+    for account in group:
+        try:
+            clients.append(account.client())
+        except WxframeError as exc:
+            results[account.appid] = exc
+    store = Store(Path(root), lock_timeout=lock_timeout)
+    if clients:
+        results |= store.sync_many(
+            clients, begin, end, endpoints=endpoints, max_accounts=max_accounts
+        )
+    return results
