@@ -209,7 +209,53 @@ def test_decoding_steps_aside_for_what_it_cannot_take_exactly() -> None:
     for body in (b'{"errcode":40001,"errmsg":"invalid credential"}', b"<html>502</html>",
                  b'{"list":[1,2]}', b'{"list":null}', b'{"list":[{"ref_date":20241101}]}',
                  b'{"list":[{"ref_date":"2025-11-01","seen":"2025-11-02 10:00:00"}]}',
-                 b'{"list":[],"is_delay":"yes"}', b"[]", b""):  # fmt: skip
+                 b'{"list":[],"is_delay":"yes"}', b"[]", b"",
+                 b'{"list":[{"ref_date":"2025-11-01","title":"\xff"}]}',  # not UTF-8
+                 b'\xef\xbb\xbf\xef\xbb\xbf{"list":[]}'):  # fmt: skip
         assert decode(spec, body) is None, body
     page = decode(spec, b'\xef\xbb\xbf{"list":[],"is_delay":true}')  # a BOM, no records
     assert page is not None and len(page) == 0 and page.meta == {"is_delay": True}
+
+
+def _both(spec_name: str, bodies: list[bytes]) -> tuple[object, object]:
+    """What the decoded path and the json path make of the same answers: a frame or the
+    exception's class."""
+    spec = ENDPOINTS[spec_name]
+    pages = [decode(spec, b) for b in bodies]
+    outcomes: list[object] = []
+    for parts in ([(p, p.meta) if p is not None else (json.loads(b)["list"], {})
+                   for p, b in zip(pages, bodies, strict=True)],
+                  [(json.loads(b)["list"], {}) for b in bodies]):  # fmt: skip
+        try:
+            outcomes.append(from_pages(spec, parts))
+        except MalformedResponseError as exc:
+            outcomes.append(type(exc))
+    return outcomes[0], outcomes[1]
+
+
+def test_decoded_answers_that_disagree_get_the_json_paths_frame_or_refusal() -> None:
+    # found by a hostile review: a nested part absent from one answer and with a null
+    # field in another (pyarrow's permissive concat built a broken struct), and a field
+    # that is a number in one answer and text in another (a raw ArrowTypeError)
+    nested = [b'{"list":[{"ref_date":"2026-10-01","detail":{"read_user_source":[{"user_count":5,'
+              b'"scene_desc":"a"},{"user_count":1,"scene_desc":"b","title":null}]}}]}',
+              b'{"list":[{"ref_date":"2026-09-03","detail":{"send_page_count":4}}]}']  # fmt: skip
+    fast, slow = _both("getbizsummary", nested)
+    assert isinstance(fast, pd.DataFrame) and isinstance(slow, pd.DataFrame)
+    pd.testing.assert_frame_equal(fast, slow)
+    row = '{"list":[{"ref_date":"2024-05-0%d","share_scene":1,"share_count":1,"x":%s}]}'
+    mixed = [(row % (1, "1")).encode(), (row % (2, '"n/a"')).encode()]
+    assert _both("getusershare", mixed) == (MalformedResponseError, MalformedResponseError)
+
+
+def test_decoding_steps_aside_where_doubles_would_hide_an_inexact_number() -> None:
+    spec = ENDPOINTS["getusershare"]
+    row = '{"ref_date":"2024-05-0%d","share_scene":1,"share_count":%s%s}'
+    beyond = ('{"list":[' + row % (1, "1", ',"x":9223372036854775808') + "]}").encode()
+    mixed = ('{"list":[' + row % (1, "9007199254740993", "") + "," + row % (2, "1.0", "")
+             + "]}").encode()  # fmt: skip
+    assert decode(spec, beyond) is None and decode(spec, mixed) is None
+    rate = ENDPOINTS["getarticletotaldetail"]  # a declared rate is a float: decoded
+    body = (b'{"list":[{"ref_date":"2025-11-01","msgid":"1_1","detail_list":[{"stat_date":'
+            b'"2025-11-01","read_user":3,"read_finish_rate":0.25}]}]}')  # fmt: skip
+    assert decode(rate, body) is not None

@@ -384,3 +384,61 @@ def test_a_manifest_written_before_months_had_files_is_read_and_migrated(
             "days"
         ]
         pd.testing.assert_frame_equal(store.read(name, end="2026-10-31"), sound[name])
+
+
+def test_a_month_read_is_in_key_order_after_a_new_channel_label(tmp_path: Path) -> None:
+    # Found by a hostile review: a label the platform adds mid-month makes the month
+    # file's rows sorted as text (the categoricals of the two writes differ), so a read
+    # of the one file must still sort by the categories' order.
+    def answer(call: Call) -> dict[str, Any]:
+        labels = {"全部": 9, "公众号消息": 3, "聊天会话": 2, "朋友圈": 1}
+        if call.begin.day == 6:
+            labels["新渠道"] = 1  # a channel the platform added
+        sources = [{"user_count": n, "scene_desc": label} for label, n in labels.items()]
+        detail = {"read_user": 9, "read_user_source": sources}
+        return {"list": [{"ref_date": call.begin.isoformat(), "detail": detail}], "is_delay": False}
+
+    store = Store(tmp_path)
+    with fixture_server(answer) as server:
+        for begin, end in (("2026-11-01", "2026-11-05"), ("2026-11-06", "2026-11-06")):
+            store.sync(server.client(), begin, end, endpoints="getbizsummary", progress=False)
+    for read in (
+        store.read("getbizsummary"),
+        store.read("getbizsummary", "2026-11-01", "2026-11-30"),
+    ):
+        assert read["channel"].cat.categories[-1] == "新渠道"
+        resorted = read.sort_values(["account", "ref_date", "channel"], ignore_index=True)
+        pd.testing.assert_frame_equal(read, resorted)
+
+
+def test_a_lost_month_of_the_manifest_is_named_by_verify_and_repaired(
+    synced: tuple[Store, dict[str, pd.DataFrame]],
+) -> None:
+    store, sound = synced
+    (account,) = store.accounts()
+    (store.root / "_manifest" / account / "getusersummary" / "2026-09.json").unlink()
+    problems = store.verify()
+    assert problems[["endpoint", "month", "next"]].values.tolist() == [
+        ["getusersummary", "2026-09", "fetch"]
+    ]
+    assert "no record of it in the manifest" in problems["problem"].iloc[0]
+    assert problems["path"].iloc[0] == str(month_file(store, "getusersummary", "2026-09"))
+    store.verify(repair=True)  # moved aside, kept
+    assert len(list((store.root / "_damaged").rglob("data.parquet.*"))) == 1
+    with serve(seed=0, today=TODAY) as sim:
+        store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS, progress=False)
+    assert store.verify().empty
+    pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
+
+
+def test_a_file_where_the_manifest_keeps_its_months_is_a_clear_error(
+    synced: tuple[Store, dict[str, pd.DataFrame]],
+) -> None:
+    store, _ = synced
+    (account,) = store.accounts()
+    folder = store.root / "_manifest" / account / "getusersummary"
+    shutil.rmtree(folder)
+    folder.write_text("not a folder", "utf-8")
+    for attempt in (lambda: store.read("getusersummary"), store.verify):
+        with pytest.raises(StoreError, match=r"getusersummary is a file, where the manifest"):
+            attempt()

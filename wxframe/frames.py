@@ -21,12 +21,13 @@ those tables as it takes lists of records.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import itertools
 import json
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -153,6 +154,12 @@ def decode(spec: Endpoint, body: bytes) -> TablePage | None:
     """
     if body[:3] == b"\xef\xbb\xbf":
         body = body[3:]
+    try:  # pyarrow does not check UTF-8: bad bytes would reach the store
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if body[:3] == b"\xef\xbb\xbf":
+        return None  # a second BOM: json refuses it
     options = pj.ParseOptions(
         explicit_schema=_wire_schema(spec),
         unexpected_field_behavior="infer",
@@ -167,6 +174,8 @@ def decode(spec: Endpoint, body: bytes) -> TablePage | None:
     except (pa.ArrowException, ValueError):
         return None
     if envelope.num_rows != 1 or _has_timestamp(envelope.schema):
+        return None
+    if _inexact_doubles(spec, envelope.schema):
         return None
     head = envelope.slice(0, 1)
     if head.column("errcode")[0].as_py() or spec.records not in head.column_names:
@@ -211,6 +220,38 @@ def _wire_schema(spec: Endpoint) -> pa.Schema:
             pa.field(spec.records, pa.list_(pa.struct(declared(spec.fields)))),
         ]
     )
+
+
+def _inexact_doubles(spec: Endpoint, schema: pa.Schema) -> bool:
+    """Whether a field the registry does not declare a float came out as doubles.
+
+    The reader turns an integer beyond int64, or integers mixed with a ``1.0``, into
+    doubles without a word, where json + pyarrow refuse them or keep them exact.
+    """
+
+    floats = _float_fields(spec)
+
+    def walk(fields: Iterable[pa.Field]) -> bool:
+        for f in fields:
+            kind = f.type
+            if pa.types.is_floating(kind):
+                if f.name not in floats:
+                    return True
+            elif pa.types.is_list(kind) and pa.types.is_struct(kind.value_type):
+                if walk(kind.value_type):
+                    return True
+            elif pa.types.is_struct(kind) and walk(kind):
+                return True
+        return False
+
+    return walk(schema)
+
+
+@functools.cache
+def _float_fields(spec: Endpoint) -> frozenset[str]:
+    """The names whose values are floats: rates, averages, positions' values."""
+    names = {f.name for f in spec.all_fields if f.dtype == "float"}
+    return frozenset(names | {p.value for p in spec.nested_parts if isinstance(p, Positions)})
 
 
 def _has_timestamp(schema: pa.Schema | pa.DataType) -> bool:
@@ -406,10 +447,14 @@ def from_pages(
     if not any(len(records) for records, _ in parts):
         return empty_frame(spec)
     tables = [r for r, _ in parts if isinstance(r, pa.Table) and len(r)]
-    if len(tables) == sum(1 for r, _ in parts if len(r)):
+    table = None
+    if len(tables) == sum(1 for r, _ in parts if len(r)) and _concatenable(tables):
         # Decoded in the workers: only the union of their types is left to find.
-        table = pa.concat_tables(tables, promote_options="permissive")
-    else:  # some answers took the slow path: all of them go through pyarrow's inference
+        with contextlib.suppress(pa.ArrowException):  # a field of two types: see below
+            table = pa.concat_tables(tables, promote_options="permissive")
+    if table is None:
+        # Some answers took the slow path, or the decoded ones disagree on a field's
+        # type: all of them go through pyarrow's inference, which names what is wrong.
         lists = [r.to_pylist() if isinstance(r, pa.Table) else r for r, _ in parts]
         table = _to_table(spec, lists[0] if len(lists) == 1 else list(itertools.chain(*lists)))
     for f in spec.response_fields:
@@ -420,6 +465,18 @@ def from_pages(
     if spec.channel_rows is not None:
         table = _channel_rows(spec, spec.channel_rows, table)
     return _to_pandas(spec, table)
+
+
+def _concatenable(tables: Sequence[pa.Table]) -> bool:
+    """Whether decoded tables can be joined as they are: the same type for each nested
+    field wherever it appears (flat fields may differ: int64 and double, null and any,
+    as pyarrow's inference over all the records would have made them)."""
+    first: dict[str, pa.DataType] = {}
+    for table in tables:
+        for f in table.schema:
+            if pa.types.is_nested(f.type) and first.setdefault(f.name, f.type) != f.type:
+                return False
+    return True
 
 
 def _to_table(spec: Endpoint, records: Sequence[Any]) -> pa.Table:

@@ -98,6 +98,9 @@ DATA_FILE = "data.parquet"
 _BY_MONTH = ("days", "files")
 #: Marks a manifest read for a read (some months only): never saved.
 _PARTIAL = "~partial"
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+#: The account column while a read sorts in arrow (a name no field has).
+_ACCOUNT = "__wxframe_account"
 #: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
 FLUSH_WINDOWS = 64
 FLUSH_SECONDS = 2.0
@@ -213,6 +216,12 @@ class Store:
             # by month at the next save (the months read below are newer, if any).
             days, files = _Months(entry.get("days", {})), _Months(entry.get("files", {}))
             folder = self.root / MANIFEST_DIR / account / name
+            for place in (folder.parent, folder):
+                if place.exists() and not place.is_dir():
+                    raise StoreError(
+                        f"{place} is a file, where the manifest keeps its months: move it "
+                        "away; `wxframe verify` then names what the store holds"
+                    )
             if only is not None and only[1] and only[2] != "~":  # those months' files only
                 shards = [folder / f"{m}.json" for m in _months_between(only[1], only[2])]
                 shards = [p for p in shards if p.exists()]
@@ -548,9 +557,19 @@ class Store:
         unreadable, of another checksum or another row count than the manifest's."""
         found = []
         for spec in specs:
-            entry = manifest["endpoints"].get(spec.name)
-            if not entry:
-                continue
+            entry = manifest["endpoints"].get(spec.name) or {}
+            if thorough:  # a data file whose month the manifest does not know
+                known = set(_stored_months(entry, None, None))
+                folder = self.root / spec.name / f"account={account}"
+                for path in sorted(folder.glob(f"month=*/{DATA_FILE}")):
+                    month = path.parent.name.removeprefix("month=")
+                    if _MONTH.match(month) and month not in known:  # not a stray copy
+                        why = (
+                            "no record of it in the manifest (that month's part is missing): "
+                            "a read does not take it; --repair moves it aside and the next "
+                            "sync fetches the month (imported history: import it again)"
+                        )
+                        found.append(_problem(account, spec, month, path, why, [], "fetch"))
             by_month = _month_days(entry)
             for month, info in sorted(entry.get("lost", {}).items()):
                 path = self._partition(spec, account, month) / DATA_FILE
@@ -982,10 +1001,16 @@ class Store:
             # The union of the files' fields: one the platform added later, or one only
             # some accounts have, is kept (null where a file does not have it).
             table = pa.concat_tables(tables, promote_options="permissive")
+            table = table.append_column(_ACCOUNT, pa.chunked_array(accounts, pa.string()))
+            labels = _label_keys(spec)
+            if not labels:  # keys as stored (dates, codes, ids): sorted by arrow, cheaply
+                order = [(k, "ascending") for k in (_ACCOUNT, *spec.key)]
+                table = table.sort_by(order)
+            names = table.column(_ACCOUNT).to_pandas(types_mapper=NULLABLE.get)
+            table = table.drop_columns([_ACCOUNT])
             df = conform(spec, table.to_pandas(types_mapper=NULLABLE.get), copy=False)
-            names = pa.chunked_array(accounts, pa.string()).to_pandas(types_mapper=NULLABLE.get)
             df.insert(0, "account", names.array)
-            if len(tables) > 1:  # one file is already in key order: the store writes it so
+            if labels:  # a channel label: sorted by its categories' order, as loaders do
                 df = df.sort_values(["account", *spec.key], ignore_index=True)
         if columns is not None:
             df = df[["account", *[c for c in columns if c != "account"]]]
@@ -1549,6 +1574,13 @@ def _stored_months(entry: dict[str, Any], begin: date | None, end: date | None) 
     low = begin.strftime("%Y-%m") if begin else ""
     high = end.strftime("%Y-%m") if end else "9999-99"
     return sorted(m for m in months if low <= m <= high)
+
+
+def _label_keys(spec: Endpoint) -> list[str]:
+    """Key columns that are labels rebuilt as categoricals on read (stored as text, so
+    their order is the categories', not the text's)."""
+    rows = spec.channel_rows
+    return [k for k in spec.key if rows is not None and k == rows.codes.column]
 
 
 def _months_between(first: str, last: str) -> list[str]:
