@@ -16,12 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import wxframe
 from tests.fixture_server import SECRET, Call, fixture_server
 from wxframe import Client, Store, StoreDamagedWarning, StoreError
 from wxframe.simulator import serve
+from wxframe.store import _in_order
 
 TODAY = "2026-12-01"
 ENDPOINTS = ["getusersummary", "getusercumulate"]
@@ -442,3 +446,15 @@ def test_a_file_where_the_manifest_keeps_its_months_is_a_clear_error(
     for attempt in (lambda: store.read("getusersummary"), store.verify):
         with pytest.raises(StoreError, match=r"getusersummary is a file, where the manifest"):
             attempt()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.text("ab", max_size=2)),
+                max_size=8))  # fmt: skip
+def test_the_reads_order_check_agrees_with_sorting(rows: list[tuple[int, int, str]]) -> None:
+    # a read skips its sort when the rows are already in key order: the check must say
+    # so exactly when sorting would change nothing
+    table = pa.table({"a": [r[0] for r in rows], "b": [r[1] for r in rows],
+                      "c": pa.array([r[2] for r in rows], pa.string())})  # fmt: skip
+    keys = ["a", "b", "c"]
+    assert _in_order(table, keys) == (rows == sorted(rows))

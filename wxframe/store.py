@@ -1003,9 +1003,9 @@ class Store:
             table = pa.concat_tables(tables, promote_options="permissive")
             table = table.append_column(_ACCOUNT, pa.chunked_array(accounts, pa.string()))
             labels = _label_keys(spec)
-            if not labels:  # keys as stored (dates, codes, ids): sorted by arrow, cheaply
-                order = [(k, "ascending") for k in (_ACCOUNT, *spec.key)]
-                table = table.sort_by(order)
+            keys = [_ACCOUNT, *spec.key]
+            if not labels and not _in_order(table, keys):  # one file usually is: checked
+                table = table.sort_by([(k, "ascending") for k in keys])  # stored values
             names = table.column(_ACCOUNT).to_pandas(types_mapper=NULLABLE.get)
             table = table.drop_columns([_ACCOUNT])
             df = conform(spec, table.to_pandas(types_mapper=NULLABLE.get), copy=False)
@@ -1574,6 +1574,24 @@ def _stored_months(entry: dict[str, Any], begin: date | None, end: date | None) 
     low = begin.strftime("%Y-%m") if begin else ""
     high = end.strftime("%Y-%m") if end else "9999-99"
     return sorted(m for m in months if low <= m <= high)
+
+
+def _in_order(table: pa.Table, keys: Sequence[str]) -> bool:
+    """Whether ``table`` is sorted by ``keys`` (each row's keys no greater than the
+    next's): a fifth of the time of sorting it."""
+    n = table.num_rows
+    if n < 2:
+        return True
+    before = equal = None
+    for key in keys:
+        column = table.column(key)
+        if column.null_count:
+            return False
+        x, y = column.slice(0, n - 1), column.slice(1)
+        less, same = pc.less(x, y), pc.equal(x, y)
+        before = less if before is None else pc.or_(before, pc.and_(equal, less))
+        equal = same if equal is None else pc.and_(equal, same)
+    return bool(pc.all(pc.or_(before, equal)).as_py())
 
 
 def _label_keys(spec: Endpoint) -> list[str]:
