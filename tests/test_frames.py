@@ -259,3 +259,10 @@ def test_decoding_steps_aside_where_doubles_would_hide_an_inexact_number() -> No
     body = (b'{"list":[{"ref_date":"2025-11-01","msgid":"1_1","detail_list":[{"stat_date":'
             b'"2025-11-01","read_user":3,"read_finish_rate":0.25}]}]}')  # fmt: skip
     assert decode(rate, body) is not None
+
+
+def test_a_lone_surrogate_is_refused_clearly() -> None:
+    # json.loads takes the escape "\ud800"; a Python string holding it cannot be text
+    records = json.loads('[{"ref_date":"2024-05-01","share_scene":1,"x":"\\ud800"}]')
+    with pytest.raises(MalformedResponseError, match="getusershare: a text value is not valid"):
+        to_frame("getusershare", records)

@@ -486,6 +486,11 @@ def _to_table(spec: Endpoint, records: Sequence[Any]) -> pa.Table:
         arr = pa.array(records)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
         raise _diagnose(spec, records, exc) from None
+    except UnicodeEncodeError:  # json takes a lone surrogate escape ("\ud800"), text cannot
+        raise MalformedResponseError(
+            f"{spec.name}: a text value is not valid Unicode (a lone surrogate such as "
+            "\\ud800, which the API should never send)"
+        ) from None
     if not pa.types.is_struct(arr.type) or arr.null_count:
         raise _not_an_object(spec, records) or MalformedResponseError(
             f"{spec.name}: records are not JSON objects ({arr.type})"

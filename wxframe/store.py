@@ -191,12 +191,18 @@ class Store:
         return self.root / MANIFEST_DIR / account / endpoint / f"{month}.json"
 
     def _load_manifest(
-        self, account: str, only: tuple[str, str, str] | None = None
+        self,
+        account: str,
+        only: tuple[str, str, str] | None = None,
+        *,
+        damaged: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """The manifest of ``account``: its own file, and each endpoint's days by month.
 
         With ``only`` (endpoint, first month, last month), just that endpoint's months in
-        that range (what a read needs): such a manifest is never saved.
+        that range (what a read needs): such a manifest is never saved. A damaged month
+        file raises :class:`StoreError`, or with a ``damaged`` list is put there
+        (endpoint, month, path, why) and left out, for verify and sync to set aside.
         """
         path = self._manifest_path(account)
         if not path.exists():
@@ -231,13 +237,21 @@ class Store:
                 month = shard.stem
                 if only is not None and not only[1] <= month <= only[2]:
                     continue
-                part = _read_json(shard)
-                problem = _month_problem(name, part)
-                if problem:
-                    raise StoreError(
-                        f"the manifest {shard} is not a wxframe manifest: {problem}. Move "
-                        "it away and sync again to fetch that month again"
-                    )
+                try:
+                    part = _read_json(shard)
+                    problem = _month_problem(name, part)
+                    if problem:
+                        raise StoreError(
+                            f"the manifest {shard} is not a wxframe manifest: {problem}. "
+                            f"`wxframe verify --store {self.root} --repair` sets it aside "
+                            "and the next sync fetches that month again"
+                        )
+                except StoreError as exc:
+                    if damaged is None:
+                        raise
+                    why = str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
+                    damaged.append({"endpoint": name, "month": month, "path": shard, "why": why})
+                    continue
                 days.replace_month(month, part["days"])
                 files.replace_month(month, {month: part["file"]} if "file" in part else {})
             if "days" not in entry:
@@ -317,7 +331,8 @@ class Store:
         lock = self._lock(account)
         try:
             # Read the manifest under the lock: another sync may just have written it.
-            manifest = self._load_manifest(account)
+            bad: list[dict[str, Any]] = []
+            manifest = self._load_manifest(account, damaged=bad)
             if begin is not None:
                 b = as_date(begin, "begin")
             else:
@@ -326,7 +341,7 @@ class Store:
                 b = min(firsts) if firsts else e - timedelta(days=29)
             b, e = check_range(b, e, now=now)
             self._remove_stale_temp_files(account)
-            self._repair_before_sync(account, manifest, specs)
+            self._repair_before_sync(account, manifest, specs, bad)
             skipped = {s.name: offline for s in specs if (offline := _offline(manifest, s))}
             if skipped:
                 warnings.warn(
@@ -513,8 +528,15 @@ class Store:
         for acct in accounts:
             lock = self._lock(acct) if repair else None
             try:
-                manifest = self._load_manifest(acct)
-                found = self._check_files(acct, manifest, specs, thorough=True)
+                bad: list[dict[str, Any]] = []
+                manifest = self._load_manifest(acct, damaged=bad)
+                found = self._damaged_months(acct, bad, specs)
+                lost = {(p["endpoint"], p["month"]) for p in found}
+                found += [
+                    p
+                    for p in self._check_files(acct, manifest, specs, thorough=True)
+                    if (p["endpoint"], p["month"]) not in lost  # named once, as the record's
+                ]
                 if repair and found:
                     self._forget(acct, manifest, found)
                 problems += found
@@ -533,10 +555,16 @@ class Store:
         return df.astype({c: "Int64" if c == "days" else "string" for c in columns})
 
     def _repair_before_sync(
-        self, account: str, manifest: dict[str, Any], specs: Sequence[Endpoint]
+        self,
+        account: str,
+        manifest: dict[str, Any],
+        specs: Sequence[Endpoint],
+        bad: list[dict[str, Any]],
     ) -> None:
-        """Forget month files that are gone or resized, so this sync fetches them again."""
-        damaged = self._check_files(account, manifest, specs, thorough=False)
+        """Forget month files that are gone or resized, and months whose record in the
+        manifest is damaged, so this sync fetches them again."""
+        damaged = self._damaged_months(account, bad, specs)
+        damaged += self._check_files(account, manifest, specs, thorough=False)
         if not damaged:
             return
         self._forget(account, manifest, damaged)
@@ -549,6 +577,22 @@ class Store:
             StoreDamagedWarning,
             stacklevel=3,
         )
+
+    def _damaged_months(
+        self, account: str, bad: list[dict[str, Any]], specs: Sequence[Endpoint]
+    ) -> list[dict[str, Any]]:
+        """Problems for the month files of the manifest that could not be read."""
+        names = {s.name for s in specs}
+        found = []
+        for item in bad:
+            if item["endpoint"] not in names:
+                continue
+            spec = get_endpoint(item["endpoint"])
+            path = self._partition(spec, account, item["month"]) / DATA_FILE
+            why = f"its record in the manifest ({item['path']}) is damaged: {item['why']}"
+            problem = _problem(account, spec, item["month"], path, why, [], "fetch")
+            found.append(problem | {"record": str(item["path"])})
+        return found
 
     def _check_files(
         self, account: str, manifest: dict[str, Any], specs: Sequence[Endpoint], *, thorough: bool
@@ -615,8 +659,9 @@ class Store:
                     "days": problem["days"],
                     "at": stamp,
                 }
-            path = Path(problem["path"])
-            if path.exists():
+            for path in (Path(problem["path"]), Path(problem.get("record", problem["path"]))):
+                if not path.exists():
+                    continue  # gone already, or the same path twice
                 aside = self.root / DAMAGED_DIR / path.relative_to(self.root)
                 aside = aside.with_name(f"{path.name}.{stamp}")
                 try:
