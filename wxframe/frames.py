@@ -27,7 +27,7 @@ import io
 import itertools
 import json
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -173,9 +173,7 @@ def decode(spec: Endpoint, body: bytes) -> TablePage | None:
         )
     except (pa.ArrowException, ValueError):
         return None
-    if envelope.num_rows != 1 or _has_timestamp(envelope.schema):
-        return None
-    if _inexact_doubles(spec, envelope.schema):
+    if envelope.num_rows != 1 or _guessed(spec, envelope.schema):
         return None
     head = envelope.slice(0, 1)
     if head.column("errcode")[0].as_py() or spec.records not in head.column_names:
@@ -222,29 +220,23 @@ def _wire_schema(spec: Endpoint) -> pa.Schema:
     )
 
 
-def _inexact_doubles(spec: Endpoint, schema: pa.Schema) -> bool:
-    """Whether a field the registry does not declare a float came out as doubles.
-
-    The reader turns an integer beyond int64, or integers mixed with a ``1.0``, into
-    doubles without a word, where json + pyarrow refuse them or keep them exact.
-    """
-
+def _guessed(spec: Endpoint, schema: pa.Schema) -> bool:
+    """Whether the reader guessed a type json + pyarrow would not have made, anywhere in
+    the answer: a timestamp or date (from text that looks like one), or doubles in a
+    field the registry does not declare a float (an integer beyond int64, or integers
+    mixed with a ``1.0``: json + pyarrow refuse those or keep them exact)."""
     floats = _float_fields(spec)
 
-    def walk(fields: Iterable[pa.Field]) -> bool:
-        for f in fields:
-            kind = f.type
-            if pa.types.is_floating(kind):
-                if f.name not in floats:
-                    return True
-            elif pa.types.is_list(kind) and pa.types.is_struct(kind.value_type):
-                if walk(kind.value_type):
-                    return True
-            elif pa.types.is_struct(kind) and walk(kind):
-                return True
-        return False
+    def wrong(name: str, kind: pa.DataType) -> bool:
+        if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            return True
+        if pa.types.is_floating(kind):
+            return name not in floats
+        if pa.types.is_list(kind):
+            return wrong(name, kind.value_type)
+        return pa.types.is_struct(kind) and any(wrong(f.name, f.type) for f in kind)
 
-    return walk(schema)
+    return any(wrong(f.name, f.type) for f in schema)
 
 
 @functools.cache
@@ -252,18 +244,6 @@ def _float_fields(spec: Endpoint) -> frozenset[str]:
     """The names whose values are floats: rates, averages, positions' values."""
     names = {f.name for f in spec.all_fields if f.dtype == "float"}
     return frozenset(names | {p.value for p in spec.nested_parts if isinstance(p, Positions)})
-
-
-def _has_timestamp(schema: pa.Schema | pa.DataType) -> bool:
-    types = [f.type for f in schema] if isinstance(schema, pa.Schema) else [schema]
-    for kind in types:
-        if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
-            return True
-        if pa.types.is_list(kind) and _has_timestamp(kind.value_type):
-            return True
-        if pa.types.is_struct(kind) and any(_has_timestamp(f.type) for f in kind):
-            return True
-    return False
 
 
 def within_window(

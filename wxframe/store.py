@@ -187,8 +187,11 @@ class Store:
     def _manifest_path(self, account: str) -> Path:
         return self.root / MANIFEST_DIR / f"{account}.json"
 
+    def _month_folder(self, account: str, endpoint: str) -> Path:
+        return self.root / MANIFEST_DIR / account / endpoint
+
     def _month_path(self, account: str, endpoint: str, month: str) -> Path:
-        return self.root / MANIFEST_DIR / account / endpoint / f"{month}.json"
+        return self._month_folder(account, endpoint) / f"{month}.json"
 
     def _load_manifest(
         self,
@@ -221,35 +224,24 @@ class Store:
             # Manifests before 0.2 held every day in this file: kept as they are, written
             # by month at the next save (the months read below are newer, if any).
             days, files = _Months(entry.get("days", {})), _Months(entry.get("files", {}))
-            folder = self.root / MANIFEST_DIR / account / name
+            folder = self._month_folder(account, name)
             for place in (folder.parent, folder):
                 if place.exists() and not place.is_dir():
                     raise StoreError(
                         f"{place} is a file, where the manifest keeps its months: move it "
                         "away; `wxframe verify` then names what the store holds"
                     )
-            if only is not None and only[1] and only[2] != "~":  # those months' files only
-                shards = [folder / f"{m}.json" for m in _months_between(only[1], only[2])]
-                shards = [p for p in shards if p.exists()]
-            else:
-                shards = sorted(folder.glob("*.json")) if folder.is_dir() else []
-            for shard in shards:
-                month = shard.stem
-                if only is not None and not only[1] <= month <= only[2]:
-                    continue
-                try:
-                    part = _read_json(shard)
-                    problem = _month_problem(name, part)
-                    if problem:
-                        raise StoreError(
-                            f"the manifest {shard} is not a wxframe manifest: {problem}. "
-                            f"`wxframe verify --store {self.root} --repair` sets it aside "
-                            "and the next sync fetches that month again"
-                        )
-                except StoreError as exc:
+            for month, shard in _month_files(folder, only):
+                part, why = _json_problem(shard)
+                if why is None and (problem := _month_problem(name, part)):
+                    why = f"is not a wxframe manifest: {problem}"
+                if why is not None:
                     if damaged is None:
-                        raise
-                    why = str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
+                        raise StoreError(
+                            f"the manifest {shard} {why}. `wxframe verify --store "
+                            f"{self.root} --repair` sets it aside and the next sync fetches "
+                            "that month again"
+                        )
                     damaged.append({"endpoint": name, "month": month, "path": shard, "why": why})
                     continue
                 days.replace_month(month, part["days"])
@@ -1381,13 +1373,31 @@ class _Months(dict[str, Any]):
             self._by_month[month].add(key)
 
 
-def _read_json(path: Path) -> Any:
+def _month_files(folder: Path, only: tuple[str, str, str] | None) -> list[tuple[str, Path]]:
+    """The month files of an endpoint's manifest: those of ``only``'s months (found by
+    name when the range is bounded, without listing the folder), or every one there is."""
+    if only is not None and only[1] and only[2] != "~":
+        paths = [folder / f"{month}.json" for month in _months_between(only[1], only[2])]
+        return [(p.stem, p) for p in paths if p.exists()]
+    found = [(p.stem, p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    return [(m, p) for m, p in found if only is None or only[1] <= m <= only[2]]
+
+
+def _json_problem(path: Path) -> tuple[Any, str | None]:
+    """A manifest file's JSON, or what stops reading it (to follow its path)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8")), None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise StoreError(f"the manifest {path} is not valid JSON: {exc}") from None
+        return None, f"is not valid JSON: {exc}"
     except OSError as exc:
-        raise StoreError(f"the manifest {path} cannot be read: {exc}") from None
+        return None, f"cannot be read: {exc}"
+
+
+def _read_json(path: Path) -> Any:
+    value, problem = _json_problem(path)
+    if problem is not None:
+        raise StoreError(f"the manifest {path} {problem}")
+    return value
 
 
 def _dumps(value: Any) -> bytes:
