@@ -7,6 +7,8 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,6 +70,40 @@ def test_sync_many_is_each_accounts_own_sync(tmp_path: Path) -> None:
         frame = dd.read_parquet(many.dataset("getbizsummary").files)
         dask_sums = frame[frame.channel == "all"].groupby("account").read_user.sum().compute()
     assert dask_sums.sort_index().tolist() == expected.tolist()
+
+
+def test_all_accounts_share_one_bounded_pool(tmp_path: Path) -> None:
+    # Four accounts, each client allowed 3 requests at once, one pool of 4 for all: the
+    # servers together never see more than 4 at a moment, none more than 3, and more
+    # than one account is in flight at once (the pool is shared, not one per account).
+    with contextlib.ExitStack() as stack:
+        sims = [stack.enter_context(serve(seed=k, today=TODAY, latency=0.03)) for k in range(4)]
+        seen: list[int] = []
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.is_set():
+                seen.append(sum(s.stats.in_flight for s in sims))
+                time.sleep(0.001)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            results = Store(tmp_path).sync_many(
+                [s.client(max_workers=3) for s in sims], BEGIN, END,
+                endpoints=["getarticleread"], max_workers=4,
+            )  # fmt: skip
+        finally:
+            done.set()
+            watcher.join()
+    assert all(r.calls == 30 for r in results.values())  # type: ignore[union-attr]
+    assert max(seen) <= 4
+    assert max(s.stats.peak_in_flight for s in sims) <= 3
+    assert max(seen) > 3  # two accounts' requests at once
+    with pytest.raises(wxframe.ConfigurationError, match="max_workers=0"):
+        Store(tmp_path).sync_many([], max_workers=0)
+    with pytest.raises(wxframe.ConfigurationError, match="max_accounts=0"):
+        Store(tmp_path).sync_many([], max_accounts=0)
 
 
 def test_one_accounts_failure_does_not_stop_the_others(tmp_path: Path) -> None:

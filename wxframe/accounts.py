@@ -104,14 +104,17 @@ def sync_accounts(
     end: DateLike | None = None,
     *,
     endpoints: str | Iterable[str] | None = None,
-    max_accounts: int = 4,
+    max_workers: int = 16,
+    max_accounts: int | None = None,
     processes: int = 1,
 ) -> dict[str, SyncSummary | WxframeError]:
     """Sync every account; one account's failure does not stop the others.
 
-    With ``processes=1``, :meth:`Store.sync_many` in this process (``max_accounts`` at
-    once). With more, the accounts are dealt out to that many worker processes, each
-    syncing ``max_accounts`` of its share at once: on a machine with cores to spare,
+    With ``processes=1``, :meth:`Store.sync_many` in this process: one pool of
+    ``max_workers`` requests in flight for all accounts, each account within its own
+    ``max_workers``, ``max_accounts`` accounts at once. With more, the accounts are
+    dealt out to that many worker processes, each doing the same with its share (so up
+    to ``processes x max_workers`` requests in flight): on a machine with cores to spare,
     many accounts sync up to ``processes`` times faster, as each process types and
     writes with its own interpreter. Returns, per appid in the order given, the
     :class:`SyncSummary` or the error that stopped it.
@@ -128,8 +131,10 @@ def sync_accounts(
     ...     print({appid: r.calls for appid, r in done.items()})
     {'wx5im0000000000001': 1}
     """
-    if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
-        raise ConfigurationError(f"processes={processes!r}; allowed: an integer >= 1")
+    for name, value in (("processes", processes), ("max_workers", max_workers),
+                        ("max_accounts", 1 if max_accounts is None else max_accounts)):  # fmt: skip
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigurationError(f"{name}={value!r}; allowed: an integer >= 1")
     appids = [a.appid for a in accounts]
     twice = sorted({a for a in appids if appids.count(a) > 1})
     if twice:
@@ -138,7 +143,7 @@ def sync_accounts(
         endpoints = [endpoints]
     wanted = list(endpoints) if endpoints is not None else None
     groups = [list(accounts[k::processes]) for k in range(min(processes, len(accounts)))]
-    args = (str(store.root), store.lock_timeout, begin, end, wanted, max_accounts)
+    args = (str(store.root), store.lock_timeout, begin, end, wanted, max_workers, max_accounts)
     if len(groups) <= 1:
         results = _sync_group(groups[0] if groups else [], *args)
     else:
@@ -167,7 +172,8 @@ def _sync_group(
     begin: Any,
     end: Any,
     endpoints: list[str] | None,
-    max_accounts: int,
+    max_workers: int,
+    max_accounts: int | None,
 ) -> dict[str, SyncSummary | WxframeError]:
     """One process's share: its clients built here, then :meth:`Store.sync_many`."""
     results: dict[str, SyncSummary | WxframeError] = {}
@@ -180,6 +186,7 @@ def _sync_group(
     store = Store(Path(root), lock_timeout=lock_timeout)
     if clients:
         results |= store.sync_many(
-            clients, begin, end, endpoints=endpoints, max_accounts=max_accounts
-        )
+            clients, begin, end, endpoints=endpoints, max_workers=max_workers,
+            max_accounts=max_accounts,
+        )  # fmt: skip
     return results

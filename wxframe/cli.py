@@ -142,7 +142,8 @@ def _sync_accounts(args: argparse.Namespace, store: Any) -> int:
     try:
         results = sync_accounts(
             store, accounts, args.begin, args.end, endpoints=endpoints,
-            max_accounts=args.max_accounts, processes=args.processes,
+            max_workers=args.max_workers, max_accounts=args.max_accounts,
+            processes=args.processes,
         )  # fmt: skip
     except WxframeError as exc:
         print(f"wxframe sync: {exc}", file=sys.stderr)
@@ -408,10 +409,18 @@ def build_parser() -> argparse.ArgumentParser:
         "variable holding its secret): all of them, several at once",
     )  # fmt: skip
     sync.add_argument(
+        "--max-workers",
+        type=int,
+        default=16,
+        help="with --accounts: requests in flight for all accounts, per process (16); each "
+        "account's own limit is its max_workers in the file (4)",
+    )
+    sync.add_argument(
         "--max-accounts",
         type=int,
-        default=4,
-        help="with --accounts: accounts synced at once, per process (4)",
+        default=None,
+        help="with --accounts: accounts synced at once, per process (default: twice as "
+        "many as fill --max-workers)",
     )
     sync.add_argument(
         "--processes",

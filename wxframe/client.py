@@ -667,6 +667,7 @@ class Client:
         stopped: dict[str, tuple[ApiError, list[Window]]] | None = None,
         isolate: tuple[type[ApiError], ...] = (EndpointOfflineError,),
         tables: bool = False,
+        pool: RequestPool | None = None,
     ) -> Iterator[tuple[Endpoint, Window, Page | TablePage]]:
         """Fetch ``(endpoint, window)`` jobs, of any endpoints, through one pool of workers.
 
@@ -679,6 +680,8 @@ class Client:
         is put there with the windows the endpoint did not get, and the other endpoints
         go on. With ``tables``, answers come as :class:`~wxframe.frames.TablePage`
         where they can (decoded in the workers, for :func:`~wxframe.frames.from_pages`).
+        With a shared ``pool``, the requests run on its threads (at most this client's
+        ``max_workers`` of them at once), not on threads of their own.
         """
         jobs = list(jobs)
         names = sorted({spec.name for spec, _ in jobs})
@@ -696,7 +699,9 @@ class Client:
                 ready.append(job)
                 if spec.status == "offline":
                     held[spec.name] = []
-        pool = _Workers(functools.partial(self.fetch_window, tables=tables), self.max_workers)
+        own = pool is None
+        workers = RequestPool(self.max_workers) if pool is None else pool
+        lease = workers.lease(functools.partial(self.fetch_window, tables=tables))
         in_flight: set[tuple[Endpoint, Window]] = set()
         error: BaseException | None = None
 
@@ -704,13 +709,13 @@ class Client:
             while error is None and ready and len(in_flight) < self.max_workers:
                 job = ready.popleft()
                 in_flight.add(job)
-                pool.submit(job)
+                lease.submit(job)
 
         try:
             top_up()
             while in_flight:
                 finished = []
-                for job, page, exc in pool.results():
+                for job, page, exc in lease.next_results():
                     in_flight.discard(job)
                     spec, window = job
                     if stopped is not None and isinstance(exc, isolate):
@@ -739,62 +744,103 @@ class Client:
         finally:
             # Whatever ends the loop (an error, Ctrl-C, a caller that stops early): the
             # workers drop what they hold and stop, and nothing waits for them.
-            pool.cancel()
+            lease.cancel()
+            if own:
+                workers.close()
             if bar is not None:
                 bar.close()
 
 
-class _Workers:
-    """Daemon worker threads for one fetch, and the queue their results arrive on.
+_Job = tuple[Endpoint, Window]
+_Outcome = tuple[_Job, "Page | TablePage | None", "BaseException | None"]
 
-    Not a ThreadPoolExecutor: its threads are joined when the pool shuts down and again
-    when the interpreter exits, so Ctrl-C during a fetch from a stuck server would wait
-    out every request in flight and its retries. These threads are daemons, and a
-    cancelled pool's requests stop at their next step (a retry's wait, a piece of body).
+
+class RequestPool:
+    """A bounded set of worker threads that fetches run their requests through.
+
+    Each fetch (:meth:`Client.fetch_many`) makes a pool of its own unless it is given
+    one: :meth:`~wxframe.Store.sync_many` gives every account's fetch the same pool, so
+    all accounts together keep at most ``size`` requests in flight, each within its own
+    client's ``max_workers``. Not a ThreadPoolExecutor: its threads are joined when the
+    pool shuts down and again when the interpreter exits, so Ctrl-C during a fetch from
+    a stuck server would wait out every request in flight and its retries. These
+    threads are daemons, and a cancelled fetch's requests stop at their next step (a
+    retry's wait, a piece of body).
+
+    Examples
+    --------
+    >>> pool = RequestPool(16)
+    >>> pool.size
+    16
+    >>> pool.close()
     """
 
-    def __init__(self, work: Callable[..., Page | TablePage], size: int) -> None:
-        self._work = work
-        self._size = size
-        self._jobs: queue.SimpleQueue[tuple[Endpoint, Window] | None] = queue.SimpleQueue()
-        self._results: queue.SimpleQueue[
-            tuple[tuple[Endpoint, Window], Page | TablePage | None, BaseException | None]
-        ] = queue.SimpleQueue()
-        self._cancelled = threading.Event()
+    def __init__(self, size: int) -> None:
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ConfigurationError(f"max_workers={size!r}; allowed: an integer >= 1")
+        self.size = size
+        self._jobs: queue.SimpleQueue[tuple[_Lease, _Job] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
 
-    def submit(self, job: tuple[Endpoint, Window]) -> None:
-        if len(self._threads) < self._size:
-            thread = threading.Thread(target=self._run, name="wxframe-fetch", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        self._jobs.put(job)
+    def lease(self, work: Callable[..., Page | TablePage]) -> _Lease:
+        """One fetch's share of the pool: its jobs in, its results out, its own stop."""
+        return _Lease(self, work)
 
-    def results(
-        self,
-    ) -> list[tuple[tuple[Endpoint, Window], Page | TablePage | None, BaseException | None]]:
+    def close(self) -> None:
+        """Let the threads end once the jobs queued before this have been taken."""
+        with self._lock:
+            for _ in self._threads:
+                self._jobs.put(None)
+            self._threads = []
+
+    def _put(self, lease: _Lease, job: _Job) -> None:
+        with self._lock:
+            if len(self._threads) < self.size:  # threads start as work arrives
+                thread = threading.Thread(target=self._run, name="wxframe-fetch", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+        self._jobs.put((lease, job))
+
+    def _run(self) -> None:
+        while (item := self._jobs.get()) is not None:
+            lease, job = item
+            if lease.cancelled.is_set():
+                continue  # its fetch has ended: nobody waits for this one
+            _worker.cancelled = lease.cancelled
+            try:
+                page = lease.work(*job)
+            except _Cancelled:
+                continue
+            except BaseException as exc:
+                lease.results.put((job, None, exc))
+            else:
+                lease.results.put((job, page, None))
+            finally:
+                _worker.cancelled = None
+
+
+class _Lease:
+    """What one fetch submits to a :class:`RequestPool`, and the queue its results arrive on."""
+
+    def __init__(self, pool: RequestPool, work: Callable[..., Page | TablePage]) -> None:
+        self.pool = pool
+        self.work = work
+        self.results: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
+        self.cancelled = threading.Event()
+
+    def submit(self, job: _Job) -> None:
+        self.pool._put(self, job)
+
+    def next_results(self) -> list[_Outcome]:
         """The next result (waiting for it), with any others already in."""
-        found = [self._results.get()]
-        while not self._results.empty():
-            found.append(self._results.get_nowait())
+        found = [self.results.get()]
+        while not self.results.empty():
+            found.append(self.results.get_nowait())
         return found
 
     def cancel(self) -> None:
-        self._cancelled.set()
-        for _ in self._threads:
-            self._jobs.put(None)
-
-    def _run(self) -> None:
-        _worker.cancelled = self._cancelled
-        while (job := self._jobs.get()) is not None and not self._cancelled.is_set():
-            try:
-                page = self._work(*job)
-            except _Cancelled:
-                return
-            except BaseException as exc:
-                self._results.put((job, None, exc))
-            else:
-                self._results.put((job, page, None))
+        self.cancelled.set()
 
 
 def _offline_error(spec: Endpoint, window: Window, errmsg: str) -> EndpointOfflineError:

@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 import warnings
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -44,7 +45,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from wxframe.client import Client
+from wxframe.client import Client, RequestPool
 from wxframe.dates import (
     BEIJING,
     COMPLETE_HOUR,
@@ -310,6 +311,19 @@ class Store:
         Raises :class:`SyncIncomplete` (with the windows still to fetch) when an error
         stops it; everything fetched before the error is kept.
         """
+        return self._sync(client, begin, end, endpoints=endpoints, progress=progress)
+
+    def _sync(
+        self,
+        client: Client,
+        begin: DateLike | None,
+        end: DateLike | None,
+        *,
+        endpoints: str | Iterable[str] | None,
+        progress: bool | None,
+        pool: RequestPool | None = None,
+    ) -> SyncSummary:
+        """:meth:`sync`, its requests on ``pool``'s threads when one is given."""
         specs = list(iter_endpoints(endpoints))
         account = self._client_account(client)
         now = client.now()
@@ -357,7 +371,7 @@ class Store:
             jobs = [(spec, w) for spec in specs for w in plans[spec.name][0]]
             try:
                 self._fetch_and_write(
-                    client, account, jobs, manifest, done, summary, progress, stopped
+                    client, account, jobs, manifest, done, summary, progress, stopped, pool
                 )
             except WxframeError as exc:
                 # A fault no endpoint can go on past (network, credentials): what was
@@ -397,17 +411,22 @@ class Store:
         end: DateLike | None = None,
         *,
         endpoints: str | Iterable[str] | None = None,
-        max_accounts: int = 4,
+        max_workers: int = 16,
+        max_accounts: int | None = None,
         progress: bool | None = False,
     ) -> dict[str, SyncSummary | WxframeError]:
         """Sync several accounts at once; one account's failure does not stop the others.
 
-        Up to ``max_accounts`` accounts sync at the same moment, each through its own
-        client's pool (``Client(max_workers=...)`` is the per-account limit), so at most
-        ``max_accounts x max_workers`` requests are in flight. Each account has its own
-        lock, manifest and files, as with :meth:`sync`. Returns, per appid, the
-        :class:`SyncSummary` or the error that stopped it (credentials, quota, network:
-        a :class:`SyncIncomplete` keeps what was fetched, a rerun resumes).
+        Every account's requests go through one pool of ``max_workers`` threads: at
+        most that many are in flight in all, and at most each client's own
+        ``max_workers`` for its account (the per-account limit, which keeps one account
+        from taking the whole pool and its per-minute quota). ``max_accounts`` accounts
+        are synced at the same moment (default: twice as many as fill the pool, so the
+        pool stays busy while an account types and writes what it fetched). Each
+        account has its own lock, manifest and files, as with :meth:`sync`. Returns,
+        per appid in the order given, the :class:`SyncSummary` or the error that
+        stopped it (credentials, quota, 47009, network: a :class:`SyncIncomplete` keeps
+        what was fetched, a rerun resumes).
 
         Examples
         --------
@@ -421,35 +440,55 @@ class Store:
         {'wx5im0000000000001': 1, 'wx5im0000000000002': 1}
         """
         clients = list(clients)
-        if not isinstance(max_accounts, int) or isinstance(max_accounts, bool) or max_accounts < 1:
-            raise ConfigurationError(f"max_accounts={max_accounts!r}; allowed: an integer >= 1")
+        for name, value in (("max_workers", max_workers), ("max_accounts", max_accounts)):
+            if value is None and name == "max_accounts":
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigurationError(f"{name}={value!r}; allowed: an integer >= 1")
         accounts = [self._client_account(c) for c in clients]
         twice = sorted({a for a in accounts if accounts.count(a) > 1})
         if twice:
             raise ConfigurationError(f"each account once: {', '.join(twice)} is given twice")
+        if max_accounts is None:
+            each = min((c.max_workers for c in clients), default=1)
+            max_accounts = 2 * -(-max_workers // min(each, max_workers))
         results: dict[str, SyncSummary | WxframeError] = {}
-        gate = threading.BoundedSemaphore(max_accounts)
+        pool = RequestPool(max_workers)
+        waiting = deque(zip(clients, accounts, strict=True))
+        crashed: list[BaseException] = []
 
-        def one(client: Client, account: str) -> None:
-            with gate:
+        def syncer() -> None:
+            while True:
                 try:
-                    results[account] = self.sync(
-                        client, begin, end, endpoints=endpoints, progress=progress
+                    client, account = waiting.popleft()
+                except IndexError:
+                    return
+                try:
+                    results[account] = self._sync(
+                        client, begin, end, endpoints=endpoints, progress=progress, pool=pool
                     )
                 except WxframeError as exc:
                     results[account] = exc
+                except BaseException as exc:  # a bug, not an account's fault: raised below
+                    crashed.append(exc)
+                    return
 
-        # Daemon threads, as the fetch pools: Ctrl-C returns at once, what was fetched
+        # Daemon threads, as the pool's: Ctrl-C returns at once, what was fetched
         # stays, and each account's next sync resumes.
         threads = [
-            threading.Thread(target=one, args=(c, a), name=f"wxframe-{a}", daemon=True)
-            for c, a in zip(clients, accounts, strict=True)
+            threading.Thread(target=syncer, name=f"wxframe-sync-{k}", daemon=True)
+            for k in range(min(max_accounts, len(clients)))
         ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.2)
+        finally:
+            pool.close()
+        if crashed:
+            raise crashed[0]
         return {a: results[a] for a in accounts}
 
     def _make_root(self) -> None:
@@ -799,6 +838,7 @@ class Store:
         summary: SyncSummary,
         progress: bool | None,
         stopped: dict[str, tuple[ApiError, list[Window]]],
+        pool: RequestPool | None = None,
     ) -> None:
         """Fetch every endpoint's windows through one pool; write them in batches.
 
@@ -846,6 +886,7 @@ class Store:
             stopped=stopped,
             isolate=_ENDPOINT_FAULTS,
             tables=True,
+            pool=pool,
         )
         try:
             for spec, window, page in fetched:
