@@ -252,3 +252,21 @@ def test_max_workers_is_the_concurrency_the_server_sees(workers: int) -> None:
             assert s.stats.peak_in_flight == 1
         else:
             assert 1 < s.stats.peak_in_flight <= workers
+
+
+def test_proxies_from_the_environment_are_read_once_when_the_client_is_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The environment's proxy (a port nobody listens on) is used for every call of a
+    # client made while it is set, even after it is unset; NO_PROXY exempts a host.
+    with serve(seed=0, today=TODAY) as sim:
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+        proxied = sim.client(max_retries=0)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        exempt = sim.client(max_retries=0)
+        monkeypatch.delenv("HTTP_PROXY")
+        with pytest.raises(wxframe.TransportError, match="connection failed"):
+            proxied.fetch("getusersummary", "2024-05-25", "2024-05-31")
+        assert len(exempt.fetch("getusersummary", "2024-05-25", "2024-05-31")) > 0

@@ -253,6 +253,13 @@ class Client:
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(max_workers, 4) * 2)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        # Proxies and CA bundle from the environment (HTTPS_PROXY, NO_PROXY,
+        # REQUESTS_CA_BUNDLE...), read once for base_url: requests would read the whole
+        # environment again for every call (a tenth of a call's own CPU).
+        settings = self._session.merge_environment_settings(self.base_url, {}, None, None, None)
+        self._session.trust_env = False
+        self._proxies: dict[str, str] = dict(settings["proxies"])
+        self._verify: bool | str = True if settings["verify"] is None else settings["verify"]
         self.counts: dict[str, int] = {"retries": 0, "token_refreshes": 0, "calls": 0,
                                        "decoded": 0}  # fmt: skip
         self._counts_lock = threading.Lock()
@@ -514,7 +521,7 @@ class Client:
         budget: Any = urllib3.Timeout(total=self.timeout)
         response = self._session.request(
             method, self.base_url + path, allow_redirects=False, stream=True, timeout=budget,
-            **kwargs,
+            proxies=self._proxies, verify=self._verify, **kwargs,
         )  # fmt: skip
         raw = response.raw
         body = bytearray()

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import filelock
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -965,16 +966,19 @@ class Store:
         manifest's own update leaves files that match their ``next`` record, which is a
         crash to resume, not damage.
         """
-        days = pd.DatetimeIndex(
-            sorted({d for w in windows for d in pd.date_range(w.begin, w.end, freq="D")})
-        )
-        months = days.strftime("%Y-%m")
+        by_month: dict[str, set[date]] = {}
+        for w in windows:
+            for n in range((w.end - w.begin).days + 1):
+                day = w.begin + timedelta(days=n)
+                by_month.setdefault(day.strftime("%Y-%m"), set()).add(day)
+        partition = df[spec.partition]
         staged: list[tuple[str, Path, Path, dict[str, Any]]] = []
         try:
-            for month in sorted(set(months)):
-                in_month = days[months == month]
+            for month in sorted(by_month):
+                in_month = pd.DatetimeIndex(sorted(by_month[month]))
                 path = self._partition(spec, account, month) / DATA_FILE
-                new = df[df[spec.partition].isin(in_month)]
+                inside = partition.isin(in_month)
+                new = df if inside.all() else df[inside]  # a batch of one month: no copy
                 if path.exists():
                     old = conform(spec, self._read_file(path).to_pandas())
                     old = old[~old[spec.partition].isin(in_month)]
@@ -983,11 +987,13 @@ class Store:
                     combined = new
                 if combined.empty and not path.exists():
                     continue  # an empty window is recorded in the manifest, not as a file
-                combined = combined.sort_values(list(spec.key), ignore_index=True)
+                if not _frame_in_order(combined, spec.key):  # as a batch's frame comes
+                    combined = combined.sort_values(list(spec.key), ignore_index=True)
                 table = _to_arrow(combined)
                 tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
                 try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
+                    if not path.parent.is_dir():
+                        path.parent.mkdir(parents=True, exist_ok=True)
                     pq.write_table(table, tmp, compression="zstd")
                     _fsync(tmp)
                     size, digest = tmp.stat().st_size, _digest(tmp)
@@ -1556,9 +1562,11 @@ def _convert(
 
 
 def _per_day(spec: Endpoint, frame: pd.DataFrame) -> dict[str, int]:
-    """Rows per partition day (``YYYY-MM-DD``)."""
-    counts = frame[spec.partition].dt.strftime("%Y-%m-%d").value_counts()
-    return {str(day): int(n) for day, n in counts.items()}
+    """Rows per partition day (``YYYY-MM-DD``): counted as numbers, only the distinct
+    days formatted (the text of every row was a tenth of a sync's typing)."""
+    days = frame[spec.partition].to_numpy(dtype="datetime64[D]", na_value=np.datetime64("NaT"))
+    found, counts = np.unique(days[~np.isnat(days)], return_counts=True)
+    return {str(day): int(n) for day, n in zip(found, counts, strict=True)}
 
 
 def _file_problem(
@@ -1690,6 +1698,22 @@ def _in_order(table: pa.Table, keys: Sequence[str]) -> bool:
     return bool(pc.all(pc.or_(before, equal)).as_py())
 
 
+def _frame_in_order(df: pd.DataFrame, keys: Sequence[str]) -> bool:
+    """Whether ``df`` is sorted as ``sort_values(keys)`` would sort it (categoricals by
+    their categories' order), without sorting it."""
+    columns = {}
+    for key in keys:
+        column = df[key]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes = column.cat.codes.to_numpy()
+            if (codes < 0).any():
+                return False
+            columns[key] = pa.array(codes)
+        else:
+            columns[key] = pa.array(column)
+    return _in_order(pa.table(columns), keys) if columns else True
+
+
 def _label_keys(spec: Endpoint) -> list[str]:
     """Key columns that are labels rebuilt as categoricals on read (stored as text, so
     their order is the categories', not the text's)."""
@@ -1744,7 +1768,9 @@ def _to_arrow(df: pd.DataFrame) -> pa.Table:
     for name in flat.columns:
         if isinstance(flat[name].dtype, pd.CategoricalDtype):
             flat[name] = flat[name].astype("string")  # rebuilt from codes on read
-    return pa.Table.from_pandas(flat, preserve_index=False)
+    # One thread: for a batch's few thousand rows, starting pyarrow's conversion threads
+    # cost more than converting (1.4 ms a call, in every flush of a sync).
+    return pa.Table.from_pandas(flat, preserve_index=False, nthreads=1)
 
 
 def _fsync(path: Path) -> None:
@@ -1769,7 +1795,7 @@ def _digest(path: Path) -> str:
 def _atomic_write(path: Path, data: bytes, *, mkdir: bool = False) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        if mkdir:
+        if mkdir and not path.parent.is_dir():  # a stat, not a failed mkdir per level
             path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
             f.write(data)
