@@ -270,3 +270,14 @@ def test_proxies_from_the_environment_are_read_once_when_the_client_is_made(
         with pytest.raises(wxframe.TransportError, match="connection failed"):
             proxied.fetch("getusersummary", "2024-05-25", "2024-05-31")
         assert len(exempt.fetch("getusersummary", "2024-05-25", "2024-05-31")) > 0
+
+
+def test_a_socks_proxy_is_refused_by_name_before_any_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "socks5://user:pw@127.0.0.1:1080")
+    with pytest.raises(ConfigurationError, match="SOCKS proxy") as caught:
+        Client("wx0", "s3cret")
+    assert "pw" not in str(caught.value) and "s3cret" not in str(caught.value)
