@@ -974,8 +974,13 @@ def _derive(spec: Endpoint, df: pd.DataFrame) -> pd.DataFrame:
             df[f.codes.column] = _categorical(df[f.name], f.codes.labels)
     if spec.channel_rows is not None:
         column = spec.channel_rows.codes.column
-        categories = _label_categories(spec.channel_rows.codes, pa.array(df[column], pa.string()))
-        df[column] = pd.Categorical(df[column], categories=categories)
+        names = pa.array(df[column], pa.string())
+        categories = _label_categories(spec.channel_rows.codes, names)
+        # From codes looked up in Arrow, not by hashing every row's text again in pandas.
+        codes = pc.fill_null(pc.index_in(names, value_set=pa.array(categories)), -1)
+        df[column] = pd.Categorical.from_codes(
+            codes.to_numpy(zero_copy_only=False), dtype=pd.CategoricalDtype(categories)
+        )
     return df
 
 
