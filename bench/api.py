@@ -220,12 +220,12 @@ def many_accounts(smoke: bool) -> Table:
         with tempfile.TemporaryDirectory() as warm:  # the simulators' caches, once
             wxframe.Store(warm).sync_many(clients_for(each), begin, end, endpoints=endpoints)
         runs = (  # sync_many first: what the target is about, on the freshest simulators
-            (f"Store.sync_many(max_workers={workers}), {each} per account", 0),
-            ("one Store.sync after another (max_workers=16)", 1),
-            (f"sync_accounts(processes=2, max_workers={workers // 2})", 2),
+            (f"Store.sync_many(max_workers={workers}), {each} per account", "shared pool"),
+            ("one Store.sync after another (max_workers=16)", "one by one"),
+            (f"sync_accounts(processes=2, max_workers={workers // 2})", "processes"),
         )
-        for how, processes in runs:
-            clients = clients_for(workers if processes == 1 else each)
+        for how, kind in runs:
+            clients = clients_for(workers if kind == "one by one" else each)
             entries = [
                 wxframe.Account(c.appid, f"WXF_BENCH_SECRET_{k}", c.base_url, max_workers=each)
                 for k, c in enumerate(clients)
@@ -235,12 +235,12 @@ def many_accounts(smoke: bool) -> Table:
                 served, used = simulator_cpu(), time.process_time()
                 with PeakMemory() as mem:
                     started = time.perf_counter()
-                    if processes == 2:
+                    if kind == "processes":
                         results = wxframe.sync_accounts(store, entries, begin, end,
                                                         endpoints=endpoints,
                                                         max_workers=workers // 2,
                                                         processes=2)  # fmt: skip
-                    elif processes == 1:
+                    elif kind == "one by one":
                         results = {
                             c.appid: store.sync(c, begin, end, endpoints=endpoints, progress=False)
                             for c in clients
@@ -254,10 +254,10 @@ def many_accounts(smoke: bool) -> Table:
             assert not failed, f"{len(failed)} accounts failed: {results[failed[0]]}"
             made = sum(r.calls for r in results.values() if isinstance(r, wxframe.SyncSummary))
             bound = made * latency / workers
-            cpu = used if processes != 2 else ""  # the workers' own CPU is not the parent's
+            cpu = used if kind != "processes" else ""  # the workers' own CPU is not the parent's
             table.add(how, made, bound, seconds, f"{seconds / bound:.2f}x", cpu, served,
                       mem.peak / 2**20)  # fmt: skip
-            if processes == 0:
+            if kind == "shared pool":
                 ratio = f"sync_many at most 1.3x the latency bound ({seconds / bound:.2f}x)"
                 table.notes.append(verdict(seconds <= 1.3 * bound, ratio))
     table.notes.append(

@@ -22,7 +22,7 @@ from typing import Any
 
 from wxframe.client import DEFAULT_BASE_URL, Client
 from wxframe.dates import DateLike
-from wxframe.errors import ConfigurationError, StoreError, WxframeError
+from wxframe.errors import ConfigurationError, StoreError, WxframeError, check_count
 from wxframe.store import Store, SyncSummary
 
 __all__ = ["Account", "read_accounts", "sync_accounts"]
@@ -131,10 +131,10 @@ def sync_accounts(
     ...     print({appid: r.calls for appid, r in done.items()})
     {'wx5im0000000000001': 1}
     """
-    for name, value in (("processes", processes), ("max_workers", max_workers),
-                        ("max_accounts", 1 if max_accounts is None else max_accounts)):  # fmt: skip
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigurationError(f"{name}={value!r}; allowed: an integer >= 1")
+    check_count("processes", processes)
+    check_count("max_workers", max_workers)
+    if max_accounts is not None:
+        check_count("max_accounts", max_accounts)
     appids = [a.appid for a in accounts]
     twice = sorted({a for a in appids if appids.count(a) > 1})
     if twice:

@@ -47,6 +47,7 @@ from wxframe.errors import (
     RequestRejectedError,
     TokenError,
     TransportError,
+    check_count,
 )
 from wxframe.frames import Page, TablePage
 from wxframe.frames import decode as decode_answer
@@ -822,9 +823,7 @@ class RequestPool:
     """
 
     def __init__(self, size: int) -> None:
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise ConfigurationError(f"max_workers={size!r}; allowed: an integer >= 1")
-        self.size = size
+        self.size = check_count("max_workers", size)
         self._jobs: queue.SimpleQueue[tuple[_Lease, _Job] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()

@@ -87,6 +87,13 @@ class ConfigurationError(WxframeError, ValueError):
     """An argument wxframe cannot work with (no credentials, a bad option)."""
 
 
+def check_count(name: str, value: object) -> int:
+    """``value`` if it is an integer >= 1 (not a bool), else a ConfigurationError naming it."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigurationError(f"{name}={value!r}; allowed: an integer >= 1")
+    return value
+
+
 class FrameShapeError(WxframeError, ValueError):
     """A DataFrame that lacks the columns a helper needs."""
 

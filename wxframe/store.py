@@ -24,6 +24,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import math
 import operator
 import os
 import re
@@ -75,6 +76,7 @@ from wxframe.errors import (
     StoreLockedError,
     SyncIncomplete,
     WxframeError,
+    check_count,
 )
 from wxframe.frames import (
     NULLABLE,
@@ -441,18 +443,16 @@ class Store:
         {'wx5im0000000000001': 1, 'wx5im0000000000002': 1}
         """
         clients = list(clients)
-        for name, value in (("max_workers", max_workers), ("max_accounts", max_accounts)):
-            if value is None and name == "max_accounts":
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigurationError(f"{name}={value!r}; allowed: an integer >= 1")
+        check_count("max_workers", max_workers)
+        if max_accounts is not None:
+            check_count("max_accounts", max_accounts)
         accounts = [self._client_account(c) for c in clients]
         twice = sorted({a for a in accounts if accounts.count(a) > 1})
         if twice:
             raise ConfigurationError(f"each account once: {', '.join(twice)} is given twice")
         if max_accounts is None:
             each = min((c.max_workers for c in clients), default=1)
-            max_accounts = 2 * -(-max_workers // min(each, max_workers))
+            max_accounts = 2 * math.ceil(max_workers / min(each, max_workers))
         results: dict[str, SyncSummary | WxframeError] = {}
         pool = RequestPool(max_workers)
         waiting = deque(zip(clients, accounts, strict=True))
@@ -1711,7 +1711,7 @@ def _frame_in_order(df: pd.DataFrame, keys: Sequence[str]) -> bool:
             columns[key] = pa.array(codes)
         else:
             columns[key] = pa.array(column)
-    return _in_order(pa.table(columns), keys) if columns else True
+    return _in_order(pa.table(columns), keys)
 
 
 def _label_keys(spec: Endpoint) -> list[str]:
