@@ -230,6 +230,43 @@ def test_a_kill_around_a_new_months_first_rename_is_not_damage(
     assert store.verify().empty
 
 
+def test_a_resumed_sync_that_rewrites_part_of_a_killed_month_keeps_the_store_sound(
+    synced: tuple[Store, dict[str, pd.DataFrame]],
+) -> None:
+    # Seen in CI: a kill after a month file's rename left rows of twelve days the
+    # manifest did not list; the next sync rewrote three of them and recorded a file
+    # that held all twelve ("holds 1,511 rows, the manifest 346").
+    store, sound = synced
+    (account,) = store.accounts()
+    spec = wxframe.ENDPOINTS["getusersummary"]
+    manifest = store._load_manifest(account)
+    days = manifest["endpoints"]["getusersummary"]["days"]
+    late = [d for d in days if d >= "2026-10-20"]
+    for day in late:  # a sync fetching 2026-10-20..31 writes October's file ...
+        del days[day]
+    window = wxframe.Window(date(2026, 10, 20), date(2026, 10, 31))
+    rows = sound["getusersummary"].drop(columns="account")
+    store._write_windows(
+        spec, account, [window], rows[rows["ref_date"] >= "2026-10-20"], manifest
+    )  # fmt: skip  ... and is killed before recording its days
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StoreDamagedWarning)
+        with serve(seed=0, today=TODAY) as sim:
+            store.sync(sim.client(), "2026-10-20", "2026-10-22", endpoints=ENDPOINTS,
+                       progress=False)  # fmt: skip
+    assert store.verify().empty, store.verify()[["month", "problem"]]
+    pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
+    held = store.days().query("endpoint == 'getusersummary'").set_index("ref_date")
+    assert not held.loc["2026-10-23":"2026-10-31", "final"].any()  # fetched again next
+    assert held.loc["2026-10-20":"2026-10-22", "final"].all()
+    with serve(seed=0, today=TODAY) as sim:
+        summary = store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS,
+                             progress=False)  # fmt: skip
+    assert summary.endpoints["getusersummary"]["calls"] > 0
+    assert store.verify().empty
+    pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
+
+
 def test_item_5_stray_things_under_the_root_are_never_read(
     synced: tuple[Store, dict[str, pd.DataFrame]],
 ) -> None:

@@ -350,6 +350,7 @@ class Store:
                 b = min(firsts) if firsts else e - timedelta(days=29)
             b, e = check_range(b, e, now=now)
             self._remove_stale_temp_files(account)
+            self._settle_staged(account, manifest)
             self._repair_before_sync(account, manifest, specs, bad)
             skipped = {s.name: offline for s in specs if (offline := _offline(manifest, s))}
             if skipped:
@@ -586,6 +587,64 @@ class Store:
         df = pd.DataFrame([{k: p[k] for k in columns} for p in problems], columns=columns)
         return df.astype({c: "Int64" if c == "days" else "string" for c in columns})
 
+    def _settle_staged(self, account: str, manifest: dict[str, Any]) -> None:
+        """Resolve the ``next`` records a killed write left, before anything is written.
+
+        A month file is staged in the manifest as ``next``, renamed into place, and only
+        then are its days recorded. A kill before the rename leaves the old file: its
+        ``next`` is dropped. A kill after it leaves a file that may hold rows of days
+        the manifest does not list (or other counts for days it lists): the file is
+        taken as the month's record and its days recorded as it holds them, the unlisted
+        ones as not final, so this sync fetches them again. Without this, a rewrite of
+        part of that month kept those rows under a record that did not count them
+        (verify: "holds 1,511 rows, the manifest 346"), and a second staged record
+        replaced the first before its file was renamed. Anything else is left for the
+        damage check.
+        """
+        settled = False
+        for name, entry in manifest["endpoints"].items():
+            files = entry.get("files") or {}
+            for month in [m for m, record in files.items() if "next" in record]:
+                if name not in ENDPOINTS:
+                    continue  # a newer wxframe's endpoint: not ours to judge
+                spec = ENDPOINTS[name]
+                record, staged = files[month], files[month]["next"]
+                path = self._partition(spec, account, month) / DATA_FILE
+                try:
+                    size: int | None = path.stat().st_size
+                except FileNotFoundError:
+                    size = None
+                if size is None and "bytes" not in record:
+                    del files[month]  # a first file, never renamed
+                elif size == staged.get("bytes") and _digest(path) == staged.get("sha256"):
+                    self._adopt(spec, entry, month, path, staged)
+                elif size is not None and size == record.get("bytes"):
+                    files[month] = {k: v for k, v in record.items() if k != "next"}
+                else:
+                    continue  # neither: damage, which the checks name
+                settled = True
+        if settled:
+            self._save_manifest(account, manifest)
+
+    def _adopt(
+        self, spec: Endpoint, entry: dict[str, Any], month: str, path: Path, record: Any
+    ) -> None:
+        """Record a renamed month file whose days a kill kept from being recorded."""
+        try:
+            held = pq.read_table(path, columns=[spec.partition]).to_pandas()
+        except (OSError, pa.ArrowException):
+            return  # its checksum matched, so the disk is failing: the checks say so
+        rows = _per_day(spec, held)
+        days = entry["days"]
+        at = datetime.fromtimestamp(path.stat().st_mtime, BEIJING).isoformat(timespec="seconds")
+        for day in sorted({d for d in days if d[:7] == month} | rows.keys()):
+            info = days.get(day)
+            if info is None:
+                days[day] = {"at": at, "final": False, "rows": rows[day]}
+            elif info.get("rows", 0) != rows.get(day, 0):
+                days[day] = {**info, "rows": rows.get(day, 0)}
+        entry["files"][month] = record
+
     def _repair_before_sync(
         self,
         account: str,
@@ -759,6 +818,7 @@ class Store:
         lock = self._lock(account)
         try:
             manifest = self._load_manifest(account)
+            self._settle_staged(account, manifest)
             held = manifest["endpoints"].get(spec.name, {}).get("days", {})
             days = sorted({d.date() for d in frame[spec.partition]})
             wanted = [d for d in days if replace or not held.get(d.isoformat(), {}).get("final")]
