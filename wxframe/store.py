@@ -916,13 +916,17 @@ class Store:
 
         def flush() -> None:
             malformed: WxframeError | None = None
+            converted = {}
             for name, whole in batches.items():
-                spec = specs[name]
-                frame, batch, error = _convert(spec, whole)
+                frame, batch, error = _convert(specs[name], whole)
                 malformed = malformed or error
-                windows = [window for window, *_ in batch]
-                written = self._write_windows(spec, account, windows, frame, manifest)
-                _record_files(manifest, spec, written)
+                converted[name] = (frame, batch)
+            parts = [(specs[name], [w for w, *_ in batch], frame)
+                     for name, (frame, batch) in converted.items()]  # fmt: skip
+            files = self._write_batches(account, parts, manifest)
+            for name, (frame, batch) in converted.items():
+                spec = specs[name]
+                _record_files(manifest, spec, files[name])
                 per_day = _per_day(spec, frame)
                 stats = summary.endpoints[name]
                 for window, _, fetched_at, delayed in batch:
@@ -1026,59 +1030,86 @@ class Store:
         manifest's own update leaves files that match their ``next`` record, which is a
         crash to resume, not damage.
         """
-        by_month: dict[str, set[date]] = {}
-        for w in windows:
-            for n in range((w.end - w.begin).days + 1):
-                day = w.begin + timedelta(days=n)
-                by_month.setdefault(day.strftime("%Y-%m"), set()).add(day)
-        partition = df[spec.partition]
-        staged: list[tuple[str, Path, Path, dict[str, Any]]] = []
+        return self._write_batches(account, [(spec, windows, df)], manifest)[spec.name]
+
+    def _write_batches(
+        self,
+        account: str,
+        parts: Sequence[tuple[Endpoint, Sequence[Window], pd.DataFrame]],
+        manifest: dict[str, Any] | None = None,
+    ) -> dict[str, dict[str, dict[str, Any]]]:
+        """:meth:`_write_windows` for several endpoints at once, per endpoint: every file
+        staged, the manifest saved once with all their ``next`` records, then every
+        rename (a save per endpoint was a fifth of a sync's flush)."""
+        staged: list[tuple[Endpoint, str, Path, Path, dict[str, Any]]] = []
         try:
-            for month in sorted(by_month):
-                in_month = pd.DatetimeIndex(sorted(by_month[month]))
-                path = self._partition(spec, account, month) / DATA_FILE
-                inside = partition.isin(in_month)
-                new = df if inside.all() else df[inside]  # a batch of one month: no copy
-                if path.exists():
-                    old = conform(spec, self._read_file(path).to_pandas())
-                    old = old[~old[spec.partition].isin(in_month)]
-                    combined = pd.concat([old, new], ignore_index=True) if len(old) else new
-                else:
-                    combined = new
-                if combined.empty and not path.exists():
-                    continue  # an empty window is recorded in the manifest, not as a file
-                if not _frame_in_order(combined, spec.key):  # as a batch's frame comes
-                    combined = combined.sort_values(list(spec.key), ignore_index=True)
-                table = _to_arrow(combined)
-                tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-                try:
-                    if not path.parent.is_dir():
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                    pq.write_table(table, tmp, compression="zstd")
-                    _fsync(tmp)
-                    size, digest = tmp.stat().st_size, _digest(tmp)
-                except OSError as exc:  # a full disk, a read-only folder: say where
-                    with contextlib.suppress(OSError):
-                        tmp.unlink(missing_ok=True)
-                    raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
-                record = {"rows": table.num_rows, "bytes": size, "sha256": digest}
-                staged.append((month, path, tmp, record))
+            for spec, windows, df in parts:
+                self._stage(spec, account, windows, df, staged)
             if manifest is not None and staged:
-                files = _entry(manifest, spec).setdefault("files", {})
-                for month, _, _, record in staged:
+                for spec, month, _, _, record in staged:
+                    files = _entry(manifest, spec).setdefault("files", {})
                     files.setdefault(month, {})["next"] = record
                 self._save_manifest(account, manifest)
-            for _, path, tmp, _ in staged:
+            for _, _, path, tmp, _ in staged:
                 try:
                     os.replace(tmp, path)
                     _fsync_dir(path.parent)  # the rename itself survives a power cut
                 except OSError as exc:
                     raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
         finally:
-            for _, _, tmp, _ in staged:  # what was not renamed (an error on the way)
+            for _, _, _, tmp, _ in staged:  # what was not renamed (an error on the way)
                 with contextlib.suppress(OSError):
                     tmp.unlink(missing_ok=True)
-        return {month: record for month, _, _, record in staged}
+        written: dict[str, dict[str, dict[str, Any]]] = {spec.name: {} for spec, _, _ in parts}
+        for spec, month, _, _, record in staged:
+            written[spec.name][month] = record
+        return written
+
+    def _stage(
+        self,
+        spec: Endpoint,
+        account: str,
+        windows: Sequence[Window],
+        df: pd.DataFrame,
+        staged: list[tuple[Endpoint, str, Path, Path, dict[str, Any]]],
+    ) -> None:
+        """Each month file the windows touch, rewritten under a temporary name beside
+        it; appended to ``staged`` as ``(spec, month, path, temporary, record)``."""
+        by_month: dict[str, set[date]] = {}
+        for w in windows:
+            for n in range((w.end - w.begin).days + 1):
+                day = w.begin + timedelta(days=n)
+                by_month.setdefault(day.strftime("%Y-%m"), set()).add(day)
+        partition = df[spec.partition]
+        for month in sorted(by_month):
+            in_month = pd.DatetimeIndex(sorted(by_month[month]))
+            path = self._partition(spec, account, month) / DATA_FILE
+            inside = partition.isin(in_month)
+            new = df if inside.all() else df[inside]  # a batch of one month: no copy
+            if path.exists():
+                old = conform(spec, self._read_file(path).to_pandas())
+                old = old[~old[spec.partition].isin(in_month)]
+                combined = pd.concat([old, new], ignore_index=True) if len(old) else new
+            else:
+                combined = new
+            if combined.empty and not path.exists():
+                continue  # an empty window is recorded in the manifest, not as a file
+            if not _frame_in_order(combined, spec.key):  # as a batch's frame comes
+                combined = combined.sort_values(list(spec.key), ignore_index=True)
+            table = _to_arrow(combined)
+            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+            try:
+                if not path.parent.is_dir():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(table, tmp, compression="zstd")
+                _fsync(tmp)
+                size, digest = tmp.stat().st_size, _digest(tmp)
+            except OSError as exc:  # a full disk, a read-only folder: say where
+                with contextlib.suppress(OSError):
+                    tmp.unlink(missing_ok=True)
+                raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
+            record = {"rows": table.num_rows, "bytes": size, "sha256": digest}
+            staged.append((spec, month, path, tmp, record))
 
     def _read_file(self, path: Path) -> pa.Table:
         """A month file the manifest lists, or a StoreError that says how to repair it."""
