@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 import wxframe
 from tests.fixture_server import SECRET, Call, fixture_server
 from wxframe import Client, Store, StoreDamagedWarning, StoreError
+from wxframe.frames import in_order
 from wxframe.simulator import serve
-from wxframe.store import _in_order
 
 TODAY = "2026-12-01"
 ENDPOINTS = ["getusersummary", "getusercumulate"]
@@ -528,4 +528,4 @@ def test_the_reads_order_check_agrees_with_sorting(rows: list[tuple[int, int, st
     table = pa.table({"a": [r[0] for r in rows], "b": [r[1] for r in rows],
                       "c": pa.array([r[2] for r in rows], pa.string())})  # fmt: skip
     keys = ["a", "b", "c"]
-    assert _in_order(table, keys) == (rows == sorted(rows))
+    assert in_order(table, keys) == (rows == sorted(rows))

@@ -423,9 +423,28 @@ def from_pages(
     table of them (:attr:`TablePage.table`).
     """
     spec = get_endpoint(endpoint)
+    table = _pages_table(spec, pages)
+    return empty_frame(spec) if table is None else _frame(spec, _tidy(spec, table))
+
+
+def stored_from_pages(
+    spec: Endpoint,
+    pages: Sequence[tuple[Sequence[Any] | pa.Table | TablePage, Mapping[str, Any]]],
+) -> pa.Table:
+    """:func:`from_pages` as the store writes it (:func:`stored`), without pandas."""
+    table = _pages_table(spec, pages)
+    return empty_stored(spec) if table is None else stored(_tidy(spec, table))
+
+
+def _pages_table(
+    spec: Endpoint,
+    pages: Sequence[tuple[Sequence[Any] | pa.Table | TablePage, Mapping[str, Any]]],
+) -> pa.Table | None:
+    """The pages' records as one flat Arrow table (nested parts spread), or None if
+    there are none."""
     parts = [(r.table if isinstance(r, TablePage) else r, meta) for r, meta in pages]
     if not any(len(records) for records, _ in parts):
-        return empty_frame(spec)
+        return None
     tables = [r for r, _ in parts if isinstance(r, pa.Table) and len(r)]
     table = None
     if len(tables) == sum(1 for r, _ in parts if len(r)) and _concatenable(tables):
@@ -441,10 +460,10 @@ def from_pages(
         table = table.append_column(f.name, _response_column(spec, f, parts))
     table = _unnest(spec, spec.fields, table)
     if not table.num_rows:  # every record's nested list was empty
-        return empty_frame(spec)
+        return None
     if spec.channel_rows is not None:
         table = _channel_rows(spec, spec.channel_rows, table)
-    return _to_pandas(spec, table)
+    return table
 
 
 def _concatenable(tables: Sequence[pa.Table]) -> bool:
@@ -885,7 +904,10 @@ def _extra(spec: Endpoint, name: str, col: pa.Array) -> pa.Array:
     return _as_str(col)
 
 
-def _to_pandas(spec: Endpoint, table: pa.Table) -> pd.DataFrame:
+def _tidy(spec: Endpoint, table: pa.Table) -> pa.Table:
+    """The tidy frame in Arrow: typed, derived, sorted by key and unique on it, its
+    columns in order (extra fields last). Label columns (``channel``, ``scene``,
+    ``source``) are dictionary arrays: codes into their categories."""
     present = set(table.column_names)
     n = table.num_rows
     derived = _derived(spec)
@@ -910,23 +932,132 @@ def _to_pandas(spec: Endpoint, table: pa.Table) -> pd.DataFrame:
     sort_by = list(spec.key)
     if spec.channel_rows is not None:
         column = spec.channel_rows.codes.column
-        arrow = arrow.append_column(column, table.column(column))
-        categories = _label_categories(spec.channel_rows.codes, arrow.column(column))
-        order = pc.index_in(arrow.column(column), value_set=pa.array(categories))
+        names = table.column(column)
+        categories = _label_categories(spec.channel_rows.codes, names)
+        order = pc.index_in(names, value_set=pa.array(categories))
         arrow = arrow.append_column(_ORDER, order)
         sort_by = [_ORDER if k == column else k for k in sort_by]
     arrow = arrow.sort_by([(k, "ascending") for k in sort_by])
+    columns = {name: arrow.column(name) for name in arrow.column_names}
     if spec.channel_rows is not None:
-        arrow = arrow.drop_columns([_ORDER])
-    df = arrow.to_pandas(
-        types_mapper=NULLABLE.get,
-        split_blocks=True,
-        self_destruct=True,
+        codes = columns.pop(_ORDER).combine_chunks()
+        columns[spec.channel_rows.codes.column] = pa.DictionaryArray.from_arrays(
+            codes, pa.array(categories, pa.string())
+        )
+    _derive(spec, columns)
+    table = pa.table({name: columns[name] for name, _ in _columns(spec)} | {
+        name: columns[name] for name in extra
+    })  # fmt: skip
+    return _unique(spec, table)
+
+
+def _frame(spec: Endpoint, tidy: pa.Table) -> pd.DataFrame:
+    """The pandas frame of a tidy Arrow table: nullable dtypes, categoricals from codes."""
+    labels = [i for i, f in enumerate(tidy.schema) if pa.types.is_dictionary(f.type)]
+    categorical = {}
+    for i in labels:
+        column = tidy.column(i).combine_chunks()
+        codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        dtype = pd.CategoricalDtype(column.dictionary.to_pylist(), ordered=False)
+        categorical[tidy.field(i).name] = pd.Categorical.from_codes(codes, dtype=dtype)
+    plain = tidy.drop_columns([tidy.field(i).name for i in labels])
+    df = plain.to_pandas(types_mapper=NULLABLE.get, split_blocks=True)
+    for name, values in categorical.items():
+        df[name] = values
+    return df if list(df.columns) == tidy.column_names else df[tidy.column_names]
+
+
+def stored(tidy: pa.Table) -> pa.Table:
+    """What the store writes of a tidy table: labels as text (rebuilt from codes on
+    read), and the types and pandas metadata :meth:`pyarrow.Table.from_pandas` gives
+    the tidy frame (so the files read back into the same dtypes with any pandas reader).
+    """
+    columns = [
+        c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in tidy.columns
+    ]
+    flat = pa.table(columns, names=tidy.column_names)
+    return flat.cast(stored_schema(flat.schema))
+
+
+def empty_stored(spec: Endpoint) -> pa.Table:
+    """The stored form of :func:`empty_frame`."""
+    kinds = {_INT: "int", _FLOAT: "float", _BOOL: "bool", _STR: "str", DATE_DTYPE: "date"}
+    types = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string(),
+             "date": pa.timestamp("ns")}  # fmt: skip
+    fields = [
+        (name, types["str" if isinstance(dtype, pd.CategoricalDtype) else kinds[dtype]])
+        for name, dtype in _columns(spec)
+    ]
+    return stored_schema(pa.schema(fields)).empty_table()
+
+
+def in_key_order(spec: Endpoint, table: pa.Table) -> pa.Table:
+    """A stored table sorted by the endpoint's key as the tidy frame is (a channel label
+    by its categories' order, not its text's); as it is when it already is."""
+    keys = list(spec.key)
+    keyed = table
+    if spec.channel_rows is not None:
+        column = spec.channel_rows.codes.column
+        names = table.column(column)
+        categories = pa.array(_label_categories(spec.channel_rows.codes, names), names.type)
+        keyed = table.append_column(_ORDER, pc.index_in(names, value_set=categories))
+        keys = [_ORDER if k == column else k for k in keys]
+    if in_order(keyed, keys):
+        return table
+    keyed = keyed.sort_by([(k, "ascending") for k in keys])
+    return keyed.drop_columns([_ORDER]) if _ORDER in keyed.column_names else keyed
+
+
+def in_order(table: pa.Table, keys: Sequence[str]) -> bool:
+    """Whether ``table`` is sorted by ``keys`` (each row's keys no greater than the
+    next's): a fifth of the time of sorting it."""
+    n = table.num_rows
+    if n < 2:
+        return True
+    before = equal = None
+    for key in keys:
+        column = table.column(key)
+        if column.null_count:
+            return False
+        x, y = column.slice(0, n - 1), column.slice(1)
+        less, same = pc.less(x, y), pc.equal(x, y)
+        before = less if before is None else pc.or_(before, pc.and_(equal, less))
+        equal = same if equal is None else pc.and_(equal, same)
+    return bool(pc.all(pc.or_(before, equal)).as_py())
+
+
+@functools.lru_cache(maxsize=512)
+def stored_schema(schema: pa.Schema) -> pa.Schema:
+    """The schema (types and pandas metadata) ``from_pandas`` gives a tidy frame whose
+    columns have ``schema``'s names and types. Found once per schema, on no rows: for
+    the nullable dtypes the metadata does not depend on the values."""
+    kinds = {f.name: _kind(f.type) for f in schema}
+    unknown = [name for name, kind in kinds.items() if kind is None]
+    if unknown:
+        raise TypeError(f"no stored type for column(s) {unknown} of {schema}")
+    empty = pd.DataFrame(
+        {name: pd.Series(dtype=_STORED_DTYPES[str(kind)]) for name, kind in kinds.items()}
     )
-    df = _derive(spec, df)
-    order = [name for name, _ in _columns(spec)]
-    df = df[order + list(extra)]
-    return _unique(spec, df)
+    return pa.Table.from_pandas(empty, preserve_index=False).schema
+
+
+def _kind(t: pa.DataType) -> str | None:
+    if pa.types.is_integer(t):
+        return "int"
+    if pa.types.is_floating(t):
+        return "float"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "str"
+    if pa.types.is_timestamp(t) and t.tz is None:
+        return "date"
+    return None
+
+
+_STORED_DTYPES: dict[str, Any] = {
+    "int": _INT, "float": _FLOAT, "bool": _BOOL, "str": _STR, "date": DATE_DTYPE,
+}  # fmt: skip
 
 
 def _label_categories(codes: Codes, names: pa.ChunkedArray | pa.Array) -> list[str]:
@@ -955,46 +1086,51 @@ def _check_counts(spec: Endpoint, name: str, values: pa.Array) -> None:
         )
 
 
-def _derive(spec: Endpoint, df: pd.DataFrame) -> pd.DataFrame:
-    """The columns computed from others: msgid parts, day, code labels, NA on channel rows."""
+def _derive(spec: Endpoint, columns: dict[str, Any]) -> None:
+    """The columns computed from others, added to ``columns``: msgid parts, day, code
+    labels (dictionary arrays), getuserread's channel rules."""
     for f in spec.all_fields:
-        if f.role == "msgid" and f.name in df:
-            parts = pc.extract_regex(pa.array(df[f.name], pa.string()), _MSGID)
+        if f.role == "msgid" and f.name in columns:
+            parts = pc.extract_regex(columns[f.name], _MSGID)
             for part in ("msg_data_id", "msg_index"):
                 arr = pc.struct_field(parts, part)
                 arr = pc.if_else(pc.equal(arr, ""), None, arr)
-                df[part] = pd.array(arr.cast(pa.int64()), dtype=_INT)
+                columns[part] = arr.cast(pa.int64())
     if spec.stat_date is not None:
-        days = (df[spec.stat_date] - df[spec.partition]).dt.days
-        df["day"] = days.astype(_INT)
+        columns["day"] = pc.days_between(columns[spec.partition], columns[spec.stat_date])
     for f in spec.all_fields:
         if f.codes is CHANNEL_CODES:
-            _channel_code_rules(spec, df, f.name)
+            _channel_code_rules(spec, columns, f.name)
         if f.codes is not None:
-            df[f.codes.column] = _categorical(df[f.name], f.codes.labels)
-    if spec.channel_rows is not None:
-        column = spec.channel_rows.codes.column
-        names = pa.array(df[column], pa.string())
-        categories = _label_categories(spec.channel_rows.codes, names)
-        # From codes looked up in Arrow, not by hashing every row's text again in pandas.
-        codes = pc.fill_null(pc.index_in(names, value_set=pa.array(categories)), -1)
-        df[column] = pd.Categorical.from_codes(
-            codes.to_numpy(zero_copy_only=False), dtype=pd.CategoricalDtype(categories)
-        )
-    return df
+            columns[f.codes.column] = _labels(columns[f.name], f.codes.labels)
 
 
-def _channel_code_rules(spec: Endpoint, df: pd.DataFrame, code: str) -> None:
+def _channel_code_rules(spec: Endpoint, columns: dict[str, Any], code: str) -> None:
     """getuserread's channel rules: no code before 2020-02-28 means all; all-only fields."""
-    missing = df[code].isna() & (df[spec.partition] < USER_SOURCE_SINCE)
-    if missing.any():
+    since = pa.scalar(USER_SOURCE_SINCE.to_pydatetime(), pa.timestamp("ns"))
+    missing = pc.and_(pc.is_null(columns[code]), pc.less(columns[spec.partition], since))
+    if pc.any(missing).as_py():
         # Before 2020-02-28 the platform gave only the all-channel row, without a code.
-        df.loc[missing, code] = ALL_CHANNELS
-    channel_rows = df[code] != ALL_CHANNELS
+        columns[code] = pc.if_else(missing, ALL_CHANNELS, columns[code])
+    channel_rows = pc.fill_null(pc.not_equal(columns[code], ALL_CHANNELS), False)
+    if not pc.any(channel_rows).as_py():
+        return
     for f in spec.all_fields:
-        if f.all_only and channel_rows.any():
+        if f.all_only and f.name in columns:
             # Channel rows send 0 (or nothing) here: not a real zero.
-            df.loc[channel_rows.fillna(False), f.name] = pd.NA
+            column = columns[f.name]
+            columns[f.name] = pc.if_else(channel_rows, pa.scalar(None, column.type), column)
+
+
+def _labels(codes: pa.ChunkedArray | pa.Array, labels: Mapping[int, str]) -> pa.DictionaryArray:
+    """Codes as their labels: known ones in order, then unknown ones as code_<n>."""
+    codes = codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes
+    known = list(labels)
+    present = pc.unique(codes.drop_null()).to_pylist()
+    extra = sorted(set(present) - set(known))
+    positions = pc.index_in(codes, value_set=pa.array([*known, *extra], pa.int64()))
+    names = [*labels.values(), *(f"code_{int(c)}" for c in extra)]
+    return pa.DictionaryArray.from_arrays(positions, pa.array(names, pa.string()))
 
 
 def _categorical(codes: pd.Series, labels: Mapping[int, str]) -> pd.Categorical[str]:
@@ -1012,19 +1148,38 @@ def _categorical(codes: pd.Series, labels: Mapping[int, str]) -> pd.Categorical[
     return pd.Categorical.from_codes(positions, categories=pd.Index(names))
 
 
-def _unique(spec: Endpoint, df: pd.DataFrame) -> pd.DataFrame:
+def _unique(spec: Endpoint, table: pa.Table) -> pa.Table:
+    """``table`` (sorted by key) with rows repeated exactly kept once; rows that share a
+    key but disagree raise. Sorted, a repeated key is two neighbouring rows."""
+    if table.num_rows < 2 or not _neighbours_share_a_key(spec, table):
+        return table
+    df = _frame(spec, table)
+    repeated = df.duplicated()
+    if repeated.any():
+        table = table.filter(pa.array(~repeated.to_numpy()))
+        df = df[~repeated]
     key = list(spec.key)
-    dup_key = df.duplicated(key, keep=False)
-    if dup_key.any():
-        df = df.drop_duplicates()
-        conflict = df.duplicated(key, keep=False)
-        if conflict.any():
-            first = df.loc[conflict, key].iloc[0].to_dict()
-            raise MalformedResponseError(
-                f"{spec.name}: {int(conflict.sum())} records share a key {tuple(key)} but "
-                f"disagree, e.g. {first}"
-            )
-    return df.reset_index(drop=True)
+    conflict = df.duplicated(key, keep=False)
+    if conflict.any():
+        first = df.loc[conflict, key].iloc[0].to_dict()
+        raise MalformedResponseError(
+            f"{spec.name}: {int(conflict.sum())} records share a key {tuple(key)} but "
+            f"disagree, e.g. {first}"
+        )
+    return table
+
+
+def _neighbours_share_a_key(spec: Endpoint, table: pa.Table) -> bool:
+    same: pa.Array | None = None
+    for name in spec.key:
+        column = table.column(name).combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            column = column.indices
+        a, b = column.slice(1), column.slice(0, len(column) - 1)
+        both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+        equal = pc.fill_null(pc.or_(pc.equal(a, b), both_null), False)
+        same = equal if same is None else pc.and_(same, equal)
+    return same is not None and pc.any(same).as_py()
 
 
 def conform(endpoint: str | Endpoint, df: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:

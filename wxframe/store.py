@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import filelock
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -83,8 +82,13 @@ from wxframe.frames import (
     AnyPage,
     conform,
     empty_frame,
+    empty_stored,
     frame_dtypes,
     from_pages,
+    in_key_order,
+    in_order,
+    stored_from_pages,
+    stored_schema,
     warn_outside,
     within_window,
 )
@@ -631,7 +635,7 @@ class Store:
     ) -> None:
         """Record a renamed month file whose days a kill kept from being recorded."""
         try:
-            held = pq.read_table(path, columns=[spec.partition]).to_pandas()
+            held = pq.read_table(path, columns=[spec.partition])
         except (OSError, pa.ArrowException):
             return  # its checksum matched, so the disk is failing: the checks say so
         rows = _per_day(spec, held)
@@ -826,7 +830,7 @@ class Store:
             if wanted:
                 at = beijing_now()
                 windows = [Window(d, d) for d in wanted]
-                rows = frame[frame[spec.partition].dt.date.isin(wanted)]
+                rows = _to_arrow(frame[frame[spec.partition].dt.date.isin(wanted)])
                 written = self._write_windows(spec, account, windows, rows, manifest)
                 _record_files(manifest, spec, written)
                 lost = manifest["endpoints"][spec.name].get("lost", {})
@@ -918,16 +922,16 @@ class Store:
             malformed: WxframeError | None = None
             converted = {}
             for name, whole in batches.items():
-                frame, batch, error = _convert(specs[name], whole)
+                table, batch, error = _convert(specs[name], whole)
                 malformed = malformed or error
-                converted[name] = (frame, batch)
-            parts = [(specs[name], [w for w, *_ in batch], frame)
-                     for name, (frame, batch) in converted.items()]  # fmt: skip
+                converted[name] = (table, batch)
+            parts = [(specs[name], [w for w, *_ in batch], table)
+                     for name, (table, batch) in converted.items()]  # fmt: skip
             files = self._write_batches(account, parts, manifest)
-            for name, (frame, batch) in converted.items():
+            for name, (table, batch) in converted.items():
                 spec = specs[name]
                 _record_files(manifest, spec, files[name])
-                per_day = _per_day(spec, frame)
+                per_day = _per_day(spec, table)
                 stats = summary.endpoints[name]
                 for window, _, fetched_at, delayed in batch:
                     rows = _record(manifest, spec, window, fetched_at, per_day, delayed=delayed)
@@ -1018,10 +1022,12 @@ class Store:
         spec: Endpoint,
         account: str,
         windows: Sequence[Window],
-        df: pd.DataFrame,
+        rows: pa.Table | pd.DataFrame,
         manifest: dict[str, Any] | None = None,
     ) -> dict[str, dict[str, Any]]:
-        """Replace every row of the windows' days with ``df``'s, one rewrite per month file.
+        """Replace every row of the windows' days with ``rows``', one rewrite per month file.
+
+        ``rows`` is a stored table (:func:`~wxframe.frames.stored`) or a tidy frame.
 
         Returns what the manifest records of each file written: its rows, size and
         SHA-256, by which :meth:`verify` (and every sync, by the size) finds damage.
@@ -1030,12 +1036,13 @@ class Store:
         manifest's own update leaves files that match their ``next`` record, which is a
         crash to resume, not damage.
         """
-        return self._write_batches(account, [(spec, windows, df)], manifest)[spec.name]
+        table = rows if isinstance(rows, pa.Table) else _to_arrow(rows)
+        return self._write_batches(account, [(spec, windows, table)], manifest)[spec.name]
 
     def _write_batches(
         self,
         account: str,
-        parts: Sequence[tuple[Endpoint, Sequence[Window], pd.DataFrame]],
+        parts: Sequence[tuple[Endpoint, Sequence[Window], pa.Table]],
         manifest: dict[str, Any] | None = None,
     ) -> dict[str, dict[str, dict[str, Any]]]:
         """:meth:`_write_windows` for several endpoints at once, per endpoint: every file
@@ -1043,8 +1050,8 @@ class Store:
         rename (a save per endpoint was a fifth of a sync's flush)."""
         staged: list[tuple[Endpoint, str, Path, Path, dict[str, Any]]] = []
         try:
-            for spec, windows, df in parts:
-                self._stage(spec, account, windows, df, staged)
+            for spec, windows, table in parts:
+                self._stage(spec, account, windows, table, staged)
             if manifest is not None and staged:
                 for spec, month, _, _, record in staged:
                     files = _entry(manifest, spec).setdefault("files", {})
@@ -1070,7 +1077,7 @@ class Store:
         spec: Endpoint,
         account: str,
         windows: Sequence[Window],
-        df: pd.DataFrame,
+        table: pa.Table,
         staged: list[tuple[Endpoint, str, Path, Path, dict[str, Any]]],
     ) -> None:
         """Each month file the windows touch, rewritten under a temporary name beside
@@ -1080,35 +1087,33 @@ class Store:
             for n in range((w.end - w.begin).days + 1):
                 day = w.begin + timedelta(days=n)
                 by_month.setdefault(day.strftime("%Y-%m"), set()).add(day)
-        partition = df[spec.partition]
+        partition = table.column(spec.partition)
         for month in sorted(by_month):
-            in_month = pd.DatetimeIndex(sorted(by_month[month]))
+            in_month = pa.array(sorted(by_month[month]), pa.date32()).cast(partition.type)
             path = self._partition(spec, account, month) / DATA_FILE
-            inside = partition.isin(in_month)
-            new = df if inside.all() else df[inside]  # a batch of one month: no copy
+            inside = pc.is_in(partition, value_set=in_month)
+            new = table if pc.all(inside).as_py() else table.filter(inside)  # one month: as is
             if path.exists():
-                old = conform(spec, self._read_file(path).to_pandas())
-                old = old[~old[spec.partition].isin(in_month)]
-                combined = pd.concat([old, new], ignore_index=True) if len(old) else new
+                old = self._read_file(path)
+                days = old.column(spec.partition)
+                old = old.filter(pc.invert(pc.is_in(days, value_set=in_month.cast(days.type))))
+                combined = _combined(spec, [old, new] if old.num_rows else [new])
             else:
-                combined = new
-            if combined.empty and not path.exists():
+                combined = in_key_order(spec, new)  # as a batch's table comes, usually
+            if not combined.num_rows and not path.exists():
                 continue  # an empty window is recorded in the manifest, not as a file
-            if not _frame_in_order(combined, spec.key):  # as a batch's frame comes
-                combined = combined.sort_values(list(spec.key), ignore_index=True)
-            table = _to_arrow(combined)
             tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
             try:
                 if not path.parent.is_dir():
                     path.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(table, tmp, compression="zstd")
+                pq.write_table(combined, tmp, compression="zstd")
                 _fsync(tmp)
                 size, digest = tmp.stat().st_size, _digest(tmp)
             except OSError as exc:  # a full disk, a read-only folder: say where
                 with contextlib.suppress(OSError):
                     tmp.unlink(missing_ok=True)
                 raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
-            record = {"rows": table.num_rows, "bytes": size, "sha256": digest}
+            record = {"rows": combined.num_rows, "bytes": size, "sha256": digest}
             staged.append((spec, month, path, tmp, record))
 
     def _read_file(self, path: Path) -> pa.Table:
@@ -1179,7 +1184,7 @@ class Store:
             table = table.append_column(_ACCOUNT, pa.chunked_array(accounts, pa.string()))
             labels = _label_keys(spec)
             keys = [_ACCOUNT, *spec.key]
-            if not labels and not _in_order(table, keys):  # one file usually is: checked
+            if not labels and not in_order(table, keys):  # one file usually is: checked
                 table = table.sort_by([(k, "ascending") for k in keys])  # stored values
             names = table.column(_ACCOUNT).to_pandas(types_mapper=NULLABLE.get)
             table = table.drop_columns([_ACCOUNT])
@@ -1633,31 +1638,60 @@ def _record(
 
 def _convert(
     spec: Endpoint, batch: list[tuple[Window, AnyPage, datetime, bool]]
-) -> tuple[pd.DataFrame, list[tuple[Window, AnyPage, datetime, bool]], WxframeError | None]:
-    """One frame of a batch's pages, parsed at once (the per-window fixed cost of
-    building a frame was most of a sync's CPU). If a page does not parse, the frame of
-    the others, and the error: the good windows are written, the bad one is not."""
+) -> tuple[pa.Table, list[tuple[Window, AnyPage, datetime, bool]], WxframeError | None]:
+    """One stored table of a batch's pages, parsed at once (the per-window fixed cost of
+    building a frame was most of a sync's CPU), in Arrow: what is written is Arrow, and
+    a pandas frame on the way cost a third of a flush. If a page does not parse, the
+    table of the others, and the error: the good windows are written, the bad one not."""
     try:
-        return from_pages(spec, [(page, page.meta) for _, page, _, _ in batch]), batch, None
+        return stored_from_pages(spec, [(page, page.meta) for _, page, _, _ in batch]), batch, None
     except WxframeError:
-        good, frames, first = [], [], None
+        good, tables, first = [], [], None
         for item in batch:
             try:
-                frames.append(from_pages(spec, [(item[1], item[1].meta)]))
+                tables.append(stored_from_pages(spec, [(item[1], item[1].meta)]))
                 good.append(item)
             except WxframeError as exc:
                 first = first or exc
-        frames = [f for f in frames if len(f)]
-        frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(spec)
-        return frame, good, first
+        return _combined(spec, [t for t in tables if t.num_rows]), good, first
 
 
-def _per_day(spec: Endpoint, frame: pd.DataFrame) -> dict[str, int]:
-    """Rows per partition day (``YYYY-MM-DD``): counted as numbers, only the distinct
+def _combined(spec: Endpoint, tables: Sequence[pa.Table]) -> pa.Table:
+    """Stored tables as one, in key order: columns the registry knows in the frame's
+    order, then the others as they come; a field one of them lacks is null there, and
+    a file written with other types (an older wxframe) takes the stored ones."""
+    if not tables:
+        return empty_stored(spec)
+    if len(tables) == 1:
+        return in_key_order(spec, tables[0])
+    first = tables[0].schema
+    if all(t.schema.equals(first) for t in tables[1:]):
+        return in_key_order(spec, pa.concat_tables(tables))
+    known = [name for name in frame_dtypes(spec)]
+    whole = pa.concat_tables(
+        [t.replace_schema_metadata(None) for t in tables], promote_options="permissive"
+    )
+    names = [n for n in known if n in whole.column_names]
+    names += [n for n in whole.column_names if n not in names]
+    whole = whole.select(names)
+    try:
+        return in_key_order(spec, whole.cast(stored_schema(whole.schema)))
+    except (TypeError, pa.ArrowInvalid):  # not a type wxframe writes: as pandas reads it
+        frame = conform(spec, whole.to_pandas(types_mapper=NULLABLE.get), copy=False)
+        return in_key_order(spec, _to_arrow(frame))
+
+
+def _per_day(spec: Endpoint, table: pa.Table) -> dict[str, int]:
+    """Rows per partition day (``YYYY-MM-DD``): counted in Arrow, only the distinct
     days formatted (the text of every row was a tenth of a sync's typing)."""
-    days = frame[spec.partition].to_numpy(dtype="datetime64[D]", na_value=np.datetime64("NaT"))
-    found, counts = np.unique(days[~np.isnat(days)], return_counts=True)
-    return {str(day): int(n) for day, n in zip(found, counts, strict=True)}
+    days = table.column(spec.partition).cast(pa.date32())
+    counts = pc.value_counts(days.drop_null())
+    return {
+        str(day): n
+        for day, n in zip(
+            counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
+        )
+    }
 
 
 def _file_problem(
@@ -1769,40 +1803,6 @@ def _stored_months(entry: dict[str, Any], begin: date | None, end: date | None) 
     low = begin.strftime("%Y-%m") if begin else ""
     high = end.strftime("%Y-%m") if end else "9999-99"
     return sorted(m for m in months if low <= m <= high)
-
-
-def _in_order(table: pa.Table, keys: Sequence[str]) -> bool:
-    """Whether ``table`` is sorted by ``keys`` (each row's keys no greater than the
-    next's): a fifth of the time of sorting it."""
-    n = table.num_rows
-    if n < 2:
-        return True
-    before = equal = None
-    for key in keys:
-        column = table.column(key)
-        if column.null_count:
-            return False
-        x, y = column.slice(0, n - 1), column.slice(1)
-        less, same = pc.less(x, y), pc.equal(x, y)
-        before = less if before is None else pc.or_(before, pc.and_(equal, less))
-        equal = same if equal is None else pc.and_(equal, same)
-    return bool(pc.all(pc.or_(before, equal)).as_py())
-
-
-def _frame_in_order(df: pd.DataFrame, keys: Sequence[str]) -> bool:
-    """Whether ``df`` is sorted as ``sort_values(keys)`` would sort it (categoricals by
-    their categories' order), without sorting it."""
-    columns = {}
-    for key in keys:
-        column = df[key]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            codes = column.cat.codes.to_numpy()
-            if (codes < 0).any():
-                return False
-            columns[key] = pa.array(codes)
-        else:
-            columns[key] = pa.array(column)
-    return _in_order(pa.table(columns), keys)
 
 
 def _label_keys(spec: Endpoint) -> list[str]:
