@@ -220,11 +220,13 @@ def _wire_schema(spec: Endpoint) -> pa.Schema:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def _guessed(spec: Endpoint, schema: pa.Schema) -> bool:
     """Whether the reader guessed a type json + pyarrow would not have made, anywhere in
     the answer: a timestamp or date (from text that looks like one), or doubles in a
     field the registry does not declare a float (an integer beyond int64, or integers
-    mixed with a ``1.0``: json + pyarrow refuse those or keep them exact)."""
+    mixed with a ``1.0``: json + pyarrow refuse those or keep them exact). Cached: an
+    endpoint's answers come in a few schemas, and walking one was 4 % of a sync."""
     floats = _float_fields(spec)
 
     def wrong(name: str, kind: pa.DataType) -> bool:

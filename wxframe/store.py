@@ -110,7 +110,7 @@ _MONTH = re.compile(r"^\d{4}-\d{2}$")
 #: The account column while a read sorts in arrow (a name no field has).
 _ACCOUNT = "__wxframe_account"
 #: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
-FLUSH_WINDOWS = 64
+FLUSH_WINDOWS = 256
 FLUSH_SECONDS = 2.0
 #: The temporary names the store writes to before a rename (``_atomic_write``).
 _TEMP_NAME = re.compile(r"^\.(data\.parquet|[A-Za-z0-9_-]{1,64}\.json)\.[0-9a-f]{32}\.tmp$")
