@@ -4,6 +4,7 @@ that refuses a write."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import resource
 import shutil
@@ -17,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -63,6 +65,45 @@ def test_item_1_a_field_some_files_lack_is_kept_in_every_read(tmp_path: Path) ->
     assert df.loc[october, "new_user_from_live"].isna().all()
     assert df.loc[~october, "new_user_from_live"].notna().all()
     assert len(store.read("getusersummary", "2026-10-01", "2026-10-31")) == 31
+
+
+def test_a_month_rewritten_over_a_file_of_other_types_and_fields_keeps_both(
+    tmp_path: Path,
+) -> None:
+    # A month file as an older wxframe (pandas 2) wrote it: text as 'string', not
+    # 'large_string', its own pandas metadata, no field the platform added since. A sync
+    # that adds the month's last days combines it with answers that have the field.
+    store = Store(tmp_path)
+    with fixture_server(summary_answer(extra_from=None)) as server:
+        store.sync(server.client(), "2026-10-01", "2026-10-24", endpoints="getusersummary",
+                   progress=False)  # fmt: skip
+    path = month_file(store, "getusersummary", "2026-10")
+    old = pq.read_table(path)
+    older = pa.schema([(f.name, pa.string() if f.type == pa.large_string() else f.type)
+                       for f in old.schema], metadata={b"pandas": b"{}"})  # fmt: skip
+    pq.write_table(old.cast(older), path, compression="zstd")
+    (account,) = store.accounts()
+    manifest = store._load_manifest(account)
+    record = {"rows": old.num_rows, "bytes": path.stat().st_size,
+              "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}  # fmt: skip
+    manifest["endpoints"]["getusersummary"]["files"]["2026-10"] = record
+    store._save_manifest(account, manifest)
+    assert store.verify().empty
+    with fixture_server(summary_answer(extra_from=date(2026, 10, 20))) as server:
+        store.sync(server.client(), "2026-10-25", "2026-10-31", endpoints="getusersummary",
+                   progress=False)  # fmt: skip
+    assert store.verify().empty
+    written = pq.read_table(path)
+    assert written.schema.field("new_user_from_live").type == pa.int64()
+    assert written.schema.metadata[b"pandas"] != b"{}"  # this wxframe's, with the new field
+    df = store.read("getusersummary")
+    assert len(df) == 31 and df["new_user_from_live"].dtype == "Int64"
+    late = df["ref_date"] >= "2026-10-25"
+    assert df.loc[late, "new_user_from_live"].notna().all()
+    assert df.loc[~late, "new_user_from_live"].isna().all()
+    # and a pandas reader of the file alone gets the nullable dtypes from its metadata
+    plain = pd.read_parquet(path).drop(columns="source").dtypes
+    assert plain.equals(df.drop(columns=["account", "source"]).dtypes)
 
 
 def test_item_1_a_field_only_one_account_has_is_kept(tmp_path: Path) -> None:

@@ -1665,20 +1665,18 @@ def _combined(spec: Endpoint, tables: Sequence[pa.Table]) -> pa.Table:
     if len(tables) == 1:
         return in_key_order(spec, tables[0])
     first = tables[0].schema
-    if all(t.schema.equals(first) for t in tables[1:]):
-        return in_key_order(spec, pa.concat_tables(tables))
-    known = [name for name in frame_dtypes(spec)]
-    whole = pa.concat_tables(
-        [t.replace_schema_metadata(None) for t in tables], promote_options="permissive"
-    )
-    names = [n for n in known if n in whole.column_names]
-    names += [n for n in whole.column_names if n not in names]
-    whole = whole.select(names)
-    try:
-        return in_key_order(spec, whole.cast(stored_schema(whole.schema)))
-    except (TypeError, pa.ArrowInvalid):  # not a type wxframe writes: as pandas reads it
-        frame = conform(spec, whole.to_pandas(types_mapper=NULLABLE.get), copy=False)
-        return in_key_order(spec, _to_arrow(frame))
+    if all(t.schema.equals(first) for t in tables[1:]):  # the usual case: same fields
+        whole = pa.concat_tables(tables)  # with the first's metadata: the last is this one's
+        return in_key_order(spec, whole.replace_schema_metadata(tables[-1].schema.metadata))
+    try:  # a field one lacks is null there; string and large_string become the latter
+        whole = pa.concat_tables(tables, promote_options="permissive")
+        names = [n for n in frame_dtypes(spec) if n in whole.column_names]
+        names += [n for n in whole.column_names if n not in names]
+        whole = whole.select(names)
+        return in_key_order(spec, whole.cast(stored_schema(whole.schema.remove_metadata())))
+    except (TypeError, pa.ArrowException):  # a type wxframe does not write: through pandas
+        frames = [conform(spec, t.to_pandas(types_mapper=NULLABLE.get)) for t in tables]
+        return in_key_order(spec, _to_arrow(pd.concat(frames, ignore_index=True)))
 
 
 def _per_day(spec: Endpoint, table: pa.Table) -> dict[str, int]:
