@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import pickle
 import threading
-from datetime import date
+import time
+from datetime import date, timedelta
 
 import pytest
 
@@ -20,6 +21,7 @@ from wxframe import (
     RateLimitError,
     TokenError,
     TransportError,
+    Window,
 )
 from wxframe.simulator import serve
 
@@ -252,6 +254,22 @@ def test_max_workers_is_the_concurrency_the_server_sees(workers: int) -> None:
             assert s.stats.peak_in_flight == 1
         else:
             assert 1 < s.stats.peak_in_flight <= workers
+
+
+def test_requests_go_on_while_the_caller_works_within_the_limit() -> None:
+    # A sync writes what it was given between results (a flush: up to a second). The
+    # workers take the next windows themselves meanwhile, never more than max_workers.
+    spec = wxframe.ENDPOINTS["getusershare"]
+    days = [date(2024, 4, 1) + timedelta(days=n) for n in range(40)]
+    with serve(seed=0, today=TODAY, latency=0.02) as s:
+        fetched = s.client(max_workers=2).fetch_many([(spec, Window(d, d)) for d in days])
+        next(fetched)
+        before = s.stats.calls()
+        time.sleep(0.4)  # the caller at work: ~20 calls' time at 2 workers
+        during = s.stats.calls() - before
+        assert len(list(fetched)) == 39
+        assert s.stats.peak_in_flight == 2
+    assert during >= 8, f"{during} requests while the caller worked"
 
 
 def test_proxies_from_the_environment_are_read_once_when_the_client_is_made(

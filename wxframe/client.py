@@ -748,40 +748,37 @@ class Client:
                     held[spec.name] = []
         own = pool is None
         workers = RequestPool(self.max_workers) if pool is None else pool
-        lease = workers.lease(functools.partial(self.fetch_window, tables=tables))
-        in_flight: set[tuple[Endpoint, Window]] = set()
+        work = functools.partial(self.fetch_window, tables=tables)
+        # The lease holds the jobs not yet started; a worker that finishes one takes the
+        # next itself, so the requests go on while the caller writes what it was given
+        # (a sync's flush left the workers idle: the next request waited for it).
+        lease = workers.lease(work, self.max_workers)
+        lease.offer(ready)
         error: BaseException | None = None
-
-        def top_up() -> None:
-            while error is None and ready and len(in_flight) < self.max_workers:
-                job = ready.popleft()
-                in_flight.add(job)
-                lease.submit(job)
-
         try:
-            top_up()
-            while in_flight:
+            while lease.busy():
                 finished = []
                 for job, page, exc in lease.next_results():
-                    in_flight.discard(job)
                     spec, window = job
                     if stopped is not None and isinstance(exc, isolate):
                         # This endpoint's fault (switched off, its quota, its data): the
                         # other endpoints go on. What it did not get: this window and those
                         # not yet asked (those in flight still come back, or land here).
-                        left = [w for s, w in ready if s.name == spec.name]
+                        left = [w for _, w in lease.withdraw(spec.name)]
                         left += [w for _, w in held.pop(spec.name, ())]
                         first, before = stopped.get(spec.name, (exc, []))
                         stopped[spec.name] = (first, sorted({window, *before, *left}))
-                        ready = deque(j for j in ready if j[0].name != spec.name)
+                        lease.offer(())  # the slot the error gave up, to the others
                         continue
                     if exc is not None:
-                        error = error or exc
+                        if error is None:
+                            error = exc
+                            lease.stop()  # those in flight still come back
                         continue
                     assert page is not None
-                    ready.extend(held.pop(spec.name, ()))
+                    if spec.name in held and error is None:
+                        lease.offer(held.pop(spec.name))
                     finished.append((spec, window, page))
-                top_up()  # before yielding: the workers go on while the caller works
                 for spec, window, page in finished:
                     if bar is not None:
                         bar.update(1)
@@ -828,9 +825,10 @@ class RequestPool:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    def lease(self, work: Callable[..., Page | TablePage]) -> _Lease:
-        """One fetch's share of the pool: its jobs in, its results out, its own stop."""
-        return _Lease(self, work)
+    def lease(self, work: Callable[..., Page | TablePage], limit: int | None = None) -> _Lease:
+        """One fetch's share of the pool: at most ``limit`` of its jobs at once (the
+        pool's size if None), its results out, its own stop."""
+        return _Lease(self, work, self.size if limit is None else limit)
 
     def close(self) -> None:
         """Let the threads end once the jobs queued before this have been taken."""
@@ -850,38 +848,95 @@ class RequestPool:
     def _run(self) -> None:
         while (item := self._jobs.get()) is not None:
             lease, job = item
-            if lease.cancelled.is_set():
-                continue  # its fetch has ended: nobody waits for this one
-            _worker.cancelled = lease.cancelled
-            try:
-                page = lease.work(*job)
-            except _Cancelled:
-                continue
-            except BaseException as exc:
-                lease.results.put((job, None, exc))
-            else:
-                lease.results.put((job, page, None))
-            finally:
-                _worker.cancelled = None
+            next_job: _Job | None = job
+            while next_job is not None:  # this lease's jobs, one after another
+                next_job = lease.run(next_job)
 
 
 class _Lease:
-    """What one fetch submits to a :class:`RequestPool`, and the queue its results arrive on."""
+    """One fetch's jobs on a :class:`RequestPool`: those not started yet, at most
+    ``limit`` running, and the queue their results arrive on."""
 
-    def __init__(self, pool: RequestPool, work: Callable[..., Page | TablePage]) -> None:
+    def __init__(
+        self, pool: RequestPool, work: Callable[..., Page | TablePage], limit: int
+    ) -> None:
         self.pool = pool
         self.work = work
+        self.limit = limit
         self.results: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
         self.cancelled = threading.Event()
+        self._ready: deque[_Job] = deque()
+        self._running = 0  # jobs in a pool thread now: at most ``limit``
+        self._unreported = 0  # jobs started whose outcome the caller has not taken
+        self._stopped = False
+        self._lock = threading.Lock()
 
-    def submit(self, job: _Job) -> None:
-        self.pool._put(self, job)
+    def offer(self, jobs: Iterable[_Job]) -> None:
+        """Queue ``jobs`` and start as many as the limit allows."""
+        start = []
+        with self._lock:
+            self._ready.extend(jobs)
+            while not self._stopped and self._ready and self._running < self.limit:
+                start.append(self._ready.popleft())
+                self._running += 1
+                self._unreported += 1
+        for job in start:
+            self.pool._put(self, job)
+
+    def withdraw(self, endpoint: str) -> list[_Job]:
+        """Take back the jobs of ``endpoint`` not started yet."""
+        with self._lock:
+            mine = [job for job in self._ready if job[0].name == endpoint]
+            self._ready = deque(job for job in self._ready if job[0].name != endpoint)
+        return mine
+
+    def stop(self) -> None:
+        """Start nothing more (those running finish and report)."""
+        with self._lock:
+            self._stopped = True
+
+    def busy(self) -> bool:
+        """Whether outcomes are still to come: jobs started and not reported to the
+        caller, or queued and not stopped."""
+        with self._lock:
+            return self._unreported > 0 or (bool(self._ready) and not self._stopped)
+
+    def run(self, job: _Job) -> _Job | None:
+        """Run one job in a pool thread and report it; the next job to run in its place."""
+        outcome: _Outcome | None = None
+        if not self.cancelled.is_set():
+            _worker.cancelled = self.cancelled
+            try:
+                outcome = (job, self.work(*job), None)
+            except _Cancelled:
+                pass
+            except BaseException as exc:
+                outcome = (job, None, exc)
+            finally:
+                _worker.cancelled = None
+        # A job that failed starts nothing: the caller decides (stop all, or only its
+        # endpoint) before another request is sent.
+        failed = outcome is None or outcome[2] is not None
+        with self._lock:
+            if outcome is None:
+                self._unreported -= 1  # cancelled: nobody waits for it
+            if self._ready and not failed and not self._stopped and not self.cancelled.is_set():
+                following: _Job | None = self._ready.popleft()  # in its place: the limit holds
+                self._unreported += 1
+            else:
+                following = None
+                self._running -= 1
+        if outcome is not None:
+            self.results.put(outcome)
+        return following
 
     def next_results(self) -> list[_Outcome]:
         """The next result (waiting for it), with any others already in."""
         found = [self.results.get()]
         while not self.results.empty():
             found.append(self.results.get_nowait())
+        with self._lock:
+            self._unreported -= len(found)
         return found
 
     def cancel(self) -> None:
