@@ -128,6 +128,21 @@ def synced(tmp_path: Path) -> tuple[Store, dict[str, pd.DataFrame]]:
     return store, {name: store.read(name) for name in ENDPOINTS}
 
 
+def killed_after_a_rename(store: Store, rows: pd.DataFrame, first: date, last: date) -> None:
+    """What a sync of getusersummary's ``first..last`` leaves when it is killed after its
+    month file's rename and before its days' record: the file holds ``rows``' rows of
+    those days, the manifest does not list them (the file matches its staged record)."""
+    (account,) = store.accounts()
+    manifest = store._load_manifest(account)
+    days = manifest["endpoints"]["getusersummary"]["days"]
+    for n in range((last - first).days + 1):
+        days.pop((first + timedelta(days=n)).isoformat(), None)
+    inside = rows["ref_date"].between(pd.Timestamp(first), pd.Timestamp(last))
+    window = wxframe.Window(first, last)
+    spec = wxframe.ENDPOINTS["getusersummary"]
+    store._write_windows(spec, account, [window], rows[inside].drop(columns="account"), manifest)
+
+
 def month_file(store: Store, endpoint: str, month: str) -> Path:
     (account,) = store.accounts()
     return store.root / endpoint / f"account={account}" / f"month={month}" / "data.parquet"
@@ -218,15 +233,9 @@ def test_a_kill_between_a_rename_and_the_manifest_is_not_damage(
     # The crash window a SIGKILL can hit: a month file renamed into place, the manifest
     # not yet told. The file matches the record staged before the rename.
     store, sound = synced
-    (account,) = store.accounts()
-    spec = wxframe.ENDPOINTS["getusersummary"]
-    manifest = store._load_manifest(account)
-    # a sync fetching 2026-10-31 (not held yet) writes its month file ...
-    del manifest["endpoints"]["getusersummary"]["days"]["2026-10-31"]
-    day = wxframe.Window(date(2026, 10, 31), date(2026, 10, 31))
-    again = sound["getusersummary"].drop(columns="account")
-    again = again[again["ref_date"] == "2026-10-31"].assign(new_user=7)
-    store._write_windows(spec, account, [day], again, manifest)  # ... and then the kill
+    # a sync fetching 2026-10-31 (not held yet) writes its month file, and is killed
+    again = sound["getusersummary"].assign(new_user=7)
+    killed_after_a_rename(store, again, date(2026, 10, 31), date(2026, 10, 31))
     assert store.verify().empty
     with warnings.catch_warnings():
         warnings.simplefilter("error", StoreDamagedWarning)
@@ -278,18 +287,7 @@ def test_a_resumed_sync_that_rewrites_part_of_a_killed_month_keeps_the_store_sou
     # manifest did not list; the next sync rewrote three of them and recorded a file
     # that held all twelve ("holds 1,511 rows, the manifest 346").
     store, sound = synced
-    (account,) = store.accounts()
-    spec = wxframe.ENDPOINTS["getusersummary"]
-    manifest = store._load_manifest(account)
-    days = manifest["endpoints"]["getusersummary"]["days"]
-    late = [d for d in days if d >= "2026-10-20"]
-    for day in late:  # a sync fetching 2026-10-20..31 writes October's file ...
-        del days[day]
-    window = wxframe.Window(date(2026, 10, 20), date(2026, 10, 31))
-    rows = sound["getusersummary"].drop(columns="account")
-    store._write_windows(
-        spec, account, [window], rows[rows["ref_date"] >= "2026-10-20"], manifest
-    )  # fmt: skip  ... and is killed before recording its days
+    killed_after_a_rename(store, sound["getusersummary"], date(2026, 10, 20), date(2026, 10, 31))
     with warnings.catch_warnings():
         warnings.simplefilter("error", StoreDamagedWarning)
         with serve(seed=0, today=TODAY) as sim:

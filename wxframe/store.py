@@ -947,6 +947,11 @@ class Store:
 
         flushed = time.monotonic()
         waiting = 0
+        # A sync alone writes what it holds while its last round of requests is out, so
+        # that only that round is left to write at the end. (On a shared pool the other
+        # accounts' work fills that time: an extra write would only cost.)
+        last_round = len(jobs) - client.max_workers if pool is None else -1
+        received = 0
         outside: dict[str, list[str]] = {}
         fetched = client.fetch_many(
             jobs,
@@ -969,7 +974,12 @@ class Store:
                 asked = page.sent_at or client.now()
                 batches.setdefault(spec.name, []).append((window, page, asked, delayed))
                 waiting += 1
-                if waiting >= FLUSH_WINDOWS or time.monotonic() - flushed >= FLUSH_SECONDS:
+                received += 1
+                if (
+                    waiting >= FLUSH_WINDOWS
+                    or time.monotonic() - flushed >= FLUSH_SECONDS
+                    or received == last_round
+                ):
                     flush()
                     waiting, flushed = 0, time.monotonic()
         except BaseException:
