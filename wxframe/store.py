@@ -947,10 +947,12 @@ class Store:
 
         flushed = time.monotonic()
         waiting = 0
-        # A sync alone writes what it holds while its last round of requests is out, so
-        # that only that round is left to write at the end. (On a shared pool the other
-        # accounts' work fills that time: an extra write would only cost.)
-        last_round = len(jobs) - client.max_workers if pool is None else -1
+        # A long sync alone writes what it holds while its last round of requests is
+        # out, so that only that round is left to write at the end. Not on a shared pool
+        # (the other accounts' work fills that time) nor in a sync of one batch (the
+        # extra write would rewrite every month it holds): there it would only cost.
+        alone = pool is None and len(jobs) > FLUSH_WINDOWS
+        last_round = len(jobs) - client.max_workers if alone else -1
         received = 0
         outside: dict[str, list[str]] = {}
         fetched = client.fetch_many(
