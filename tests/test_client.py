@@ -272,6 +272,23 @@ def test_requests_go_on_while_the_caller_works_within_the_limit() -> None:
     assert during >= 8, f"{during} requests while the caller worked"
 
 
+def test_no_request_follows_an_error_while_the_caller_is_away() -> None:
+    # 48001 on the third call while the caller writes what it got: the workers start
+    # nothing more, and the error is raised when the caller comes back.
+    spec = wxframe.ENDPOINTS["getusershare"]
+    days = [date(2024, 4, 1) + timedelta(days=n) for n in range(40)]
+    with serve(seed=0, today=TODAY, latency=0.02, schedule={3: 48001}) as s:
+        fetched = s.client(max_workers=2).fetch_many([(spec, Window(d, d)) for d in days])
+
+        def slow_caller() -> None:
+            for _ in fetched:
+                time.sleep(0.2)
+
+        with pytest.raises(wxframe.AccessDeniedError):
+            slow_caller()
+        assert s.stats.calls() <= 4  # the failed one, and the other worker's last
+
+
 def test_proxies_from_the_environment_are_read_once_when_the_client_is_made(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

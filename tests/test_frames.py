@@ -312,3 +312,13 @@ def test_the_stored_table_is_what_from_pandas_makes_of_the_frame(
     got = stored_from_pages(spec, pages)
     assert got.schema.equals(expected.schema, check_metadata=True), (got.schema, expected.schema)
     assert got.equals(expected)
+
+
+def test_missing_key_values_are_one_key_for_repeats_and_conflicts() -> None:
+    # A record without its scene code twice: kept once; two that disagree: refused.
+    base = {"ref_date": "2024-05-01", "share_count": 1, "share_user": 1}
+    rows = [dict(base, share_scene=None), dict(base, share_scene=1), dict(base, share_scene=None)]
+    assert len(to_frame("getusershare", rows)) == 2
+    rows[2]["share_count"] = 5
+    with pytest.raises(MalformedResponseError, match="share a key"):
+        to_frame("getusershare", rows)

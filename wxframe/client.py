@@ -753,9 +753,9 @@ class Client:
         # next itself, so the requests go on while the caller writes what it was given
         # (a sync's flush left the workers idle: the next request waited for it).
         lease = workers.lease(work, self.max_workers)
-        lease.offer(ready)
         error: BaseException | None = None
         try:
+            lease.offer(ready)
             while lease.busy():
                 finished = []
                 for job, page, exc in lease.next_results():
@@ -768,12 +768,13 @@ class Client:
                         left += [w for _, w in held.pop(spec.name, ())]
                         first, before = stopped.get(spec.name, (exc, []))
                         stopped[spec.name] = (first, sorted({window, *before, *left}))
-                        lease.offer(())  # the slot the error gave up, to the others
+                        lease.handled()  # the others go on
                         continue
                     if exc is not None:
                         if error is None:
                             error = exc
                             lease.stop()  # those in flight still come back
+                        lease.handled()
                         continue
                     assert page is not None
                     if spec.name in held and error is None:
@@ -868,6 +869,7 @@ class _Lease:
         self._ready: deque[_Job] = deque()
         self._running = 0  # jobs in a pool thread now: at most ``limit``
         self._unreported = 0  # jobs started whose outcome the caller has not taken
+        self._failures = 0  # failed jobs the caller has not dealt with: nothing starts
         self._stopped = False
         self._lock = threading.Lock()
 
@@ -876,7 +878,7 @@ class _Lease:
         start = []
         with self._lock:
             self._ready.extend(jobs)
-            while not self._stopped and self._ready and self._running < self.limit:
+            while self._may_start() and self._running < self.limit:
                 start.append(self._ready.popleft())
                 self._running += 1
                 self._unreported += 1
@@ -894,6 +896,21 @@ class _Lease:
         """Start nothing more (those running finish and report)."""
         with self._lock:
             self._stopped = True
+
+    def handled(self) -> None:
+        """The caller has dealt with one failed job (stopped all, or withdrawn its
+        endpoint): once none is left, start what the limit allows again."""
+        with self._lock:
+            self._failures -= 1
+        self.offer(())
+
+    def _may_start(self) -> bool:  # under the lock
+        return (
+            bool(self._ready)
+            and not self._stopped
+            and not self._failures
+            and not self.cancelled.is_set()
+        )
 
     def busy(self) -> bool:
         """Whether outcomes are still to come: jobs started and not reported to the
@@ -914,13 +931,14 @@ class _Lease:
                 outcome = (job, None, exc)
             finally:
                 _worker.cancelled = None
-        # A job that failed starts nothing: the caller decides (stop all, or only its
-        # endpoint) before another request is sent.
-        failed = outcome is None or outcome[2] is not None
+        # After a failure nothing starts, in any worker of this fetch, until the caller
+        # has decided (stop all, or only that endpoint): no request after a 48001.
         with self._lock:
             if outcome is None:
                 self._unreported -= 1  # cancelled: nobody waits for it
-            if self._ready and not failed and not self._stopped and not self.cancelled.is_set():
+            elif outcome[2] is not None:
+                self._failures += 1
+            if outcome is not None and self._may_start():
                 following: _Job | None = self._ready.popleft()  # in its place: the limit holds
                 self._unreported += 1
             else:

@@ -1185,8 +1185,8 @@ def _neighbours_share_a_key(spec: Endpoint, table: pa.Table) -> bool:
         if pa.types.is_dictionary(column.type):
             column = column.indices
         a, b = column.slice(1), column.slice(0, len(column) - 1)
-        both_null = pc.and_(pc.is_null(a), pc.is_null(b))
-        equal = pc.fill_null(pc.or_(pc.equal(a, b), both_null), False)
+        # Two missing keys are the same key (as pandas' duplicated has it)
+        equal = pc.fill_null(pc.equal(a, b), pc.and_(pc.is_null(a), pc.is_null(b)))
         same = equal if same is None else pc.and_(same, equal)
     return same is not None and pc.any(same).as_py()
 
