@@ -826,10 +826,10 @@ class RequestPool:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    def lease(self, work: Callable[..., Page | TablePage], limit: int | None = None) -> _Lease:
-        """One fetch's share of the pool: at most ``limit`` of its jobs at once (the
-        pool's size if None), its results out, its own stop."""
-        return _Lease(self, work, self.size if limit is None else limit)
+    def lease(self, work: Callable[..., Page | TablePage], limit: int) -> _Lease:
+        """One fetch's share of the pool: at most ``limit`` of its jobs at once, its
+        results out, its own stop."""
+        return _Lease(self, work, limit)
 
     def close(self) -> None:
         """Let the threads end once the jobs queued before this have been taken."""

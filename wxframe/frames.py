@@ -986,14 +986,11 @@ def stored(tidy: pa.Table) -> pa.Table:
 
 def empty_stored(spec: Endpoint) -> pa.Table:
     """The stored form of :func:`empty_frame`."""
-    kinds = {_INT: "int", _FLOAT: "float", _BOOL: "bool", _STR: "str", DATE_DTYPE: "date"}
-    types = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string(),
-             "date": pa.timestamp("ns")}  # fmt: skip
-    fields = [
-        (name, types["str" if isinstance(dtype, pd.CategoricalDtype) else kinds[dtype]])
+    dtypes = {
+        name: _STR if isinstance(dtype, pd.CategoricalDtype) else dtype
         for name, dtype in _columns(spec)
-    ]
-    return stored_schema(pa.schema(fields)).empty_table()
+    }
+    return _schema_from_pandas(tuple(dtypes.items())).empty_table()
 
 
 def in_key_order(spec: Endpoint, table: pa.Table) -> pa.Table:
@@ -1040,9 +1037,13 @@ def stored_schema(schema: pa.Schema) -> pa.Schema:
     unknown = [name for name, kind in kinds.items() if kind is None]
     if unknown:
         raise TypeError(f"no stored type for column(s) {unknown} of {schema}")
-    empty = pd.DataFrame(
-        {name: pd.Series(dtype=_STORED_DTYPES[str(kind)]) for name, kind in kinds.items()}
-    )
+    return _schema_from_pandas(tuple((n, _STORED_DTYPES[str(k)]) for n, k in kinds.items()))
+
+
+@functools.lru_cache(maxsize=512)
+def _schema_from_pandas(dtypes: tuple[tuple[str, Any], ...]) -> pa.Schema:
+    """What ``from_pandas`` makes of an empty frame with these columns and dtypes."""
+    empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes})
     return pa.Table.from_pandas(empty, preserve_index=False).schema
 
 

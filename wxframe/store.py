@@ -607,11 +607,10 @@ class Store:
         """
         settled = False
         for name, entry in manifest["endpoints"].items():
-            files = entry.get("files") or {}
+            if name not in ENDPOINTS:
+                continue  # a newer wxframe's endpoint: not ours to judge
+            spec, files = ENDPOINTS[name], entry.get("files") or {}
             for month in [m for m, record in files.items() if "next" in record]:
-                if name not in ENDPOINTS:
-                    continue  # a newer wxframe's endpoint: not ours to judge
-                spec = ENDPOINTS[name]
                 record, staged = files[month], files[month]["next"]
                 path = self._partition(spec, account, month) / DATA_FILE
                 try:
@@ -631,7 +630,7 @@ class Store:
             self._save_manifest(account, manifest)
 
     def _adopt(
-        self, spec: Endpoint, entry: dict[str, Any], month: str, path: Path, record: Any
+        self, spec: Endpoint, entry: dict[str, Any], month: str, path: Path, record: dict[str, Any]
     ) -> None:
         """Record a renamed month file whose days a kill kept from being recorded."""
         try:
@@ -1678,7 +1677,7 @@ def _combined(spec: Endpoint, tables: Sequence[pa.Table]) -> pa.Table:
         return in_key_order(spec, tables[0])
     first = tables[0].schema
     if all(t.schema.equals(first) for t in tables[1:]):  # the usual case: same fields
-        whole = pa.concat_tables(tables)  # with the first's metadata: the last is this one's
+        whole = pa.concat_tables(tables)  # keeps the first's metadata: an old file's
         return in_key_order(spec, whole.replace_schema_metadata(tables[-1].schema.metadata))
     try:  # a field one lacks is null there; string and large_string become the latter
         whole = pa.concat_tables(tables, promote_options="permissive")
