@@ -224,6 +224,7 @@ def many_accounts(smoke: bool) -> Table:
             ("one Store.sync after another (max_workers=16)", "one by one"),
             (f"sync_accounts(processes=2, max_workers={workers // 2})", "processes"),
         )
+        shared = 0.0
         for how, kind in runs:
             clients = clients_for(workers if kind == "one by one" else each)
             entries = [
@@ -258,8 +259,22 @@ def many_accounts(smoke: bool) -> Table:
             table.add(how, made, bound, seconds, f"{seconds / bound:.2f}x", cpu, served,
                       mem.peak / 2**20)  # fmt: skip
             if kind == "shared pool":
+                shared = seconds
                 ratio = f"sync_many at most 1.3x the latency bound ({seconds / bound:.2f}x)"
                 table.notes.append(verdict(seconds <= 1.3 * bound, ratio))
+        # What the simulators allow on these cores: the same requests from a client that
+        # does nothing else. The bound assumes a server that takes no time; these take
+        # ~1 ms of CPU an answer on the cores the client runs on, and wait for their GIL.
+        served = simulator_cpu()
+        floor, used, made = _minimal_client(clients_for(each), begin, end, endpoints, workers)
+        bound = made * latency / workers
+        how = f"minimal client: http.client, {workers} threads, no decoding or store"
+        table.add(how, made, bound, floor, f"{floor / bound:.2f}x", used,
+                  simulator_cpu() - served, "")  # fmt: skip
+        table.notes.append(
+            f"sync_many against the minimal client on the same simulators: "
+            f"{shared / floor:.2f}x (what wxframe adds to what the simulators cost)"
+        )
     table.notes.append(
         f"{n} simulated accounts (one simulator each, all in one process of their own on "
         f"the same cores). The bound is calls x latency / {workers} (requests in flight in "
@@ -267,6 +282,67 @@ def many_accounts(smoke: bool) -> Table:
         "Peak MiB: resident memory the run added (for worker processes, the parent's only)."
     )
     return table
+
+
+def _minimal_client(
+    clients: list[wxframe.Client],
+    begin: date,
+    end: date,
+    endpoints: list[str],
+    workers: int,
+) -> tuple[float, float, int]:
+    """Every window of every account asked by ``workers`` threads with http.client on
+    kept-alive connections, each answer read and dropped: seconds, CPU seconds, calls."""
+    import http.client
+    import json
+    import queue
+    import threading
+    from urllib.parse import urlsplit
+
+    jobs: queue.SimpleQueue[tuple[str, int, str, bytes]] = queue.SimpleQueue()
+    made = 0
+    for k, client in enumerate(clients):
+        place = urlsplit(client.base_url)
+        host, port = place.hostname or "127.0.0.1", place.port or 80
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        secret = os.environ[f"WXF_BENCH_SECRET_{k}"]  # as _simulators_process set it
+        ask = {"grant_type": "client_credential", "appid": client.appid, "secret": secret}
+        conn.request("POST", "/cgi-bin/stable_token", json.dumps(ask))
+        token = json.loads(conn.getresponse().read())["access_token"]
+        conn.close()
+        for name in endpoints:
+            spec = wxframe.ENDPOINTS[name]
+            for w in spec.windows(max(begin, spec.earliest), end):
+                body = {"begin_date": w.begin.isoformat(), "end_date": w.end.isoformat()}
+                jobs.put((host, port, f"{spec.path}?access_token={token}",
+                          json.dumps(body).encode()))  # fmt: skip
+                made += 1
+    failed: list[str] = []
+
+    def work() -> None:
+        conns: dict[int, http.client.HTTPConnection] = {}
+        while True:
+            try:
+                host, port, path, body = jobs.get_nowait()
+            except queue.Empty:
+                return
+            conn = conns.get(port) or conns.setdefault(
+                port, http.client.HTTPConnection(host, port, timeout=30)
+            )
+            conn.request("POST", path, body, {"Content-Type": "application/json"})
+            answer = conn.getresponse()
+            if answer.status != 200 or b'"errcode"' in answer.read():
+                failed.append(path.split("?")[0])
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    used, started = time.process_time(), time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds, used = time.perf_counter() - started, time.process_time() - used
+    assert not failed, f"the minimal client got {len(failed)} errors ({failed[0]})"
+    return seconds, used, made
 
 
 def _serve_many(n: int, latency: float, today: str) -> None:
