@@ -266,7 +266,7 @@ def many_accounts(smoke: bool) -> Table:
         # does nothing else. The bound assumes a server that takes no time; these take
         # ~1 ms of CPU an answer on the cores the client runs on, and wait for their GIL.
         served = simulator_cpu()
-        floor, used, made = _minimal_client(clients_for(each), begin, end, endpoints, workers)
+        floor, used, made = _minimal_client(clients_for(each), begin, end, endpoints, workers, each)
         bound = made * latency / workers
         how = f"minimal client: http.client, {workers} threads, no decoding or store"
         table.add(how, made, bound, floor, f"{floor / bound:.2f}x", used,
@@ -290,16 +290,20 @@ def _minimal_client(
     end: date,
     endpoints: list[str],
     workers: int,
+    each: int,
 ) -> tuple[float, float, int]:
-    """Every window of every account asked by ``workers`` threads with http.client on
-    kept-alive connections, each answer read and dropped: seconds, CPU seconds, calls."""
+    """Every window of every account asked by ``workers`` threads with http.client, each
+    answer read and dropped: seconds, CPU seconds, calls. Shaped as sync_many's load:
+    each account's windows in ``each`` shares, a thread takes a share and asks its
+    windows one after another on one kept-alive connection, so at most ``each`` threads
+    ask one account at once, one connection each, accounts in turn."""
     import http.client
     import json
     import queue
     import threading
     from urllib.parse import urlsplit
 
-    jobs: queue.SimpleQueue[tuple[str, int, str, bytes]] = queue.SimpleQueue()
+    shares: queue.SimpleQueue[tuple[str, int, list[tuple[str, bytes]]]] = queue.SimpleQueue()
     made = 0
     for k, client in enumerate(clients):
         place = urlsplit(client.base_url)
@@ -310,29 +314,35 @@ def _minimal_client(
         conn.request("POST", "/cgi-bin/stable_token", json.dumps(ask))
         token = json.loads(conn.getresponse().read())["access_token"]
         conn.close()
+        jobs = []
         for name in endpoints:
             spec = wxframe.ENDPOINTS[name]
             for w in spec.windows(max(begin, spec.earliest), end):
                 body = {"begin_date": w.begin.isoformat(), "end_date": w.end.isoformat()}
-                jobs.put((host, port, f"{spec.path}?access_token={token}",
-                          json.dumps(body).encode()))  # fmt: skip
-                made += 1
+                jobs.append((f"{spec.path}?access_token={token}", json.dumps(body).encode()))
+        made += len(jobs)
+        for share in range(each):
+            shares.put((host, port, jobs[share::each]))
     failed: list[str] = []
 
     def work() -> None:
-        conns: dict[int, http.client.HTTPConnection] = {}
         while True:
             try:
-                host, port, path, body = jobs.get_nowait()
+                host, port, jobs = shares.get_nowait()
             except queue.Empty:
                 return
-            conn = conns.get(port) or conns.setdefault(
-                port, http.client.HTTPConnection(host, port, timeout=30)
-            )
-            conn.request("POST", path, body, {"Content-Type": "application/json"})
-            answer = conn.getresponse()
-            if answer.status != 200 or b'"errcode"' in answer.read():
-                failed.append(path.split("?")[0])
+            conn = http.client.HTTPConnection(host, port, timeout=30)
+            try:
+                for path, body in jobs:
+                    conn.request("POST", path, body, {"Content-Type": "application/json"})
+                    answer = conn.getresponse()
+                    content = answer.read()
+                    if answer.status != 200 or b'"errcode"' in content:
+                        failed.append(f"{path.split('?')[0]}: HTTP {answer.status}")
+            except (OSError, http.client.HTTPException) as exc:  # counted, not lost
+                failed.append(f"{host}:{port}: {type(exc).__name__}")
+            finally:
+                conn.close()
 
     threads = [threading.Thread(target=work) for _ in range(workers)]
     used, started = time.process_time(), time.perf_counter()

@@ -19,13 +19,12 @@ import pyarrow as pa
 
 import wxframe
 from bench._harness import TIMING_COLUMNS, PeakMemory, Table, measure, timing_row, verdict
-from wxframe.frames import ARROW_DECODE_FROM, decode, from_pages, stored_from_pages
+from wxframe.frames import decode, from_pages, stored_from_pages
 from wxframe.simulator import SimulatedAccount
 from wxframe.store import FLUSH_WINDOWS
 
 _ACCOUNT = SimulatedAccount(seed=0, today=date(2024, 6, 1))
-SYNC_ROW = f"as the client takes each, one stored table per {FLUSH_WINDOWS} windows (as sync)"
-ARROW_ROW = f"decode each, one stored table per {FLUSH_WINDOWS} windows (sync until 2026-12-03)"
+SYNC_ROW = f"decode each, one stored table per {FLUSH_WINDOWS} windows (as sync writes)"
 
 
 def hourly_records(n: int) -> list[dict[str, Any]]:
@@ -194,15 +193,10 @@ def decoding(smoke: bool) -> Table:
             pd.DataFrame(json.loads(b)["list"]) for b in bodies
         ],
         "decode + from_pages, each window alone": lambda: [_decoded([b]) for b in bodies],
-        "decode each, one from_pages for all (load_many until 2026-12-03)": lambda: _decoded(
-            bodies
-        ),
-        ARROW_ROW: lambda: [
+        "decode each, one from_pages for all (as load_many)": lambda: _decoded(bodies),
+        SYNC_ROW: lambda: [
             _decoded(bodies[i : i + FLUSH_WINDOWS], stored=True)
             for i in range(0, len(bodies), FLUSH_WINDOWS)
-        ],
-        SYNC_ROW: lambda: [
-            _taken(bodies[i : i + FLUSH_WINDOWS]) for i in range(0, len(bodies), FLUSH_WINDOWS)
         ],
     }
     window_results = {
@@ -219,10 +213,8 @@ def decoding(smoke: bool) -> Table:
         verdict(ratio <= 2, f"per-window cost at most 2x that of pd.DataFrame ({ratio:.2f}x)")
     )
     table.notes.append(
-        f"{len(day)} records a window ({len(bodies[0]):,} bytes). The client decodes an "
-        f"answer with pyarrow's JSON reader from {ARROW_DECODE_FROM // 1024} KiB on (in its "
-        "worker threads, without the GIL; the reader starts a thread per answer), a "
-        "smaller one with json; timed here on one thread."
+        f"{len(day)} records a window. decode runs in the client's worker threads, where "
+        "pyarrow's JSON reader does not hold the GIL; it is timed here on one thread."
     )
     return table
 
@@ -230,20 +222,6 @@ def decoding(smoke: bool) -> Table:
 def _body(records: list[dict[str, Any]]) -> bytes:
     answer = {"errcode": 0, "errmsg": "ok", "list": records}
     return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _taken(bodies: list[bytes]) -> pa.Table:
-    """A sync's flush of ``bodies``: each answer as the client's worker takes it (by its
-    size: pyarrow's reader or json), then one stored table of them all."""
-    spec = wxframe.ENDPOINTS["getuserreadhour"]
-    pages: list[tuple[Any, dict[str, Any]]] = []
-    for body in bodies:
-        if len(body) >= ARROW_DECODE_FROM and (page := decode(spec, body)) is not None:
-            pages.append((page, page.meta))
-        else:
-            answer = json.loads(body)
-            pages.append((answer["list"], {"is_delay": answer.get("is_delay")}))
-    return stored_from_pages(spec, pages)
 
 
 def _decoded(bodies: list[bytes], *, stored: bool = False) -> pd.DataFrame | pa.Table:

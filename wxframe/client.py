@@ -49,7 +49,7 @@ from wxframe.errors import (
     TransportError,
     check_count,
 )
-from wxframe.frames import ARROW_DECODE_FROM, Page, TablePage
+from wxframe.frames import Page, TablePage
 from wxframe.frames import decode as decode_answer
 
 __all__ = ["Client"]
@@ -505,10 +505,9 @@ class Client:
                 f"{what}: HTTP {status}, a redirect to {target}: the API never redirects, so "
                 "it was not followed (check base_url and any proxy in between)"
             )
-        if decode is not None and status == 200 and len(body) >= ARROW_DECODE_FROM:
-            # A large answer straight to Arrow, without the GIL: the worker decodes while
-            # the caller's thread types and writes. Whatever it cannot take goes the way
-            # below, as every smaller answer does (json, then one batch types them all).
+        if decode is not None and status == 200:
+            # Straight to Arrow, without the GIL: the worker decodes while the caller's
+            # thread types and writes. Whatever it cannot take goes the way below.
             page = decode_answer(decode, body)
             if page is not None:
                 return page
@@ -726,9 +725,8 @@ class Client:
         request is all it was sent. With a ``stopped`` dict, an error of the ``isolate``
         kinds (47009 by default; a sync adds 45009 and 61503) stops only its endpoint: it
         is put there with the windows the endpoint did not get, and the other endpoints
-        go on. With ``tables``, answers of ``ARROW_DECODE_FROM`` bytes or more come as
-        :class:`~wxframe.frames.TablePage` where they can (decoded in the workers, for
-        :func:`~wxframe.frames.from_pages`), smaller ones as :class:`~wxframe.frames.Page`.
+        go on. With ``tables``, answers come as :class:`~wxframe.frames.TablePage`
+        where they can (decoded in the workers, for :func:`~wxframe.frames.from_pages`).
         With a shared ``pool``, the requests run on its threads (at most this client's
         ``max_workers`` of them at once), not on threads of their own.
         """

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import itertools
 import json
 import warnings
@@ -54,7 +53,6 @@ from wxframe.endpoints import (
 from wxframe.errors import MalformedResponseError, UnexpectedRowsWarning
 
 __all__ = [
-    "ARROW_DECODE_FROM",
     "Page",
     "TablePage",
     "conform",
@@ -110,10 +108,9 @@ class TablePage:
     """The records of one response decoded straight from its bytes, as an Arrow table.
 
     What the bulk paths (:func:`~wxframe.load_many`, :meth:`~wxframe.Store.sync`) get
-    from the client for an answer of :data:`ARROW_DECODE_FROM` bytes or more:
-    pyarrow's JSON reader decodes the body without the GIL, so worker threads decode
-    while the main thread types and writes. :func:`from_pages` takes these and
-    :class:`Page` alike, in one batch.
+    from the client: pyarrow's JSON reader decodes the body without the GIL, so worker
+    threads decode while the main thread types and writes. :func:`from_pages` takes
+    these and :class:`Page` alike, in one batch.
     """
 
     __slots__ = ("meta", "sent_at", "table")
@@ -133,13 +130,6 @@ class TablePage:
 
 
 AnyPage = Page | TablePage
-
-#: Answers of at least this many bytes are decoded by :func:`decode` (pyarrow's JSON
-#: reader); smaller ones by ``json``, whose records one batch then types at once. The
-#: reader starts a thread for every answer it reads: per one-day answer (2-50 KB) it
-#: cost 1.3-2x what ``json`` and the batch cost together, and a thread handed the GIL
-#: back and forth; from a few hundred KB on, it is the faster (2.7x at 1 MB).
-ARROW_DECODE_FROM: Final = 256 * 1024
 
 
 def decode(spec: Endpoint, body: bytes) -> TablePage | None:
@@ -174,12 +164,9 @@ def decode(spec: Endpoint, body: bytes) -> TablePage | None:
         unexpected_field_behavior="infer",
         newlines_in_values=b"\n" in body.strip(),
     )
+    read = pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, 1 << 16))
     try:
-        envelope = pj.read_json(
-            io.BytesIO(body),
-            read_options=pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, 1 << 16)),
-            parse_options=options,
-        )
+        envelope = _read_envelope(pa.BufferReader(body), read, options)
     except (pa.ArrowException, ValueError):
         return None
     if envelope.num_rows != 1 or _guessed(spec, envelope.schema):
@@ -199,7 +186,40 @@ def decode(spec: Endpoint, body: bytes) -> TablePage | None:
         if value is not None and not isinstance(value, bool):
             return None
         meta[f.name] = value
+    if _inexact(items, _float_fields(spec)):
+        return None
     return TablePage(pa.Table.from_struct_array(items), meta)
+
+
+def _inexact(values: pa.Array, floats: frozenset[str]) -> bool:
+    """Whether a float field anywhere in ``values`` holds a number of 2**53 or more: the
+    reader reads an integer there as a rounded double, where json keeps it exact and
+    typing refuses it (beyond int64, or beside floats), or a float json would take too."""
+    if pa.types.is_struct(values.type):
+        for k, f in enumerate(values.type):
+            child = values.field(k)
+            if pa.types.is_floating(f.type) and f.name in floats:
+                top = pc.max(pc.abs(child)).as_py()
+                if top is not None and top >= 2**53:
+                    return True
+            elif pa.types.is_nested(f.type) and _inexact(child, floats):
+                return True
+    elif pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
+        return _inexact(pc.list_flatten(values), floats)
+    return False
+
+
+def _read_envelope(source: pa.NativeFile, read: pj.ReadOptions, parse: pj.ParseOptions) -> pa.Table:
+    """The answer's one block as a table: the streaming reader where pyarrow has it
+    (20+), which reads in the calling thread; ``read_json`` starts a thread of its own
+    for every body, even with ``use_threads=False`` (twice the time for an answer of a
+    few KB, and a futex storm among a fetch's workers)."""
+    if _open_json is None:
+        return pj.read_json(source, read_options=read, parse_options=parse)
+    return _open_json(source, read_options=read, parse_options=parse).read_all()
+
+
+_open_json = getattr(pj, "open_json", None)
 
 
 @functools.cache
@@ -458,9 +478,9 @@ def _pages_table(
         return None
     table = None
     if any(isinstance(r, pa.Table) for r, _ in parts):
-        # Large answers decoded in the workers, small ones as json: each run of the
-        # small ones typed at once, in the pages' order (their response fields follow
-        # it), then only the union of the tables' types is left to find.
+        # Answers decoded in the workers, and any the reader declined, as json: each
+        # run of the latter typed at once, in the pages' order (their response fields
+        # follow it), then only the union of the tables' types is left to find.
         tables: list[pa.Table] = []
         for decoded, run in itertools.groupby(parts, key=lambda p: isinstance(p[0], pa.Table)):
             found = [r for r, _ in run if len(r)]
@@ -472,7 +492,7 @@ def _pages_table(
             with contextlib.suppress(pa.ArrowException):  # a field of two types: see below
                 table = pa.concat_tables(tables, promote_options="permissive")
     if table is None:
-        # Every answer was small, or the tables disagree on a field's type: all of
+        # No answer was decoded, or the tables disagree on a field's type: all of
         # them go through pyarrow's inference at once, which names what is wrong.
         lists = [r.to_pylist() if isinstance(r, pa.Table) else r for r, _ in parts]
         table = _to_table(spec, lists[0] if len(lists) == 1 else list(itertools.chain(*lists)))
@@ -488,14 +508,28 @@ def _pages_table(
 
 def _concatenable(tables: Sequence[pa.Table]) -> bool:
     """Whether decoded tables can be joined as they are: the same type for each nested
-    field wherever it appears (flat fields may differ: int64 and double, null and any,
-    as pyarrow's inference over all the records would have made them)."""
-    first: dict[str, pa.DataType] = {}
+    field wherever it appears, but for the order of a struct's fields (flat fields may
+    differ: int64 and double, null and any, as pyarrow's inference over all the records
+    would have made them)."""
+    first: dict[str, object] = {}
     for table in tables:
         for f in table.schema:
-            if pa.types.is_nested(f.type) and first.setdefault(f.name, f.type) != f.type:
-                return False
+            if pa.types.is_nested(f.type):
+                shape = _shape(f.type)
+                if first.setdefault(f.name, shape) != shape:
+                    return False
     return True
+
+
+def _shape(kind: pa.DataType) -> object:
+    """``kind`` with its structs' fields in name order: the reader puts the declared text
+    fields first, ``pa.array`` keeps the records' order, and a permissive concat joins
+    structs by name."""
+    if pa.types.is_struct(kind):
+        return ("struct", tuple(sorted((f.name, _shape(f.type)) for f in kind)))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return ("list", _shape(kind.value_type))
+    return kind
 
 
 def _to_table(spec: Endpoint, records: Sequence[Any]) -> pa.Table:
