@@ -412,3 +412,18 @@ def test_a_mixed_batch_keeps_each_rows_answer_and_the_union_of_types() -> None:
     delays = dict(zip(days, got.column("is_delay").to_pylist(), strict=True))
     assert [delays[f"2026-11-0{d}"] for d in (1, 2, 3, 4)] == [True, False, None, True]
     assert got.schema.field("x_rate").type == pa.float64()
+
+
+def test_both_readers_decode_an_answer_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pyarrow 20+ reads with open_json (no thread per answer); an older one with read_json
+    import wxframe.frames as frames
+
+    bodies = {name: _answers(name, 2) for name in sorted(CURRENT_ARTICLES)}
+    streamed = {n: [decode(ENDPOINTS[n], b) for b in bs] for n, bs in bodies.items()}
+    monkeypatch.setattr(frames, "_open_json", None)
+    for name, pages in streamed.items():
+        for page, body in zip(pages, bodies[name], strict=True):
+            again = decode(ENDPOINTS[name], body)
+            assert page is not None and again is not None
+            assert again.table.equals(page.table) and again.meta == page.meta
+    assert decode(ENDPOINTS["getarticleread"], b'{"list":[1]}') is None
