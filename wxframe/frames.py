@@ -186,7 +186,8 @@ def decode(spec: Endpoint, body: bytes) -> TablePage | None:
         if value is not None and not isinstance(value, bool):
             return None
         meta[f.name] = value
-    if _inexact(items, _float_fields(spec)):
+    floats = _float_fields(spec)
+    if floats and _inexact(items, floats):
         return None
     return TablePage(pa.Table.from_struct_array(items), meta)
 
