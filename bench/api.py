@@ -265,12 +265,12 @@ def many_accounts(smoke: bool) -> Table:
         # What the simulators allow on these cores: the same requests from a client that
         # does nothing else. The bound assumes a server that takes no time; these take
         # ~1 ms of CPU an answer on the cores the client runs on, and wait for their GIL.
-        served = simulator_cpu()
+        served_before = simulator_cpu()
         floor, used, made = _minimal_client(clients_for(each), begin, end, endpoints, workers, each)
         bound = made * latency / workers
         how = f"minimal client: http.client, {workers} threads, no decoding or store"
         table.add(how, made, bound, floor, f"{floor / bound:.2f}x", used,
-                  simulator_cpu() - served, "")  # fmt: skip
+                  simulator_cpu() - served_before, "")  # fmt: skip
         table.notes.append(
             f"sync_many against the minimal client on the same simulators: "
             f"{shared / floor:.2f}x (what wxframe adds to what the simulators cost)"

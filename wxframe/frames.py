@@ -210,6 +210,10 @@ def _inexact(values: pa.Array, floats: frozenset[str]) -> bool:
     return False
 
 
+#: pyarrow 20's streaming reader (None before): see :func:`_read_envelope`.
+_open_json = getattr(pj, "open_json", None)
+
+
 def _read_envelope(source: pa.NativeFile, read: pj.ReadOptions, parse: pj.ParseOptions) -> pa.Table:
     """The answer's one block as a table: the streaming reader where pyarrow has it
     (20+), which reads in the calling thread; ``read_json`` starts a thread of its own
@@ -218,9 +222,6 @@ def _read_envelope(source: pa.NativeFile, read: pj.ReadOptions, parse: pj.ParseO
     if _open_json is None:
         return pj.read_json(source, read_options=read, parse_options=parse)
     return _open_json(source, read_options=read, parse_options=parse).read_all()
-
-
-_open_json = getattr(pj, "open_json", None)
 
 
 @functools.cache
