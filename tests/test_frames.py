@@ -14,11 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import wxframe.datasets
-from wxframe import ENDPOINTS, MalformedResponseError, to_frame
+from wxframe import ENDPOINTS, Endpoint, MalformedResponseError, to_frame
 from wxframe.frames import (
     _concatenable,
     _to_table,
     decode,
+    decode_many,
     empty_frame,
     frame_dtypes,
     from_pages,
@@ -184,6 +185,9 @@ def test_sorted_and_exact_duplicates_dropped() -> None:
          "disagree"),
         ("getarticletotal", [{"ref_date": "2024-01-01", "msgid": "1_1", "title": "t"}],
          "no 'details'"),
+        ("getarticletotaldetail", [{"ref_date": "2025-11-01", "msgid": "1_1", "detail_list": [
+            {"stat_date": "2025-11-01", "read_finish_rate": 2**53 + 1}]}],
+         "'read_finish_rate' is a number a double cannot hold exactly"),
     ],
 )  # fmt: skip
 def test_malformed_records_raise_clear_errors(endpoint: str, records: object, match: str) -> None:
@@ -427,3 +431,80 @@ def test_both_readers_decode_an_answer_alike(monkeypatch: pytest.MonkeyPatch) ->
             assert page is not None and again is not None
             assert again.table.equals(page.table) and again.meta == page.meta
     assert decode(ENDPOINTS["getarticleread"], b'{"list":[1]}') is None
+
+
+def _kinds_of_answer(name: str) -> list[bytes]:
+    """Answers of ``name`` of every kind the reader meets: data (compact, pretty-printed,
+    with a BOM, with ``"errcode": 0``, with an unknown field of one type or another) and
+    what it must decline alone (errors, bad bytes, a type it would guess, no list)."""
+    good = _answers(name, 3)
+    first = json.loads(good[0])
+    records = first["list"] or [{"ref_date": "2026-11-20"}]
+    unknown = [
+        json.dumps({"list": [dict(r, x=value) for r in records], "is_delay": True}).encode()
+        for value in (1, 2.5, "n/a", None, 2**70)
+    ]
+    if name == "getarticletotaldetail":  # a rate holding an integer a double rounds
+        rate = b'"read_finish_rate": %d' % 2**64
+        huge = re.sub(rb'"read_finish_rate": [-0-9.e]+', rate, good[2])
+        assert huge != good[2]
+        unknown.append(huge)
+    return [*good, *unknown,
+            json.dumps(first, indent=1, ensure_ascii=False).encode(),  # lines within
+            b"\xef\xbb\xbf" + good[1],
+            json.dumps({"errcode": 0, "errmsg": "ok", **first}).encode(),
+            b'{"errcode":40001,"errmsg":"invalid credential"}',
+            b'{"errcode":-1,"errmsg":"system busy","list":[]}',
+            b'{"list":null}', b'{"list":[1,2]}', b'{"list":[null]}',
+            b'{"list":[],"is_delay":"yes"}', b'{"list":[],"is_delay":1}',
+            b'{"list":[{"ref_date":"2026-11-20","seen":"2026-11-21 10:00:00"}]}',
+            b'{"list":[{"ref_date":"2026-11-20","title":"\xff"}]}',
+            b'{"list":[]} {"list":[]}', b"<html>502</html>", b"{}", b""]  # fmt: skip
+
+
+_KINDS = {name: _kinds_of_answer(name) for name in ("getarticleshare", "getarticletotaldetail")}
+
+
+def _read_together_as_alone(spec: Endpoint, bodies: list[bytes]) -> None:
+    """decode_many reads a batch in one pass: each answer must come out as decode makes
+    it alone (the same None, the same is_delay), and the pages make the same frame."""
+    together, alone = decode_many(spec, bodies), [decode(spec, b) for b in bodies]
+    assert [p is None for p in together] == [p is None for p in alone]
+    assert [p.meta for p in together if p] == [p.meta for p in alone if p]
+    outcomes = []
+    for pages in (together, alone):
+        try:
+            outcomes.append(from_pages(spec, [(p, p.meta) for p in pages if p is not None]))
+        except MalformedResponseError as exc:
+            outcomes.append(type(exc))
+    if isinstance(outcomes[0], pd.DataFrame):
+        pd.testing.assert_frame_equal(outcomes[0], outcomes[1])
+    else:
+        assert outcomes[0] == outcomes[1]
+
+
+def test_a_batch_of_good_answers_is_read_in_one_pass() -> None:
+    # the point of decode_many: one read for the batch, each page a slice of its table
+    spec = ENDPOINTS["getarticletotaldetail"]
+    bodies = [*_answers(spec.name, 6), b"\xef\xbb\xbf" + _answers(spec.name, 1)[0]]
+    pages = decode_many(spec, bodies)
+    assert all(p is not None for p in pages)
+    buffers = {p.table.column(0).chunks[0].buffers()[-1].address for p in pages if p and len(p)}
+    assert len(buffers) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(sorted(_KINDS)), data=st.data())
+def test_answers_read_together_are_what_each_gives_alone(name: str, data: st.DataObject) -> None:
+    spec, kinds = ENDPOINTS[name], _KINDS[name]
+    _read_together_as_alone(spec, data.draw(st.lists(st.sampled_from(kinds), max_size=8)))
+
+
+@pytest.mark.parametrize("name", sorted(_KINDS))
+def test_one_odd_answer_among_good_ones_reads_as_it_would_alone(name: str) -> None:
+    spec, kinds = ENDPOINTS[name], _KINDS[name]
+    good = [b for b in kinds if decode(spec, b) is not None]
+    assert len(good) >= 6
+    for k, odd in enumerate(kinds):
+        _read_together_as_alone(spec, [good[k % 3], odd, good[3 + k % 3]])
+        _read_together_as_alone(spec, [odd, odd])

@@ -20,9 +20,9 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any, Literal, overload
+from typing import Any, Literal, cast, overload
 from urllib.parse import unquote, urlencode, urlsplit
 
 import certifi
@@ -47,10 +47,10 @@ from wxframe.errors import (
     RequestRejectedError,
     TokenError,
     TransportError,
+    WxframeError,
     check_count,
 )
-from wxframe.frames import Page, TablePage
-from wxframe.frames import decode as decode_answer
+from wxframe.frames import AnyPage, Page, RawPage, decode_many
 
 __all__ = ["Client"]
 
@@ -89,6 +89,18 @@ _READ_SIZE = 1 << 16
 _worker = threading.local()
 
 
+def _key(name: str) -> bytes:
+    """A pattern for the JSON key ``name`` with any of its letters written as ``\\uXXXX``."""
+    hexes = ("".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{ord(c):04x}")
+             for c in name)  # fmt: skip
+    return (
+        '"' + "".join(f"(?:{c}|\\\\u{h})" for c, h in zip(name, hexes, strict=True)) + '"'
+    ).encode()
+
+
+#: A non-zero errcode anywhere in an answer: never a :class:`RawPage` (see ``_data``).
+_ERRCODE = re.compile(rb'"errcode"\s*:(?!\s*0\s*[,}])')
+_ERRCODE_ESCAPED = re.compile(_key("errcode") + rb"\s*:(?!\s*0\s*[,}])")
 _HEADERS = {"User-Agent": "wxframe", "Accept": "application/json", "Accept-Encoding": "gzip"}
 _JSON_HEADERS = _HEADERS | {"Content-Type": "application/json"}
 
@@ -143,7 +155,7 @@ def _install_redaction() -> None:
 class _Transient(Exception):
     """A fault worth retrying; ``final`` is what to raise when retries run out."""
 
-    def __init__(self, final: Exception, wait_for_minute: bool = False) -> None:
+    def __init__(self, final: WxframeError, wait_for_minute: bool = False) -> None:
         super().__init__(str(final))
         self.final = final
         self.wait_for_minute = wait_for_minute
@@ -422,7 +434,7 @@ class Client:
     ) -> dict[str, Any]:
         """:meth:`_request`, for an answer wanted as the decoded JSON object."""
         payload = self._request(method, path, endpoint=endpoint, **kwargs)
-        assert isinstance(payload, dict)  # only ``decode`` makes anything else
+        assert isinstance(payload, dict)  # only ``raw`` makes anything else
         return payload
 
     def _request(
@@ -432,14 +444,14 @@ class Client:
         *,
         endpoint: str,
         window: Window | None = None,
-        decode: Endpoint | None = None,
+        raw: Endpoint | None = None,
         **kwargs: Any,
-    ) -> dict | TablePage:
+    ) -> dict | RawPage:
         """One HTTP request with transient faults retried; the decoded JSON object.
 
         ``endpoint`` and ``window`` name the request in every error it raises. With
-        ``decode``, a successful answer of that endpoint comes back as a
-        :class:`~wxframe.frames.TablePage` where pyarrow can take it exactly.
+        ``raw``, an answer that looks like that endpoint's data comes back undecoded, as
+        a :class:`~wxframe.frames.RawPage` (for :meth:`decode_pages`).
         """
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Transient),
@@ -450,7 +462,7 @@ class Client:
             reraise=True,
         )
         try:
-            return retrying(self._request_once, method, path, endpoint, window, decode, kwargs)
+            return retrying(self._request_once, method, path, endpoint, window, raw, kwargs)
         except _Transient as exc:
             raise exc.final from None
 
@@ -482,9 +494,9 @@ class Client:
         path: str,
         endpoint: str,
         window: Window | None,
-        decode: Endpoint | None,
+        raw: Endpoint | None,
         kwargs: dict,
-    ) -> dict | TablePage:
+    ) -> dict | RawPage:
         what = f"{endpoint} {window}" if window else endpoint
         if _cancelled():
             raise _Cancelled
@@ -505,12 +517,16 @@ class Client:
                 f"{what}: HTTP {status}, a redirect to {target}: the API never redirects, so "
                 "it was not followed (check base_url and any proxy in between)"
             )
-        if decode is not None and status == 200:
-            # Straight to Arrow, without the GIL: the worker decodes while the caller's
-            # thread types and writes. Whatever it cannot take goes the way below.
-            page = decode_answer(decode, body)
-            if page is not None:
-                return page
+        if raw is not None and status == 200 and _data(raw, body):
+            # Decoded by the caller, a batch at a time: this worker's next request
+            # does not wait for it (nor for the GIL a decode takes back a dozen times).
+            return RawPage(body)
+        return self._payload(status, body, what, endpoint, window)
+
+    def _payload(
+        self, status: int, body: bytes, what: str, endpoint: str, window: Window | None
+    ) -> dict:
+        """The JSON object of an answer, or the error it is (transient ones to retry)."""
         try:
             # UTF-8 whatever the Content-Type says: the platform has been seen to send
             # text/plain without a charset, which requests would decode as Latin-1.
@@ -618,25 +634,24 @@ class Client:
 
     @overload
     def fetch_window(
-        self, spec: Endpoint, window: Window, *, tables: Literal[False] = False
+        self, spec: Endpoint, window: Window, *, raw: Literal[False] = False
     ) -> Page: ...
     @overload
-    def fetch_window(self, spec: Endpoint, window: Window, *, tables: bool) -> Page | TablePage: ...
+    def fetch_window(self, spec: Endpoint, window: Window, *, raw: bool) -> Page | RawPage: ...
 
-    def fetch_window(
-        self, spec: Endpoint, window: Window, *, tables: bool = False
-    ) -> Page | TablePage:
+    def fetch_window(self, spec: Endpoint, window: Window, *, raw: bool = False) -> Page | RawPage:
         """One window of ``spec``: its records, with the response's own fields in ``meta``.
 
-        With ``tables``, as a :class:`~wxframe.frames.TablePage` where the answer allows
-        (what :func:`~wxframe.frames.from_pages` takes fastest).
+        With ``raw``, an answer that looks like data comes back undecoded, as a
+        :class:`~wxframe.frames.RawPage`, for :meth:`decode_pages` to decode with others.
+        Errors are raised here either way.
         """
         body = {"begin_date": window.begin.isoformat(), "end_date": window.end.isoformat()}
         for attempt in (1, 2):
             token = self._current_token()
             sent_at = self.now()
             try:
-                page = self._post_datacube(spec, window, body, token, tables)
+                page = self._post_datacube(spec, window, body, token, raw)
                 page.sent_at = sent_at  # what finality is judged by: when it was asked
                 return page
             except _TokenRejected as rejected:
@@ -656,21 +671,24 @@ class Client:
         raise AssertionError("unreachable")
 
     def _post_datacube(
-        self, spec: Endpoint, window: Window, body: dict, token: str, tables: bool
-    ) -> Page | TablePage:
+        self, spec: Endpoint, window: Window, body: dict, token: str, raw: bool
+    ) -> Page | RawPage:
         payload = self._request(
             "POST",
             spec.path,
             endpoint=spec.name,
             window=window,
-            decode=spec if tables else None,
+            raw=spec if raw else None,
             params={"access_token": token},
             json=body,
         )
         self._count("calls")
-        if isinstance(payload, TablePage):
-            self._count("decoded")  # taken by pyarrow straight from the bytes
+        if isinstance(payload, RawPage):
             return payload
+        return self._page(spec, window, payload, token)
+
+    def _page(self, spec: Endpoint, window: Window, payload: dict, token: str) -> Page:
+        """The records of a decoded answer, or the error it is."""
         code = payload.get("errcode", 0)
         if code:
             error = self._api_error(code, str(payload.get("errmsg", "")), spec.name, window)
@@ -702,8 +720,59 @@ class Client:
         """
         jobs = [(spec, window) for window in windows]
         for _, window, records in self.fetch_many(jobs, progress=progress, desc=desc):
-            assert isinstance(records, Page)  # a TablePage only when asked for ``tables``
+            assert isinstance(records, Page)  # a RawPage only when asked for ``raw``
             yield window, records
+
+    def decode_pages(
+        self, spec: Endpoint, fetched: Sequence[tuple[Window, Page | RawPage]]
+    ) -> list[AnyPage | WxframeError]:
+        """The answers :meth:`fetch_many` gave with ``raw``, as pages, in their order.
+
+        The raw ones are read together (:func:`~wxframe.frames.decode_many`); one the
+        reader declines goes through ``json`` as a single fetch would take it, and one
+        that is not data after all (a body the workers' quick look let through) is the
+        error that fetch would have raised, in its place: the others are still kept.
+
+        Examples
+        --------
+        >>> from wxframe.simulator import serve
+        >>> spec = get_endpoint("getarticleshare")
+        >>> with serve(seed=0, today="2026-06-01") as sim:
+        ...     client = sim.client()
+        ...     jobs = [(spec, w) for w in spec.windows(date(2026, 5, 1), date(2026, 5, 3))]
+        ...     fetched = [(w, page) for _, w, page in client.fetch_many(jobs, raw=True)]
+        ...     pages = client.decode_pages(spec, fetched)
+        >>> [type(page).__name__ for page in pages], client.counts["decoded"]
+        (['TablePage', 'TablePage', 'TablePage'], 3)
+        """
+        raw = [k for k, (_, page) in enumerate(fetched) if isinstance(page, RawPage)]
+        bodies = [cast(RawPage, fetched[k][1]).body for k in raw]
+        tables = dict(zip(raw, decode_many(spec, bodies), strict=True))
+        pages: list[AnyPage | WxframeError] = []
+        for k, (window, answer) in enumerate(fetched):
+            if not isinstance(answer, RawPage):
+                pages.append(answer)
+                continue
+            page = tables[k]
+            if page is not None:
+                self._count("decoded")  # taken by pyarrow straight from the bytes
+            decoded = self._json_page(spec, window, answer.body) if page is None else page
+            if not isinstance(decoded, WxframeError):
+                decoded.sent_at = answer.sent_at
+            pages.append(decoded)
+        return pages
+
+    def _json_page(self, spec: Endpoint, window: Window, body: bytes) -> Page | WxframeError:
+        """An answer the reader declined, as a fetch takes it: its page or its error."""
+        try:
+            payload = self._payload(200, body, f"{spec.name} {window}", spec.name, window)
+            return self._page(spec, window, payload, token="")
+        except _Transient as exc:  # too late to retry: it came back as data
+            return exc.final
+        except _TokenRejected as exc:
+            return exc.error
+        except WxframeError as exc:
+            return exc
 
     def fetch_many(
         self,
@@ -713,9 +782,9 @@ class Client:
         desc: str | None = None,
         stopped: dict[str, tuple[ApiError, list[Window]]] | None = None,
         isolate: tuple[type[ApiError], ...] = (EndpointOfflineError,),
-        tables: bool = False,
+        raw: bool = False,
         pool: RequestPool | None = None,
-    ) -> Iterator[tuple[Endpoint, Window, Page | TablePage]]:
+    ) -> Iterator[tuple[Endpoint, Window, Page | RawPage]]:
         """Fetch ``(endpoint, window)`` jobs, of any endpoints, through one pool of workers.
 
         Yields ``(endpoint, window, records)`` as each completes; errors as in
@@ -725,8 +794,8 @@ class Client:
         request is all it was sent. With a ``stopped`` dict, an error of the ``isolate``
         kinds (47009 by default; a sync adds 45009 and 61503) stops only its endpoint: it
         is put there with the windows the endpoint did not get, and the other endpoints
-        go on. With ``tables``, answers come as :class:`~wxframe.frames.TablePage`
-        where they can (decoded in the workers, for :func:`~wxframe.frames.from_pages`).
+        go on. With ``raw``, answers that look like data come undecoded, as
+        :class:`~wxframe.frames.RawPage`, for :meth:`decode_pages`.
         With a shared ``pool``, the requests run on its threads (at most this client's
         ``max_workers`` of them at once), not on threads of their own.
         """
@@ -748,7 +817,7 @@ class Client:
                     held[spec.name] = []
         own = pool is None
         workers = RequestPool(self.max_workers) if pool is None else pool
-        work = functools.partial(self.fetch_window, tables=tables)
+        work = functools.partial(self.fetch_window, raw=raw)
         # The lease holds the jobs not yet started; a worker that finishes one takes the
         # next itself, so the requests go on while the caller writes what it was given
         # (a sync's flush left the workers idle: the next request waited for it).
@@ -797,7 +866,7 @@ class Client:
 
 
 _Job = tuple[Endpoint, Window]
-_Outcome = tuple[_Job, "Page | TablePage | None", "BaseException | None"]
+_Outcome = tuple[_Job, "Page | RawPage | None", "BaseException | None"]
 
 
 class RequestPool:
@@ -826,7 +895,7 @@ class RequestPool:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    def lease(self, work: Callable[..., Page | TablePage], limit: int) -> _Lease:
+    def lease(self, work: Callable[..., Page | RawPage], limit: int) -> _Lease:
         """One fetch's share of the pool: at most ``limit`` of its jobs at once, its
         results out, its own stop."""
         return _Lease(self, work, limit)
@@ -858,9 +927,7 @@ class _Lease:
     """One fetch's jobs on a :class:`RequestPool`: those not started yet, at most
     ``limit`` running, and the queue their results arrive on."""
 
-    def __init__(
-        self, pool: RequestPool, work: Callable[..., Page | TablePage], limit: int
-    ) -> None:
+    def __init__(self, pool: RequestPool, work: Callable[..., Page | RawPage], limit: int) -> None:
         self.pool = pool
         self.work = work
         self.limit = limit
@@ -959,6 +1026,19 @@ class _Lease:
 
     def cancel(self) -> None:
         self.cancelled.set()
+
+
+def _data(spec: Endpoint, body: bytes) -> bool:
+    """Whether ``body`` may be a successful answer of ``spec``: one JSON object that names
+    its records and holds no errcode but 0. Errors never pass: they are raised in the
+    worker, where they are retried or refresh the token; one that passes and is not data
+    after all is named when decoded (:meth:`Client.decode_pages`)."""
+    start = 3 if body[:3] == b"\xef\xbb\xbf" else 0
+    if body[start : start + 1] != b"{" or f'"{spec.records}"'.encode() not in body:
+        return False
+    if b"\\" in body:  # a key may be spelled with escapes (one byte: a fast search)
+        return _ERRCODE_ESCAPED.search(body) is None
+    return b'"errcode"' not in body or _ERRCODE.search(body) is None
 
 
 def _offline_error(spec: Endpoint, window: Window, errmsg: str) -> EndpointOfflineError:

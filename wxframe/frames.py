@@ -14,9 +14,10 @@ the frame comes out with pandas nullable dtypes:
 - text: ``string``.
 
 The bulk paths (:func:`~wxframe.load_many`, :meth:`~wxframe.Store.sync`) skip the
-Python objects altogether: :func:`decode` reads each answer's bytes with pyarrow's JSON
-reader in the client's worker threads (outside the GIL), and :func:`from_pages` takes
-those tables as it takes lists of records.
+Python objects altogether: the client's workers hand on each answer's bytes
+(:class:`RawPage`), :func:`decode_many` reads a batch of them with one pass of pyarrow's
+JSON reader (outside the GIL), and :func:`from_pages` takes those tables as it takes
+lists of records.
 """
 
 from __future__ import annotations
@@ -54,9 +55,11 @@ from wxframe.errors import MalformedResponseError, UnexpectedRowsWarning
 
 __all__ = [
     "Page",
+    "RawPage",
     "TablePage",
     "conform",
     "decode",
+    "decode_many",
     "empty_frame",
     "endpoint_of",
     "frame_dtypes",
@@ -107,10 +110,9 @@ class Page(list[dict[str, Any]]):
 class TablePage:
     """The records of one response decoded straight from its bytes, as an Arrow table.
 
-    What the bulk paths (:func:`~wxframe.load_many`, :meth:`~wxframe.Store.sync`) get
-    from the client: pyarrow's JSON reader decodes the body without the GIL, so worker
-    threads decode while the main thread types and writes. :func:`from_pages` takes
-    these and :class:`Page` alike, in one batch.
+    What the bulk paths (:func:`~wxframe.load_many`, :meth:`~wxframe.Store.sync`) make
+    of the client's answers (:func:`decode_many`: pyarrow's JSON reader, without the
+    GIL). :func:`from_pages` takes these and :class:`Page` alike, in one batch.
     """
 
     __slots__ = ("meta", "sent_at", "table")
@@ -127,6 +129,25 @@ class TablePage:
 
     def __repr__(self) -> str:
         return f"TablePage({self.table.num_rows} records, meta={self.meta})"
+
+
+class RawPage:
+    """The bytes of one answer that looks like data, not decoded yet.
+
+    What the client's workers give the bulk paths (:func:`~wxframe.load_many`,
+    :meth:`~wxframe.Store.sync`): the caller decodes a batch of them at once with
+    :meth:`~wxframe.Client.decode_pages` (one pass of pyarrow's JSON reader for all of
+    them, :func:`decode_many`), and a worker's next request does not wait for it.
+    """
+
+    __slots__ = ("body", "sent_at")
+
+    def __init__(self, body: bytes, sent_at: datetime | None = None) -> None:
+        self.body = body
+        self.sent_at = sent_at
+
+    def __repr__(self) -> str:
+        return f"RawPage({len(self.body):,} bytes)"
 
 
 AnyPage = Page | TablePage
@@ -190,6 +211,105 @@ def decode(spec: Endpoint, body: bytes) -> TablePage | None:
     if floats and _inexact(items, floats):
         return None
     return TablePage(pa.Table.from_struct_array(items), meta)
+
+
+def decode_many(spec: Endpoint, bodies: Sequence[bytes]) -> list[TablePage | None]:
+    """:func:`decode` of many answers of ``spec``: the same page (or None) for each, read
+    in one pass where it can be.
+
+    Answers on one line each, as the platform sends them, are read together as JSON
+    Lines: the reader's fixed cost (150-200 us an answer, most of decoding one) is paid
+    once for the batch, and the pages are slices of one table. If the batch does not
+    read exactly as each answer alone would (an error answer, a type that differs
+    between answers, a bad byte...), each answer is decoded alone.
+
+    Examples
+    --------
+    >>> pages = decode_many(get_endpoint("getarticleshare"), [
+    ...     b'{"list":[{"ref_date":"2025-11-01","msgid":"2247490098_1",'
+    ...     b'"detail":{"share_user":5}}],"is_delay":false}',
+    ...     b'{"list":[],"is_delay":true}',
+    ...     b'{"errcode":40001,"errmsg":"invalid credential"}'])
+    >>> [None if page is None else (len(page), page.meta) for page in pages]
+    [(1, {'is_delay': False}), (0, {'is_delay': True}), None]
+    """
+    lines = [_one_line(body) for body in bodies]
+    together = [k for k, line in enumerate(lines) if line is not None]
+    pages: list[TablePage | None] = [None] * len(bodies)
+    read = _read_lines(spec, [ln for ln in lines if ln is not None]) if len(together) > 1 else None
+    if read is None:
+        together = []
+    for k, page in zip(together, read or (), strict=True):
+        pages[k] = page
+    alone = set(range(len(bodies))).difference(together)
+    for k in sorted(alone):
+        pages[k] = decode(spec, bodies[k])
+    return pages
+
+
+def _one_line(body: bytes) -> bytes | None:
+    """``body`` without its byte-order mark if it is one JSON object on one line."""
+    if body[:3] == b"\xef\xbb\xbf":
+        body = body[3:]
+    if body[:1] != b"{" or body[-1:] != b"}" or b"\n" in body or b"\r" in body:
+        return None
+    return body
+
+
+def _read_lines(spec: Endpoint, lines: Sequence[bytes]) -> list[TablePage] | None:
+    """Answers of one line each as pages, from one read of all of them, or None if any
+    would read otherwise alone (see :func:`decode`, whose checks these are)."""
+    joined = b"\n".join(lines)
+    if not _utf8(joined):
+        return None
+    options = pj.ParseOptions(explicit_schema=_wire_schema(spec), unexpected_field_behavior="infer")
+    read = pj.ReadOptions(use_threads=False, block_size=len(joined) + 1)
+    try:
+        envelope = _read_envelope(pa.BufferReader(joined), read, options)
+    except (pa.ArrowException, ValueError):
+        return None
+    if envelope.num_rows != len(lines) or _guessed(spec, envelope.schema):
+        return None
+    if pc.any(pc.not_equal(envelope.column("errcode"), 0)).as_py():
+        return None
+    lists = envelope.column(spec.records).combine_chunks()
+    if lists.null_count:
+        return None
+    items = lists.flatten()
+    if items.null_count or not pa.types.is_struct(items.type):
+        return None
+    metas: list[dict[str, Any]] = [{} for _ in lines]
+    for f in spec.response_fields:
+        values: list[Any] = [None] * len(lines)
+        if f.name in envelope.column_names:
+            column = envelope.column(f.name)
+            if not (pa.types.is_boolean(column.type) or pa.types.is_null(column.type)):
+                return None
+            values = column.to_pylist()
+        for meta, value in zip(metas, values, strict=True):
+            meta[f.name] = value
+    floats = _float_fields(spec)
+    if floats and _inexact(items, floats):
+        return None
+    table = pa.Table.from_struct_array(items)
+    ends = np.cumsum(pc.list_value_length(lists).to_numpy(zero_copy_only=False))
+    starts = np.concatenate([[0], ends[:-1]])
+    return [
+        TablePage(table.slice(start, end - start), meta)
+        for start, end, meta in zip(starts.tolist(), ends.tolist(), metas, strict=True)
+    ]
+
+
+def _utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8 (checked by Arrow without making a str: a tenth
+    of the time for text that is not ASCII)."""
+    offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
+    raw = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        raw.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _inexact(values: pa.Array, floats: frozenset[str]) -> bool:
@@ -480,7 +600,7 @@ def _pages_table(
         return None
     table = None
     if any(isinstance(r, pa.Table) for r, _ in parts):
-        # Answers decoded in the workers, and any the reader declined, as json: each
+        # Answers decoded from their bytes, and any the reader declined, as json: each
         # run of the latter typed at once, in the pages' order (their response fields
         # follow it), then only the union of the tables' types is left to find.
         tables: list[pa.Table] = []
@@ -856,8 +976,17 @@ def _as_int(spec: Endpoint, name: str, col: pa.ChunkedArray | pa.Array) -> pa.Ar
 def _as_float(spec: Endpoint, name: str, col: pa.ChunkedArray | pa.Array) -> pa.Array:
     col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     t = col.type
-    if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_null(t):
+    if pa.types.is_floating(t) or pa.types.is_null(t):
         return col.cast(pa.float64())
+    if pa.types.is_integer(t):
+        try:
+            return col.cast(pa.float64())
+        except pa.ArrowInvalid:  # beyond 2**53: a double would change it
+            sample = next(v for v in col.to_pylist() if v is not None and abs(v) > 2**53)
+            raise MalformedResponseError(
+                f"{spec.name}: field {name!r} is a number a double cannot hold exactly "
+                f"(e.g. {sample!r}); a rate or an average is never that large"
+            ) from None
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         try:
             return col.cast(pa.float64())  # "0.5": a number sent as text

@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -26,8 +26,17 @@ from wxframe.errors import (
     EndpointOfflineError,
     EndpointSkippedWarning,
     RangeClippedWarning,
+    WxframeError,
 )
-from wxframe.frames import AnyPage, empty_frame, from_pages, warn_outside, within_window
+from wxframe.frames import (
+    AnyPage,
+    Page,
+    RawPage,
+    empty_frame,
+    from_pages,
+    warn_outside,
+    within_window,
+)
 
 __all__ = ["LOADERS", "Loader", "load", "load_many", "make_loader"]
 
@@ -71,13 +80,12 @@ def load(
     spec = get_endpoint(endpoint)
     _check_client(client)
     b, e = check_range(begin, end, now=client.now(), earliest=spec.earliest, endpoint=spec.name)
-    pages = []
     outside: dict[str, list[str]] = {}
     jobs = [(spec, window) for window in spec.windows(b, e)]
-    for _, window, page in client.fetch_many(jobs, progress=progress, tables=True):
-        pages.append(_within(spec, window, page, outside))
+    fetched = [(w, page) for _, w, page in client.fetch_many(jobs, progress=progress, raw=True)]
+    pages = _pages(client, spec, fetched, outside)
     warn_outside(outside, stacklevel=2)
-    return from_pages(spec, [(page, page.meta) for page in pages])  # to_frame sorts by key
+    return from_pages(spec, pages)  # to_frame sorts by key
 
 
 def load_many(
@@ -133,13 +141,12 @@ def load_many(
         if (wanted := ranges[spec.name]) is not None
         for window in spec.windows(*wanted)
     ]
-    pages: dict[str, list] = {spec.name: [] for spec in specs}
+    fetched: dict[str, list[tuple[Window, Page | RawPage]]] = {spec.name: [] for spec in specs}
     stopped: dict[str, tuple[ApiError, list[Window]]] = {}
+    for spec, window, page in client.fetch_many(jobs, progress=progress, stopped=stopped, raw=True):
+        fetched[spec.name].append((window, page))
     outside: dict[str, list[str]] = {}
-    fetched = client.fetch_many(jobs, progress=progress, stopped=stopped, tables=True)
-    for spec, window, page in fetched:
-        page = _within(spec, window, page, outside)
-        pages[spec.name].append((page, page.meta))
+    pages = {spec.name: _pages(client, spec, fetched[spec.name], outside) for spec in specs}
     warn_outside(outside, stacklevel=2)
     offline = {n: e for n, (e, _) in stopped.items() if isinstance(e, EndpointOfflineError)}
     if offline:
@@ -157,13 +164,23 @@ def load_many(
     }
 
 
-def _within(
-    spec: Endpoint, window: Window, page: AnyPage, outside: dict[str, list[str]]
-) -> AnyPage:
-    kept, dropped = within_window(spec, page, window.begin, window.end)
-    if dropped:
-        outside.setdefault(spec.name, []).extend(dropped)
-    return kept
+def _pages(
+    client: Client,
+    spec: Endpoint,
+    fetched: list[tuple[Window, Page | RawPage]],
+    outside: dict[str, list[str]],
+) -> list[tuple[AnyPage, dict[str, Any]]]:
+    """The fetched answers decoded (the first that is not data raises), each without
+    the rows outside its window (their days noted in ``outside``)."""
+    pages = []
+    for (window, _), decoded in zip(fetched, client.decode_pages(spec, fetched), strict=True):
+        if isinstance(decoded, WxframeError):
+            raise decoded
+        kept, dropped = within_window(spec, decoded, window.begin, window.end)
+        if dropped:
+            outside.setdefault(spec.name, []).extend(dropped)
+        pages.append((kept, kept.meta))
+    return pages
 
 
 def _check_client(client: object) -> None:

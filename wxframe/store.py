@@ -80,6 +80,8 @@ from wxframe.errors import (
 from wxframe.frames import (
     NULLABLE,
     AnyPage,
+    Page,
+    RawPage,
     conform,
     empty_frame,
     empty_stored,
@@ -914,14 +916,16 @@ class Store:
         so what was fetched before it stays. ``done`` grows as windows are written;
         endpoints stopped by their own fault (47009, 45009, 61503) land in ``stopped``.
         """
-        batches: dict[str, list[tuple[Window, AnyPage, datetime, bool]]] = {}
+        batches: dict[str, list[tuple[Window, Page | RawPage, datetime]]] = {}
         specs = {spec.name: spec for spec, _ in jobs}
+        outside: dict[str, list[str]] = {}
 
         def flush() -> None:
             malformed: WxframeError | None = None
             converted = {}
             for name, whole in batches.items():
-                table, batch, error = _convert(specs[name], whole)
+                pages, error = _decoded(client, specs[name], whole, outside)
+                table, batch, error = _convert(specs[name], pages, error)
                 malformed = malformed or error
                 converted[name] = (table, batch)
             parts = [(specs[name], [w for w, *_ in batch], table)
@@ -953,27 +957,21 @@ class Store:
         alone = pool is None and len(jobs) > FLUSH_WINDOWS
         last_round = len(jobs) - client.max_workers if alone else -1
         received = 0
-        outside: dict[str, list[str]] = {}
         fetched = client.fetch_many(
             jobs,
             progress=progress,
             desc="sync",
             stopped=stopped,
             isolate=_ENDPOINT_FAULTS,
-            tables=True,
+            raw=True,
             pool=pool,
         )
         try:
             for spec, window, page in fetched:
-                # is_delay: the platform says these numbers are not final yet.
-                delayed = bool(page.meta.get("is_delay"))
-                page, dropped = within_window(spec, page, window.begin, window.end)
-                if dropped:
-                    outside.setdefault(spec.name, []).extend(dropped)
                 # Finality is judged by when the request was sent: an answer that arrives
                 # after 08:00 to a request sent before it may hold the partial numbers.
                 asked = page.sent_at or client.now()
-                batches.setdefault(spec.name, []).append((window, page, asked, delayed))
+                batches.setdefault(spec.name, []).append((window, page, asked))
                 waiting += 1
                 received += 1
                 if (
@@ -983,14 +981,14 @@ class Store:
                 ):
                     flush()
                     waiting, flushed = 0, time.monotonic()
+            if batches:
+                flush()
         except BaseException:
             if batches:
                 flush()  # an error fetching (or an interrupt): keep what was fetched
             raise
         finally:
             warn_outside(outside, stacklevel=4)
-        if batches:
-            flush()
 
     def _plan(
         self, spec: Endpoint, manifest: dict[str, Any], begin: date, end: date
@@ -1647,15 +1645,43 @@ def _record(
     return rows
 
 
+def _decoded(
+    client: Client,
+    spec: Endpoint,
+    fetched: list[tuple[Window, Page | RawPage, datetime]],
+    outside: dict[str, list[str]],
+) -> tuple[list[tuple[Window, AnyPage, datetime, bool]], WxframeError | None]:
+    """A batch's answers decoded at once, each without rows outside its window (their
+    days noted in ``outside``) and with its ``is_delay``; and the first answer that was
+    not data after all, whose window is left out (the next sync asks for it again)."""
+    decoded = client.decode_pages(spec, [(window, page) for window, page, _ in fetched])
+    pages, error = [], None
+    for (window, _, asked), page in zip(fetched, decoded, strict=True):
+        if isinstance(page, WxframeError):
+            error = error or page
+            continue
+        # is_delay: the platform says these numbers are not final yet.
+        delayed = bool(page.meta.get("is_delay"))
+        page, dropped = within_window(spec, page, window.begin, window.end)
+        if dropped:
+            outside.setdefault(spec.name, []).extend(dropped)
+        pages.append((window, page, asked, delayed))
+    return pages, error
+
+
 def _convert(
-    spec: Endpoint, batch: list[tuple[Window, AnyPage, datetime, bool]]
+    spec: Endpoint,
+    batch: list[tuple[Window, AnyPage, datetime, bool]],
+    error: WxframeError | None = None,
 ) -> tuple[pa.Table, list[tuple[Window, AnyPage, datetime, bool]], WxframeError | None]:
     """One stored table of a batch's pages, parsed at once (the per-window fixed cost of
     building a frame was most of a sync's CPU), in Arrow: what is written is Arrow, and
     a pandas frame on the way cost a third of a flush. If a page does not parse, the
-    table of the others, and the error: the good windows are written, the bad one not."""
+    table of the others, and the error: the good windows are written, the bad one not.
+    ``error`` is an earlier one of the batch's (an answer that did not decode)."""
     try:
-        return stored_from_pages(spec, [(page, page.meta) for _, page, _, _ in batch]), batch, None
+        table = stored_from_pages(spec, [(page, page.meta) for _, page, _, _ in batch])
+        return table, batch, error
     except WxframeError:
         good, tables, first = [], [], None
         for item in batch:
@@ -1664,7 +1690,7 @@ def _convert(
                 good.append(item)
             except WxframeError as exc:
                 first = first or exc
-        return _combined(spec, [t for t in tables if t.num_rows]), good, first
+        return _combined(spec, [t for t in tables if t.num_rows]), good, error or first
 
 
 def _combined(spec: Endpoint, tables: Sequence[pa.Table]) -> pa.Table:

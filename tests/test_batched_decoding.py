@@ -1,0 +1,132 @@
+"""Answers decoded by the caller in batches: what the workers hand on undecoded, and what
+they must not (every error answer is raised where it is retried or refreshes the token).
+
+The fixture server writes each answer's bytes exactly, spacing and key order included.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+import wxframe
+from tests.fixture_server import Call, Reply, fixture_server
+from wxframe import MalformedResponseError, Store, SyncIncomplete
+
+FIRST = date(2026, 11, 20)
+
+
+def _data(call: Call) -> bytes:
+    rows = [{"ref_date": (call.begin + timedelta(days=k)).isoformat(), "msgid": "1_1",
+             "detail": {"share_user": 5}} for k in range(call.days)]  # fmt: skip
+    return json.dumps({"list": rows, "is_delay": False}).encode()
+
+
+def _once(bad: bytes, days: set[date]) -> tuple[object, list[Call]]:
+    """Answers ``bad`` to the first call for each of ``days``, data after that."""
+    seen: list[Call] = []
+
+    def answer(call: Call) -> Reply:
+        first = call.begin in days and call not in seen
+        seen.append(call)
+        return (200, "application/json", bad if first else _data(call))
+
+    return answer, seen
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b'{"list": [], "errcode" : -1 , "errmsg": "system busy"}',
+        b'{ "errcode":-1,"errmsg":"system busy","list":[]}',
+        b'\xef\xbb\xbf{"list":[],"errcode":\t-1,"errmsg":"system busy"}',
+        b'{"list":[],"errcode":1e0,"errmsg":"busy, as a float"}',
+    ],
+)
+def test_an_error_answer_that_also_names_the_list_is_retried_in_the_worker(bad: bytes) -> None:
+    # the workers hand on undecoded only what may be data; an errcode that is not 0, in
+    # any spelling, is judged there, where a transient one is retried
+    answer, _ = _once(bad, {FIRST})
+    with fixture_server(answer) as server:
+        client = server.client(max_workers=2)
+        if b"1e0" in bad:  # not -1: an error of its own, raised at once
+            with pytest.raises(wxframe.ApiError):
+                wxframe.load_article_share(client, FIRST, FIRST + timedelta(days=3))
+            return
+        df = wxframe.load_article_share(client, FIRST, FIRST + timedelta(days=3))
+    assert client.counts["retries"] == 1 and len(df) == 4
+    assert client.counts["decoded"] == 4  # the four answers of data, read together
+
+
+def test_a_token_error_that_also_names_the_list_refreshes_the_token() -> None:
+    bad = b'{"list":[],"errcode": 40001,"errmsg":"invalid credential"}'
+    answer, seen = _once(bad, {FIRST + timedelta(days=1)})
+    with fixture_server(answer) as server:
+        client = server.client(max_workers=2)
+        df = wxframe.load_article_share(client, FIRST, FIRST + timedelta(days=3))
+    # the first token, then a refresh (twice: the same stable token comes back, rotated)
+    assert client.counts["token_refreshes"] == 3
+    assert [c.begin for c in seen].count(FIRST + timedelta(days=1)) == 2 and len(df) == 4
+
+
+def test_data_with_errcode_0_is_read_in_the_batch() -> None:
+    def answer(call: Call) -> Reply:
+        body = json.loads(_data(call))
+        return {"errcode": 0, "errmsg": "ok", **body}
+
+    with fixture_server(answer) as server:
+        client = server.client(max_workers=2)
+        df = wxframe.load_article_share(client, FIRST, FIRST + timedelta(days=5))
+    assert len(df) == 6 and client.counts["decoded"] == client.counts["calls"] == 6
+
+
+@pytest.mark.parametrize("spelled", [b"err\\u0063ode", b"\\u0065\\u0072rcod\\u0065"])
+def test_an_error_key_written_with_escapes_is_still_seen_in_the_worker(spelled: bytes) -> None:
+    busy = b'{"list":[],"' + spelled + b'":-1,"errmsg":"system busy","url":"http:\\/\\/x"}'
+    token = b'{"list":[],"' + spelled + b'":40001,"errmsg":"invalid credential"}'
+    for bad, counted in ((busy, "retries"), (token, "token_refreshes")):
+        answer, seen = _once(bad, {FIRST})
+        with fixture_server(answer) as server:
+            client = server.client(max_workers=2)
+            df = wxframe.load_article_share(client, FIRST, FIRST + timedelta(days=2))
+        assert client.counts[counted] >= 1 and len(df) == 3
+        assert [c.begin for c in seen].count(FIRST) == 2
+
+
+# An answer the workers' quick look takes for data (an object naming "list") that is not.
+NOT_DATA = b'{"data":[],"note":"list"}'
+
+
+def test_an_answer_that_is_not_data_after_all_fails_a_load_by_name() -> None:
+    answer, _ = _once(NOT_DATA, {FIRST + timedelta(days=2)})
+    with fixture_server(answer) as server, pytest.raises(MalformedResponseError) as info:
+        wxframe.load_article_share(server.client(), FIRST, FIRST + timedelta(days=3))
+    assert "getarticleshare 2026-11-22..2026-11-22: the response has no 'list' array" in str(
+        info.value
+    )
+
+
+@pytest.mark.parametrize("bad", [NOT_DATA, b'{"list":[{"ref_date":"2026-11-22"},]}'])
+def test_an_answer_that_is_not_data_keeps_the_rest_of_a_sync(tmp_path: Path, bad: bytes) -> None:
+    # the other windows of the batch are written; the sync names the error and what is
+    # left, and the next sync asks for that one window only
+    bad_day = FIRST + timedelta(days=2)
+    answer, seen = _once(bad, {bad_day})
+    store = Store(tmp_path)
+    with fixture_server(answer) as server:
+        sync = {"endpoints": "getarticleshare", "progress": False}
+        with pytest.raises(SyncIncomplete) as info:
+            store.sync(server.client(max_workers=2), FIRST, FIRST + timedelta(days=5), **sync)
+        assert isinstance(info.value.__cause__, MalformedResponseError)
+        assert [str(w) for w in info.value.remaining["getarticleshare"]] == [
+            "2026-11-22..2026-11-22"
+        ]
+        written = sorted(store.read("getarticleshare")["ref_date"].dt.date)
+        assert written == [FIRST + timedelta(days=k) for k in range(6) if k != 2]
+        before = len(seen)
+        summary = store.sync(server.client(), FIRST, FIRST + timedelta(days=5), **sync)
+    assert [c.begin for c in seen[before:]] == [bad_day] and summary.calls == 1
+    assert len(store.read("getarticleshare")) == 6 and store.verify().empty
