@@ -425,9 +425,9 @@ class Client:
         return token
 
     # --------------------------------------------------------------- requests
-    def _count(self, name: str) -> None:
+    def _count(self, name: str, n: int = 1) -> None:
         with self._counts_lock:
-            self.counts[name] += 1
+            self.counts[name] += n
 
     def _request_json(
         self, method: str, path: str, *, endpoint: str, **kwargs: Any
@@ -748,14 +748,14 @@ class Client:
         raw = [k for k, (_, page) in enumerate(fetched) if isinstance(page, RawPage)]
         bodies = [cast(RawPage, fetched[k][1]).body for k in raw]
         tables = dict(zip(raw, decode_many(spec, bodies), strict=True))
+        # taken by pyarrow straight from the bytes
+        self._count("decoded", sum(t is not None for t in tables.values()))
         pages: list[AnyPage | WxframeError] = []
         for k, (window, answer) in enumerate(fetched):
             if not isinstance(answer, RawPage):
                 pages.append(answer)
                 continue
             page = tables[k]
-            if page is not None:
-                self._count("decoded")  # taken by pyarrow straight from the bytes
             decoded = self._json_page(spec, window, answer.body) if page is None else page
             if not isinstance(decoded, WxframeError):
                 decoded.sent_at = answer.sent_at
