@@ -7,6 +7,9 @@ The fixture server writes each answer's bytes exactly, spacing and key order inc
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -109,24 +112,87 @@ def test_an_answer_that_is_not_data_after_all_fails_a_load_by_name() -> None:
     )
 
 
-@pytest.mark.parametrize("bad", [NOT_DATA, b'{"list":[{"ref_date":"2026-11-22"},]}'])
-def test_an_answer_that_is_not_data_keeps_the_rest_of_a_sync(tmp_path: Path, bad: bytes) -> None:
-    # the other windows of the batch are written; the sync names the error and what is
-    # left, and the next sync asks for that one window only
-    bad_day = FIRST + timedelta(days=2)
+@pytest.mark.parametrize(
+    "bad",
+    [
+        NOT_DATA,
+        b'{"list":[{"ref_date":"2026-11-22"},]}',
+        b'{"list":[],"x":' + b"[" * 3000 + b"]" * 3000 + b"}",
+    ],
+)
+def test_an_answer_that_is_not_data_keeps_what_came_before(tmp_path: Path, bad: bytes) -> None:
+    # the answers decoded before it are written; the sync names the error and stops
+    # asking; the next sync asks for each window not written, once
+    days = [date(2026, 10, 10) + timedelta(days=k) for k in range(40)]
+    bad_day = days[2]
     answer, seen = _once(bad, {bad_day})
     store = Store(tmp_path)
     with fixture_server(answer) as server:
         sync = {"endpoints": "getarticleshare", "progress": False}
         with pytest.raises(SyncIncomplete) as info:
-            store.sync(server.client(max_workers=2), FIRST, FIRST + timedelta(days=5), **sync)
+            store.sync(server.client(max_workers=2), days[0], days[-1], **sync)
         assert isinstance(info.value.__cause__, MalformedResponseError)
-        assert [str(w) for w in info.value.remaining["getarticleshare"]] == [
-            "2026-11-22..2026-11-22"
-        ]
-        written = sorted(store.read("getarticleshare")["ref_date"].dt.date)
-        assert written == [FIRST + timedelta(days=k) for k in range(6) if k != 2]
+        assert bad_day.isoformat() in str(info.value.__cause__)
+        assert f"{bad_day}..{bad_day}" in [str(w) for w in info.value.remaining[sync["endpoints"]]]
+        written = set(store.read("getarticleshare")["ref_date"].dt.date)
+        assert bad_day not in written and store.verify().empty
+        assert len(seen) < 20  # it stopped asking soon after
         before = len(seen)
-        summary = store.sync(server.client(), FIRST, FIRST + timedelta(days=5), **sync)
-    assert [c.begin for c in seen[before:]] == [bad_day] and summary.calls == 1
-    assert len(store.read("getarticleshare")) == 6 and store.verify().empty
+        store.sync(server.client(), days[0], days[-1], **sync)
+    again = [c.begin for c in seen[before:]]
+    assert sorted(again) == sorted(set(days) - written) and bad_day in again
+    stored = store.read("getarticleshare")
+    assert sorted(stored["ref_date"].dt.date) == days and store.verify().empty
+
+
+def test_a_load_stops_asking_soon_after_an_answer_that_is_not_data() -> None:
+    # from a hostile review: a load decoded its answers only once all were fetched
+    first = date(2026, 10, 1)
+    answer, seen = _once(NOT_DATA, {first + timedelta(days=1)})
+    with fixture_server(answer) as server, pytest.raises(MalformedResponseError):
+        wxframe.load_article_share(server.client(max_workers=4), first,
+                                   first + timedelta(days=59), progress=False)  # fmt: skip
+    assert len(seen) < 20
+
+
+def test_an_answer_nested_too_deep_for_the_reader_never_reaches_it() -> None:
+    # pyarrow's reader recurses once a level to infer a field it does not know: at
+    # 20,000 levels it overflows the stack and the process dies (run in a child)
+    code = (
+        "from wxframe.frames import decode, decode_many\n"
+        "from wxframe.endpoints import get_endpoint\n"
+        "spec = get_endpoint('getarticleshare')\n"
+        "deep = b'[' * 30000 + b']' * 30000\n"
+        "row = b'{\"ref_date\":\"2026-11-01\",\"msgid\":\"1_1\",\"x\":' + deep + b'}'\n"
+        "bodies = [b'{\"list\":[' + row + b']}',\n"
+        "          b'{\"note\":\"' + b']' * 40000 + b'\",\"list\":[],\"x\":' + deep + b'}']\n"
+        "print(decode_many(spec, bodies), [decode(spec, b) for b in bodies])\n"
+    )  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "[None, None] [None, None]"
+
+
+def test_no_request_follows_a_sync_that_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # from a hostile review: when a write raised (a record typing refuses), the fetch was
+    # never closed and its workers went on asking for the whole range, unwritten
+    import wxframe.store
+
+    monkeypatch.setattr(wxframe.store, "FLUSH_WINDOWS", 4)  # writes within the sync
+    first = date(2026, 9, 1)
+
+    def answer(call: Call) -> Reply:
+        value = "abc" if call.begin == first + timedelta(days=5) else 5
+        return {"list": [{"ref_date": call.begin.isoformat(), "msgid": "1_1",
+                          "detail": {"share_user": value}}]}  # fmt: skip
+
+    with fixture_server(answer) as server:
+        with pytest.raises(SyncIncomplete):
+            Store(tmp_path).sync(server.client(max_workers=2), first,
+                                 first + timedelta(days=79), endpoints="getarticleshare",
+                                 progress=False)  # fmt: skip
+        asked = len(server.calls)
+        time.sleep(0.5)
+        assert len(server.calls) == asked < 20

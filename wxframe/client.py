@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, Literal, cast, overload
 from urllib.parse import unquote, urlencode, urlsplit
@@ -531,6 +531,11 @@ class Client:
             # UTF-8 whatever the Content-Type says: the platform has been seen to send
             # text/plain without a charset, which requests would decode as Latin-1.
             payload = json.loads(body.decode("utf-8-sig"))
+        except RecursionError:
+            raise MalformedResponseError(
+                f"{what}: HTTP {status}, an answer that nests arrays or objects too deep to "
+                "read (the registry's deepest have 6 levels)"
+            ) from None
         except ValueError:
             snippet = self._snippet(body)
             raise NonJSONResponseError(
@@ -699,9 +704,9 @@ class Client:
             raise error
         records = payload.get(spec.records)
         if not isinstance(records, list):
+            keys = self._redact(str(sorted(payload)[:10]))  # a key is anything the body says
             raise MalformedResponseError(
-                f"{spec.name} {window}: the response has no {spec.records!r} array "
-                f"(keys: {sorted(payload)[:10]})"
+                f"{spec.name} {window}: the response has no {spec.records!r} array (keys: {keys})"
             )
         return Page(records, {f.name: payload.get(f.name) for f in spec.response_fields})
 
@@ -784,7 +789,7 @@ class Client:
         isolate: tuple[type[ApiError], ...] = (EndpointOfflineError,),
         raw: bool = False,
         pool: RequestPool | None = None,
-    ) -> Iterator[tuple[Endpoint, Window, Page | RawPage]]:
+    ) -> Generator[tuple[Endpoint, Window, Page | RawPage], None, None]:
         """Fetch ``(endpoint, window)`` jobs, of any endpoints, through one pool of workers.
 
         Yields ``(endpoint, window, records)`` as each completes; errors as in
@@ -867,6 +872,53 @@ class Client:
 
 _Job = tuple[Endpoint, Window]
 _Outcome = tuple[_Job, "Page | RawPage | None", "BaseException | None"]
+
+
+#: Most answers of one endpoint decoded in one read while a fetch goes on (see
+#: :class:`PageDecoder`).
+DECODE_EVERY = 64
+
+
+class PageDecoder:
+    """Answers fetched with ``raw``, decoded a growing batch at a time as they come.
+
+    The first answer of each endpoint is decoded at once, then 2, 4, ... up to
+    :data:`DECODE_EVERY` at a time: an endpoint whose answers are never data stops its
+    fetch after one, and one odd answer within that many, while a batch is read in one
+    pass (:meth:`Client.decode_pages`). Each page comes back with its window, or the
+    error it is in its place.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self._waiting: dict[str, tuple[Endpoint, list[tuple[Window, Page | RawPage]]]] = {}
+        self._size: dict[str, int] = {}
+
+    def add(
+        self, spec: Endpoint, window: Window, page: Page | RawPage
+    ) -> list[tuple[Window, AnyPage | WxframeError]]:
+        """Keep ``page``; the pages of ``spec`` kept so far when a batch is due, else []."""
+        _, waiting = self._waiting.setdefault(spec.name, (spec, []))
+        waiting.append((window, page))
+        size = self._size.setdefault(spec.name, 1)
+        if len(waiting) < size:
+            return []
+        self._size[spec.name] = min(2 * size, DECODE_EVERY)
+        return self._decode(spec.name)
+
+    @property
+    def pending(self) -> bool:
+        """Whether pages are kept that :meth:`rest` would decode."""
+        return bool(self._waiting)
+
+    def rest(self) -> list[tuple[Endpoint, list[tuple[Window, AnyPage | WxframeError]]]]:
+        """Every page still kept, decoded, per endpoint."""
+        return [(spec, self._decode(name)) for name, (spec, _) in list(self._waiting.items())]
+
+    def _decode(self, name: str) -> list[tuple[Window, AnyPage | WxframeError]]:
+        spec, waiting = self._waiting.pop(name)
+        decoded = self.client.decode_pages(spec, waiting)
+        return [(window, page) for (window, _), page in zip(waiting, decoded, strict=True)]
 
 
 class RequestPool:

@@ -27,7 +27,7 @@ import functools
 import itertools
 import json
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -180,6 +180,15 @@ def decode(spec: Endpoint, body: bytes) -> TablePage | None:
         return None
     if body[:3] == b"\xef\xbb\xbf":
         return None  # a second BOM: json refuses it
+    if not _shallow(body):
+        return None
+    try:
+        return _decode_one(spec, body)
+    except RecursionError:  # nested too deep for the checks: json names it
+        return None
+
+
+def _decode_one(spec: Endpoint, body: bytes) -> TablePage | None:
     options = pj.ParseOptions(
         explicit_schema=_wire_schema(spec),
         unexpected_field_behavior="infer",
@@ -214,14 +223,17 @@ def decode(spec: Endpoint, body: bytes) -> TablePage | None:
 
 
 def decode_many(spec: Endpoint, bodies: Sequence[bytes]) -> list[TablePage | None]:
-    """:func:`decode` of many answers of ``spec``: the same page (or None) for each, read
-    in one pass where it can be.
+    """:func:`decode` of many answers of ``spec``, read in one pass where they can be.
 
     Answers on one line each, as the platform sends them, are read together as JSON
     Lines: the reader's fixed cost (150-200 us an answer, most of decoding one) is paid
     once for the batch, and the pages are slices of one table. If the batch does not
     read exactly as each answer alone would (an error answer, a type that differs
-    between answers, a bad byte...), each answer is decoded alone.
+    between answers, a bad byte...), each answer is decoded alone. Either way the
+    pages make the frame json makes of the answers; a page may come where
+    :func:`decode` of that answer alone declines (None, the json way), when beside the
+    others the reader takes it exactly: text that looks like a date in a field the
+    registry does not know is a date to the reader alone, and text beside other text.
 
     Examples
     --------
@@ -236,7 +248,10 @@ def decode_many(spec: Endpoint, bodies: Sequence[bytes]) -> list[TablePage | Non
     lines = [_one_line(body) for body in bodies]
     together = [k for k, line in enumerate(lines) if line is not None]
     pages: list[TablePage | None] = [None] * len(bodies)
-    read = _read_lines(spec, [ln for ln in lines if ln is not None]) if len(together) > 1 else None
+    read = None
+    if len(together) > 1:
+        with contextlib.suppress(RecursionError):  # nested too deep for the checks
+            read = _read_lines(spec, [ln for ln in lines if ln is not None])
     if read is None:
         together = []
     for k, page in zip(together, read or (), strict=True):
@@ -248,12 +263,43 @@ def decode_many(spec: Endpoint, bodies: Sequence[bytes]) -> list[TablePage | Non
 
 
 def _one_line(body: bytes) -> bytes | None:
-    """``body`` without its byte-order mark if it is one JSON object on one line."""
+    """``body`` without its byte-order mark if it is one JSON object on one line (and
+    not nested too deep for the reader: see :func:`_shallow`)."""
     if body[:3] == b"\xef\xbb\xbf":
         body = body[3:]
     if body[:1] != b"{" or body[-1:] != b"}" or b"\n" in body or b"\r" in body:
         return None
-    return body
+    return body if _shallow(body) else None
+
+
+#: Deepest nesting of arrays and objects an answer may have to be given to pyarrow's
+#: JSON reader, whose inference of a field it does not know recurses once a level: at
+#: 20,000 levels it overflows an 8 MiB stack and the process dies (pyarrow 26). The
+#: registry's deepest answers have 6 levels; json and the checks here recurse too, and
+#: refuse what is deeper than Python's recursion limit with a clear error.
+_MAX_NESTING = 2_000
+
+
+def _shallow(body: bytes) -> bool:
+    """Whether ``body`` nests arrays and objects at most :data:`_MAX_NESTING` deep.
+
+    Counting its brackets settles nearly every answer at once (a few microseconds); only
+    a body with more opening brackets than that is walked, its strings left out.
+    """
+    if len(body) <= _MAX_NESTING or body.count(b"[") + body.count(b"{") <= _MAX_NESTING:
+        return True
+    data = np.frombuffer(body, np.uint8)
+    quotes = data == ord('"')
+    if b"\\" in body:  # a quote after an odd run of backslashes is in its string
+        at = np.flatnonzero(quotes & (np.arange(len(data)) > 0))
+        plain = np.where(data == ord("\\"), -1, np.arange(len(data)))
+        last_plain = np.maximum.accumulate(plain)
+        quotes[at[(at - 1 - last_plain[at - 1]) % 2 == 1]] = False
+    step = np.zeros(len(data), np.int8)
+    step[(data == ord("[")) | (data == ord("{"))] = 1
+    step[(data == ord("]")) | (data == ord("}"))] = -1
+    step[(np.cumsum(quotes, dtype=np.int64) & 1).astype(bool)] = 0  # inside strings
+    return int(np.cumsum(step, dtype=np.int64).max(initial=0)) <= _MAX_NESTING
 
 
 def _read_lines(spec: Endpoint, lines: Sequence[bytes]) -> list[TablePage] | None:
@@ -576,8 +622,9 @@ def from_pages(
     table of them (:attr:`TablePage.table`).
     """
     spec = get_endpoint(endpoint)
-    table = _pages_table(spec, pages)
-    return empty_frame(spec) if table is None else _frame(spec, _tidy(spec, table))
+    with _nesting(spec):
+        table = _pages_table(spec, pages)
+        return empty_frame(spec) if table is None else _frame(spec, _tidy(spec, table))
 
 
 def stored_from_pages(
@@ -585,8 +632,21 @@ def stored_from_pages(
     pages: Sequence[tuple[Sequence[Any] | pa.Table | TablePage, Mapping[str, Any]]],
 ) -> pa.Table:
     """:func:`from_pages` as the store writes it (:func:`stored`), without pandas."""
-    table = _pages_table(spec, pages)
-    return empty_stored(spec) if table is None else stored(_tidy(spec, table))
+    with _nesting(spec):
+        table = _pages_table(spec, pages)
+        return empty_stored(spec) if table is None else stored(_tidy(spec, table))
+
+
+@contextlib.contextmanager
+def _nesting(spec: Endpoint) -> Iterator[None]:
+    """A record nested deeper than typing can recurse, as a clear error."""
+    try:
+        yield
+    except RecursionError:
+        raise MalformedResponseError(
+            f"{spec.name}: a record nests arrays or objects too deep to type "
+            f"(the registry's deepest have 6 levels)"
+        ) from None
 
 
 def _pages_table(

@@ -10,6 +10,7 @@ span allows, fetches them concurrently and types the result with
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Iterable
 from datetime import date
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from wxframe.client import Client
+from wxframe.client import Client, PageDecoder
 from wxframe.dates import DateLike, Window, check_range
 from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint, iter_endpoints
 from wxframe.errors import (
@@ -30,8 +31,6 @@ from wxframe.errors import (
 )
 from wxframe.frames import (
     AnyPage,
-    Page,
-    RawPage,
     empty_frame,
     from_pages,
     warn_outside,
@@ -80,12 +79,10 @@ def load(
     spec = get_endpoint(endpoint)
     _check_client(client)
     b, e = check_range(begin, end, now=client.now(), earliest=spec.earliest, endpoint=spec.name)
-    outside: dict[str, list[str]] = {}
     jobs = [(spec, window) for window in spec.windows(b, e)]
-    fetched = [(w, page) for _, w, page in client.fetch_many(jobs, progress=progress, raw=True)]
-    pages = _pages(client, spec, fetched, outside)
+    pages, outside = _fetch_pages(client, jobs, progress=progress)
     warn_outside(outside, stacklevel=2)
-    return from_pages(spec, pages)  # to_frame sorts by key
+    return from_pages(spec, pages[spec.name])  # to_frame sorts by key
 
 
 def load_many(
@@ -141,12 +138,8 @@ def load_many(
         if (wanted := ranges[spec.name]) is not None
         for window in spec.windows(*wanted)
     ]
-    fetched: dict[str, list[tuple[Window, Page | RawPage]]] = {spec.name: [] for spec in specs}
     stopped: dict[str, tuple[ApiError, list[Window]]] = {}
-    for spec, window, page in client.fetch_many(jobs, progress=progress, stopped=stopped, raw=True):
-        fetched[spec.name].append((window, page))
-    outside: dict[str, list[str]] = {}
-    pages = {spec.name: _pages(client, spec, fetched[spec.name], outside) for spec in specs}
+    pages, outside = _fetch_pages(client, jobs, progress=progress, stopped=stopped)
     warn_outside(outside, stacklevel=2)
     offline = {n: e for n, (e, _) in stopped.items() if isinstance(e, EndpointOfflineError)}
     if offline:
@@ -159,28 +152,41 @@ def load_many(
         for name in offline:
             pages[name] = []
     return {
-        spec.name: from_pages(spec, pages[spec.name]) if pages[spec.name] else empty_frame(spec)
+        spec.name: from_pages(spec, pages[spec.name]) if pages.get(spec.name) else empty_frame(spec)
         for spec in specs
     }
 
 
-def _pages(
+def _fetch_pages(
     client: Client,
-    spec: Endpoint,
-    fetched: list[tuple[Window, Page | RawPage]],
-    outside: dict[str, list[str]],
-) -> list[tuple[AnyPage, dict[str, Any]]]:
-    """The fetched answers decoded (the first that is not data raises), each without
-    the rows outside its window (their days noted in ``outside``)."""
-    pages = []
-    for (window, _), decoded in zip(fetched, client.decode_pages(spec, fetched), strict=True):
-        if isinstance(decoded, WxframeError):
-            raise decoded
-        kept, dropped = within_window(spec, decoded, window.begin, window.end)
-        if dropped:
-            outside.setdefault(spec.name, []).extend(dropped)
-        pages.append((kept, kept.meta))
-    return pages
+    jobs: list[tuple[Endpoint, Window]],
+    *,
+    progress: bool | None,
+    stopped: dict[str, tuple[ApiError, list[Window]]] | None = None,
+) -> tuple[dict[str, list[tuple[AnyPage, dict[str, Any]]]], dict[str, list[str]]]:
+    """Every job's answer as a page, per endpoint, and the days dropped as outside their
+    windows. Answers are decoded while the rest are fetched (:class:`PageDecoder`); the
+    first that is not data raises, and no more is asked."""
+    pages: dict[str, list[tuple[AnyPage, dict[str, Any]]]] = {spec.name: [] for spec, _ in jobs}
+    outside: dict[str, list[str]] = {}
+
+    def keep(spec: Endpoint, decoded: list[tuple[Window, AnyPage | WxframeError]]) -> None:
+        for window, page in decoded:
+            if isinstance(page, WxframeError):
+                raise page
+            kept, dropped = within_window(spec, page, window.begin, window.end)
+            if dropped:
+                outside.setdefault(spec.name, []).extend(dropped)
+            pages[spec.name].append((kept, kept.meta))
+
+    decoder = PageDecoder(client)
+    fetched = client.fetch_many(jobs, progress=progress, stopped=stopped, raw=True)
+    with contextlib.closing(fetched):  # an error below: the workers stop at once
+        for spec, window, page in fetched:
+            keep(spec, decoder.add(spec, window, page))
+    for spec, decoded in decoder.rest():
+        keep(spec, decoded)
+    return pages, outside
 
 
 def _check_client(client: object) -> None:

@@ -46,7 +46,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from wxframe.client import Client, RequestPool
+from wxframe.client import Client, PageDecoder, RequestPool
 from wxframe.dates import (
     BEIJING,
     COMPLETE_HOUR,
@@ -80,8 +80,6 @@ from wxframe.errors import (
 from wxframe.frames import (
     NULLABLE,
     AnyPage,
-    Page,
-    RawPage,
     conform,
     empty_frame,
     empty_stored,
@@ -916,16 +914,35 @@ class Store:
         so what was fetched before it stays. ``done`` grows as windows are written;
         endpoints stopped by their own fault (47009, 45009, 61503) land in ``stopped``.
         """
-        batches: dict[str, list[tuple[Window, Page | RawPage, datetime]]] = {}
+        batches: dict[str, list[tuple[Window, AnyPage, datetime, bool]]] = {}
         specs = {spec.name: spec for spec, _ in jobs}
         outside: dict[str, list[str]] = {}
+        decoder = PageDecoder(client)
+        failed: list[WxframeError] = []  # answers that were not data after all
+
+        def take(spec: Endpoint, decoded: list[tuple[Window, AnyPage | WxframeError]]) -> None:
+            for window, page in decoded:
+                if isinstance(page, WxframeError):
+                    failed.append(page)  # its window is left for the next sync
+                    continue
+                # Finality is judged by when the request was sent: an answer that arrives
+                # after 08:00 to a request sent before it may hold the partial numbers.
+                asked = page.sent_at or client.now()
+                # is_delay: the platform says these numbers are not final yet.
+                delayed = bool(page.meta.get("is_delay"))
+                page, dropped = within_window(spec, page, window.begin, window.end)
+                if dropped:
+                    outside.setdefault(spec.name, []).extend(dropped)
+                batches.setdefault(spec.name, []).append((window, page, asked, delayed))
 
         def flush() -> None:
-            malformed: WxframeError | None = None
+            for spec, decoded in decoder.rest():
+                take(spec, decoded)
+            malformed = failed[0] if failed else None
+            failed.clear()
             converted = {}
             for name, whole in batches.items():
-                pages, error = _decoded(client, specs[name], whole, outside)
-                table, batch, error = _convert(specs[name], pages, error)
+                table, batch, error = _convert(specs[name], whole)
                 malformed = malformed or error
                 converted[name] = (table, batch)
             parts = [(specs[name], [w for w, *_ in batch], table)
@@ -968,10 +985,9 @@ class Store:
         )
         try:
             for spec, window, page in fetched:
-                # Finality is judged by when the request was sent: an answer that arrives
-                # after 08:00 to a request sent before it may hold the partial numbers.
-                asked = page.sent_at or client.now()
-                batches.setdefault(spec.name, []).append((window, page, asked))
+                take(spec, decoder.add(spec, window, page))
+                if failed:
+                    flush()  # writes what is good, then raises
                 waiting += 1
                 received += 1
                 if (
@@ -981,10 +997,11 @@ class Store:
                 ):
                     flush()
                     waiting, flushed = 0, time.monotonic()
-            if batches:
+            if batches or decoder.pending:
                 flush()
         except BaseException:
-            if batches:
+            fetched.close()  # the workers stop: nothing more is asked that is not written
+            if batches or decoder.pending:
                 flush()  # an error fetching (or an interrupt): keep what was fetched
             raise
         finally:
@@ -1645,43 +1662,15 @@ def _record(
     return rows
 
 
-def _decoded(
-    client: Client,
-    spec: Endpoint,
-    fetched: list[tuple[Window, Page | RawPage, datetime]],
-    outside: dict[str, list[str]],
-) -> tuple[list[tuple[Window, AnyPage, datetime, bool]], WxframeError | None]:
-    """A batch's answers decoded at once, each without rows outside its window (their
-    days noted in ``outside``) and with its ``is_delay``; and the first answer that was
-    not data after all, whose window is left out (the next sync asks for it again)."""
-    decoded = client.decode_pages(spec, [(window, page) for window, page, _ in fetched])
-    pages, error = [], None
-    for (window, _, asked), page in zip(fetched, decoded, strict=True):
-        if isinstance(page, WxframeError):
-            error = error or page
-            continue
-        # is_delay: the platform says these numbers are not final yet.
-        delayed = bool(page.meta.get("is_delay"))
-        page, dropped = within_window(spec, page, window.begin, window.end)
-        if dropped:
-            outside.setdefault(spec.name, []).extend(dropped)
-        pages.append((window, page, asked, delayed))
-    return pages, error
-
-
 def _convert(
-    spec: Endpoint,
-    batch: list[tuple[Window, AnyPage, datetime, bool]],
-    error: WxframeError | None = None,
+    spec: Endpoint, batch: list[tuple[Window, AnyPage, datetime, bool]]
 ) -> tuple[pa.Table, list[tuple[Window, AnyPage, datetime, bool]], WxframeError | None]:
     """One stored table of a batch's pages, parsed at once (the per-window fixed cost of
     building a frame was most of a sync's CPU), in Arrow: what is written is Arrow, and
     a pandas frame on the way cost a third of a flush. If a page does not parse, the
-    table of the others, and the error: the good windows are written, the bad one not.
-    ``error`` is an earlier one of the batch's (an answer that did not decode)."""
+    table of the others, and the error: the good windows are written, the bad one not."""
     try:
-        table = stored_from_pages(spec, [(page, page.meta) for _, page, _, _ in batch])
-        return table, batch, error
+        return stored_from_pages(spec, [(page, page.meta) for _, page, _, _ in batch]), batch, None
     except WxframeError:
         good, tables, first = [], [], None
         for item in batch:
@@ -1690,7 +1679,7 @@ def _convert(
                 good.append(item)
             except WxframeError as exc:
                 first = first or exc
-        return _combined(spec, [t for t in tables if t.num_rows]), good, error or first
+        return _combined(spec, [t for t in tables if t.num_rows]), good, first
 
 
 def _combined(spec: Endpoint, tables: Sequence[pa.Table]) -> pa.Table:
