@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import wxframe
 from tests.fixture_server import Call, Reply, fixture_server
@@ -117,7 +119,7 @@ def test_an_answer_that_is_not_data_after_all_fails_a_load_by_name() -> None:
     [
         NOT_DATA,
         b'{"list":[{"ref_date":"2026-11-22"},]}',
-        b'{"list":[],"x":' + b"[" * 3000 + b"]" * 3000 + b"}",
+        b'{"list":[],"x":' + b"[" * 6000 + b"]" * 6000 + b"}",
     ],
 )
 def test_an_answer_that_is_not_data_keeps_what_came_before(tmp_path: Path, bad: bytes) -> None:
@@ -196,3 +198,56 @@ def test_no_request_follows_a_sync_that_stopped(
         asked = len(server.calls)
         time.sleep(0.5)
         assert len(server.calls) == asked < 20
+
+
+def _reached(body: bytes) -> int:
+    """How deep a JSON reader nests in ``body`` before its first error (a backslash
+    outside a string), a byte at a time."""
+    depth = deepest = 0
+    inside = escaped = False
+    for byte in body:
+        if inside:
+            escaped, inside = (False, True) if escaped else (byte == 92, byte != 34)
+        elif byte == 92:
+            break
+        elif byte == 34:
+            inside = True
+        elif byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b"]}":
+            depth -= 1
+    return deepest
+
+
+_TRICKY = st.text(alphabet='[]{}"\\a', max_size=6)  # brackets, quotes, backslashes in text
+_VALUES = st.recursive(
+    _TRICKY | st.integers(0, 9),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TRICKY, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _nesting(value: object) -> int:
+    children = value.values() if isinstance(value, dict) else value
+    if not isinstance(value, list | dict):
+        return 0
+    return 1 + max((_nesting(v) for v in children), default=0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_VALUES, junk=st.binary(max_size=40), step=st.sampled_from([1, 2, 3, 1 << 20]))
+def test_the_nesting_walk_is_what_a_reader_reaches(value: object, junk: bytes, step: int) -> None:
+    # what guards the reader from a stack overflow: exact for JSON (brackets, quotes and
+    # backslashes in its strings), never under for any bytes; the walk's steps carry a
+    # string, or a run of backslashes, from one to the next
+    import wxframe.frames as frames
+
+    body = json.dumps(value).encode()
+    noise = bytes(b'[]{}"\\a,'[x % 8] for x in junk)
+    old, frames._WALK = frames._WALK, step
+    try:
+        assert frames._depth(body) == _nesting(value), body
+        assert frames._depth(noise) >= _reached(noise), noise
+    finally:
+        frames._WALK = old

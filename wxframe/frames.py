@@ -274,32 +274,64 @@ def _one_line(body: bytes) -> bytes | None:
 
 #: Deepest nesting of arrays and objects an answer may have to be given to pyarrow's
 #: JSON reader, whose inference of a field it does not know recurses once a level: at
-#: 20,000 levels it overflows an 8 MiB stack and the process dies (pyarrow 26). The
-#: registry's deepest answers have 6 levels; json and the checks here recurse too, and
-#: refuse what is deeper than Python's recursion limit with a clear error.
-_MAX_NESTING = 2_000
+#: 20,000 levels it overflows an 8 MiB stack and the process dies (pyarrow 26; 10,000
+#: read). The registry's deepest answers have 6 levels; json and the checks here
+#: recurse too, and refuse what is deeper than Python's recursion limit with a clear
+#: error. A day of getarticletotaldetail (~100 KB) has about 2,000 opening brackets:
+#: the limit is above that, so such answers are settled by counting them.
+_MAX_NESTING = 5_000
 
 
 def _shallow(body: bytes) -> bool:
     """Whether ``body`` nests arrays and objects at most :data:`_MAX_NESTING` deep.
 
-    Counting its brackets settles nearly every answer at once (a few microseconds); only
-    a body with more opening brackets than that is walked, its strings left out.
-    """
-    if len(body) <= _MAX_NESTING or body.count(b"[") + body.count(b"{") <= _MAX_NESTING:
+    Counting its opening brackets settles nearly every answer at once; only one with
+    more than that is walked (:func:`_depth`). Not checked: an answer over
+    :data:`_UNCHECKED` bytes (a window's answer is at most a few MB; walking 200 MiB
+    took longer than reading it)."""
+    if len(body) <= _MAX_NESTING or len(body) > _UNCHECKED:
         return True
+    return body.count(b"[") + body.count(b"{") <= _MAX_NESTING or _depth(body) <= _MAX_NESTING
+
+
+#: Answers larger than this are given to the reader without :func:`_shallow`'s walk.
+_UNCHECKED = 16 << 20
+#: Bytes looked at in one step of :func:`_depth` (numpy's temporaries stay small).
+_WALK = 1 << 20
+
+
+def _depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects in ``body``, brackets in strings left
+    out (a quote after an odd run of backslashes is part of its string), as a JSON
+    reader tokenises it; a MiB at a time."""
     data = np.frombuffer(body, np.uint8)
-    quotes = data == ord('"')
-    if b"\\" in body:  # a quote after an odd run of backslashes is in its string
-        at = np.flatnonzero(quotes & (np.arange(len(data)) > 0))
-        plain = np.where(data == ord("\\"), -1, np.arange(len(data)))
-        last_plain = np.maximum.accumulate(plain)
-        quotes[at[(at - 1 - last_plain[at - 1]) % 2 == 1]] = False
-    step = np.zeros(len(data), np.int8)
-    step[(data == ord("[")) | (data == ord("{"))] = 1
-    step[(data == ord("]")) | (data == ord("}"))] = -1
-    step[(np.cumsum(quotes, dtype=np.int64) & 1).astype(bool)] = 0  # inside strings
-    return int(np.cumsum(step, dtype=np.int64).max(initial=0)) <= _MAX_NESTING
+    depth = deepest = 0
+    inside = 0  # 1 while the walk is in a string
+    slashes = 0  # the backslashes that end what was walked so far
+    for start in range(0, len(data), _WALK):
+        part = data[start : start + _WALK]
+        quotes = np.flatnonzero(part == ord('"'))
+        backslash = part == ord("\\")
+        if len(quotes) and (slashes or backslash.any()):
+            last_plain = np.maximum.accumulate(np.where(backslash, -1, np.arange(len(part))))
+            before = np.maximum(quotes - 1, 0)
+            run = np.where(quotes > 0, quotes - 1 - last_plain[before], 0)
+            run += np.where((quotes == 0) | (last_plain[before] < 0), slashes, 0)
+            quotes = quotes[run % 2 == 0]
+        opens = np.flatnonzero((part == ord("[")) | (part == ord("{")))
+        closes = np.flatnonzero((part == ord("]")) | (part == ord("}")))
+        opens = opens[((np.searchsorted(quotes, opens) + inside) & 1) == 0]
+        closes = closes[((np.searchsorted(quotes, closes) + inside) & 1) == 0]
+        if len(opens) or len(closes):
+            at = np.concatenate([opens, closes])
+            step = np.concatenate([np.ones(len(opens), np.int64), np.full(len(closes), -1)])
+            levels = depth + np.cumsum(step[np.argsort(at, kind="stable")])
+            deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
+        inside ^= len(quotes) & 1
+        plain = np.flatnonzero(~backslash)
+        trailing = len(part) - 1 - int(plain[-1]) if len(plain) else len(part)
+        slashes = trailing + (slashes if trailing == len(part) else 0)
+    return deepest
 
 
 def _read_lines(spec: Endpoint, lines: Sequence[bytes]) -> list[TablePage] | None:
