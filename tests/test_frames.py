@@ -508,3 +508,18 @@ def test_one_odd_answer_among_good_ones_reads_as_it_would_alone(name: str) -> No
     for k, odd in enumerate(kinds):
         _read_together_as_alone(spec, [good[k % 3], odd, good[3 + k % 3]])
         _read_together_as_alone(spec, [odd, odd])
+
+
+def test_an_error_answer_or_a_null_record_is_declined_alone_and_in_a_batch() -> None:
+    # decode and decode_many share their checks: the together-vs-alone properties above
+    # cannot see a check both lose, this can
+    spec = ENDPOINTS["getarticleshare"]
+    good = _answers(spec.name, 2)
+    for odd in (b'{"errcode":-1,"errmsg":"system busy","list":[]}', b'{"list":[null]}',
+                b'{"list":[{"ref_date":"2026-11-01"},null]}'):  # fmt: skip
+        assert decode(spec, odd) is None, odd
+        assert [p is None for p in decode_many(spec, [good[0], odd, good[1]])] == [
+            False,
+            True,
+            False,
+        ], odd

@@ -174,52 +174,13 @@ def decode(spec: Endpoint, body: bytes) -> TablePage | None:
     """
     if body[:3] == b"\xef\xbb\xbf":
         body = body[3:]
-    try:  # pyarrow does not check UTF-8: bad bytes would reach the store
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if body[:3] == b"\xef\xbb\xbf":
-        return None  # a second BOM: json refuses it
-    if not _shallow(body):
-        return None
+    if body[:3] == b"\xef\xbb\xbf" or not _shallow(body):
+        return None  # a second BOM (json refuses it), or too deep for the reader
     try:
-        return _decode_one(spec, body)
+        pages = _read_lines(spec, [body], newlines=b"\n" in body.strip())
     except RecursionError:  # nested too deep for the checks: json names it
         return None
-
-
-def _decode_one(spec: Endpoint, body: bytes) -> TablePage | None:
-    options = pj.ParseOptions(
-        explicit_schema=_wire_schema(spec),
-        unexpected_field_behavior="infer",
-        newlines_in_values=b"\n" in body.strip(),
-    )
-    read = pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, 1 << 16))
-    try:
-        envelope = _read_envelope(pa.BufferReader(body), read, options)
-    except (pa.ArrowException, ValueError):
-        return None
-    if envelope.num_rows != 1 or _guessed(spec, envelope.schema):
-        return None
-    head = envelope.slice(0, 1)
-    if head.column("errcode")[0].as_py() or spec.records not in head.column_names:
-        return None
-    lists = head.column(spec.records).combine_chunks()
-    if lists.null_count:
-        return None
-    items = pc.list_flatten(lists)
-    if items.null_count or not pa.types.is_struct(items.type):
-        return None
-    meta = {}
-    for f in spec.response_fields:
-        value = head.column(f.name)[0].as_py() if f.name in head.column_names else None
-        if value is not None and not isinstance(value, bool):
-            return None
-        meta[f.name] = value
-    floats = _float_fields(spec)
-    if floats and _inexact(items, floats):
-        return None
-    return TablePage(pa.Table.from_struct_array(items), meta)
+    return pages[0] if pages else None
 
 
 def decode_many(spec: Endpoint, bodies: Sequence[bytes]) -> list[TablePage | None]:
@@ -247,19 +208,13 @@ def decode_many(spec: Endpoint, bodies: Sequence[bytes]) -> list[TablePage | Non
     """
     lines = [_one_line(body) for body in bodies]
     together = [k for k, line in enumerate(lines) if line is not None]
-    pages: list[TablePage | None] = [None] * len(bodies)
-    read = None
+    pages: dict[int, TablePage | None] = {}
     if len(together) > 1:
         with contextlib.suppress(RecursionError):  # nested too deep for the checks
             read = _read_lines(spec, [ln for ln in lines if ln is not None])
-    if read is None:
-        together = []
-    for k, page in zip(together, read or (), strict=True):
-        pages[k] = page
-    alone = set(range(len(bodies))).difference(together)
-    for k in sorted(alone):
-        pages[k] = decode(spec, bodies[k])
-    return pages
+            if read is not None:
+                pages = dict(zip(together, read, strict=True))
+    return [pages[k] if k in pages else decode(spec, body) for k, body in enumerate(bodies)]
 
 
 def _one_line(body: bytes) -> bytes | None:
@@ -334,14 +289,21 @@ def _depth(body: bytes) -> int:
     return deepest
 
 
-def _read_lines(spec: Endpoint, lines: Sequence[bytes]) -> list[TablePage] | None:
-    """Answers of one line each as pages, from one read of all of them, or None if any
-    would read otherwise alone (see :func:`decode`, whose checks these are)."""
+def _read_lines(
+    spec: Endpoint, lines: Sequence[bytes], *, newlines: bool = False
+) -> list[TablePage] | None:
+    """Answers of one line each as pages, from one read of all of them, or None if the
+    reader cannot take every one of them exactly (see :func:`decode`). With
+    ``newlines``, one answer whose JSON spans lines."""
     joined = b"\n".join(lines)
-    if not _utf8(joined):
+    if not _utf8(joined):  # pyarrow does not check UTF-8: bad bytes would reach the store
         return None
-    options = pj.ParseOptions(explicit_schema=_wire_schema(spec), unexpected_field_behavior="infer")
-    read = pj.ReadOptions(use_threads=False, block_size=len(joined) + 1)
+    options = pj.ParseOptions(
+        explicit_schema=_wire_schema(spec),
+        unexpected_field_behavior="infer",
+        newlines_in_values=newlines,
+    )
+    read = pj.ReadOptions(use_threads=False, block_size=max(len(joined) + 1, 1 << 16))
     try:
         envelope = _read_envelope(pa.BufferReader(joined), read, options)
     except (pa.ArrowException, ValueError):
@@ -370,6 +332,8 @@ def _read_lines(spec: Endpoint, lines: Sequence[bytes]) -> list[TablePage] | Non
     if floats and _inexact(items, floats):
         return None
     table = pa.Table.from_struct_array(items)
+    if len(lines) == 1:
+        return [TablePage(table, metas[0])]
     ends = np.cumsum(pc.list_value_length(lists).to_numpy(zero_copy_only=False))
     starts = np.concatenate([[0], ends[:-1]])
     return [
