@@ -70,7 +70,7 @@ def test_token_errors_refresh_once_and_retry_once_then_raise() -> None:
 
 def test_given_token_without_secret_raises_token_error() -> None:
     with serve(seed=0, today=TODAY) as s:
-        token = s.client()._current_token()
+        token = s.client()._tokens.current()
         client = Client(access_token=token, base_url=s.url, clock=s.now)
         assert len(client.fetch("getusershare", "2024-05-01", "2024-05-01")) == 3
         s.expire_tokens()
@@ -191,7 +191,7 @@ def test_the_token_and_the_secret_never_leak(caplog: pytest.LogCaptureFixture) -
         with pytest.raises(QuotaExceededError) as info:
             wxframe.load_user_share_hour(client, "2024-05-01", "2024-05-10", progress=False)
         texts += [str(info.value), repr(info.value)]
-        token = client._current_token()
+        token = client._tokens.current()
         with pytest.raises(TransportError) as transport:
             Client(s.appid, s.secret, base_url="http://127.0.0.1:9", max_retries=0).fetch(
                 "getusershare", "2024-05-01", "2024-05-01"

@@ -86,7 +86,7 @@ def doctor(client: Client, *, store: Any | None = None) -> pd.DataFrame:
 def check_token(client: Client, check: str = "token") -> dict[str, Any]:
     """One row: whether the client's token endpoint (stable or classic) issues a token."""
     try:
-        client._fetch_token(force=True)
+        client.check_token()  # never by force: the account's other services keep theirs
     except WxframeError as exc:
         status, code, _, advice = _verdict(exc)
         return _row(check, "", status, errcode=code, advice=f"{client.token_kind}: {advice}")

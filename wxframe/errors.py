@@ -20,6 +20,7 @@ The tree::
     │   ├── BusyError                      -1 still answered after the retries
     │   ├── RequestRejectedError           61500/61501/47001: wxframe sent a bad request
     │   └── DataNotReadyError              61503: the platform has not finished the day
+    ├── ReportError                        a report notebook raised in one of its cells
     └── StoreError                         the parquet store cannot do what was asked
         ├── StoreLockedError               another process is syncing this store
         └── SyncIncomplete                 a sync stopped early; what it fetched is kept
@@ -28,7 +29,10 @@ The tree::
     ├── IncompleteDataWarning              yesterday asked for before 08:00 Beijing time
     ├── RangeClippedWarning                a range starts before an endpoint's first day
     ├── EndpointSkippedWarning             a switched-off endpoint (47009) was left out
-    └── UnexpectedRowsWarning              an answer held days it was not asked for
+    ├── UnexpectedRowsWarning              an answer held days it was not asked for
+    ├── StoreDamagedWarning                store files missing or damaged: fetched again
+    ├── DataMismatchWarning                numbers that must agree do not
+    └── MissingFontWarning                 no CJK font: Chinese labels replaced
 
 Every ``ApiError`` carries ``errcode``, ``errmsg``, ``endpoint`` and ``window`` and names
 them in its message. No message ever holds an access token or an app secret.
@@ -36,10 +40,22 @@ them in its message. No message ever holds an access token or an app secret.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, ClassVar, Protocol
 
-if TYPE_CHECKING:
-    from wxframe.dates import Window
+
+class WindowLike(Protocol):
+    """A request's window as errors carry it: a ``wxframe.Window``. Described here, not
+    imported from ``wxframe.dates``, which raises these errors: the foot of the house
+    imports nothing of wxframe."""
+
+    @property
+    def begin(self) -> date: ...
+
+    @property
+    def end(self) -> date: ...
+
 
 __all__ = [
     "AccessDeniedError",
@@ -47,6 +63,7 @@ __all__ = [
     "BusyError",
     "ConfigurationError",
     "CredentialError",
+    "DataMismatchWarning",
     "DataNotReadyError",
     "EndpointOfflineError",
     "EndpointSkippedWarning",
@@ -54,11 +71,14 @@ __all__ = [
     "IncompleteDataWarning",
     "InvalidDateError",
     "MalformedResponseError",
+    "MissingFontWarning",
     "NonJSONResponseError",
     "QuotaExceededError",
     "RangeClippedWarning",
     "RateLimitError",
+    "ReportError",
     "RequestRejectedError",
+    "StoreDamagedWarning",
     "StoreError",
     "StoreLockedError",
     "SyncIncomplete",
@@ -68,6 +88,7 @@ __all__ = [
     "UnknownEndpointError",
     "WxframeError",
     "WxframeWarning",
+    "check_count",
 ]
 
 
@@ -122,10 +143,15 @@ class TransportError(WxframeError):
 class ApiError(WxframeError):
     """The platform answered ``{"errcode": ..., "errmsg": ...}``."""
 
+    #: The errcodes this class stands for: the client's errcode table is built from these
+    #: declarations (an errcode no class declares is a plain ``ApiError``).
+    codes: ClassVar[frozenset[int]] = frozenset()
     #: What the user should do about it; subclasses say more.
     advice = ""
     #: Advice for particular errcodes, where one class covers several causes.
     advice_by_code: ClassVar[dict[int, str]] = {}
+    #: The one word `wxframe doctor` gives an endpoint or token that answers this.
+    status: ClassVar[str] = "error"
 
     def __init__(
         self,
@@ -133,7 +159,7 @@ class ApiError(WxframeError):
         errmsg: str,
         *,
         endpoint: str | None = None,
-        window: Window | None = None,
+        window: WindowLike | None = None,
         advice: str | None = None,
     ) -> None:
         self.errcode = errcode
@@ -169,14 +195,23 @@ def _rebuild_api_error(cls: type[ApiError], *args: Any) -> ApiError:
 
 
 class TokenError(ApiError):
+    codes = frozenset({40001, 40014, 42001, 41001})
+    #: The codes on which a client refreshes its token once and retries once (41001, no
+    #: token at all, is not the platform refusing one).
+    refresh_codes: ClassVar[frozenset[int]] = frozenset({40001, 40014, 42001})
+    status = "credentials"
     advice = "the access token was refused; give an app secret so wxframe can fetch a new one"
 
 
 class CredentialError(ApiError):
+    codes = frozenset({40013, 40125, 41002})
+    status = "credentials"
     advice = "check WX_APPID / WX_APPSECRET (the app secret is on the platform's 基本配置 page)"
 
 
 class AccessDeniedError(ApiError):
+    codes = frozenset({48001, 50001, 40164})
+    status = "unauthorised"
     advice = "the account may not call this API"
     advice_by_code: ClassVar[dict[int, str]] = {
         48001: "the account is not authorised for this API: the datacube endpoints need a "
@@ -194,7 +229,9 @@ class EndpointOfflineError(ApiError):
     ``successors`` names the endpoints that replace it.
     """
 
+    codes = frozenset({47009})
     advice = "the platform has switched this endpoint off"
+    status = "offline"
 
     def __init__(
         self,
@@ -202,7 +239,7 @@ class EndpointOfflineError(ApiError):
         errmsg: str,
         *,
         endpoint: str | None = None,
-        window: Window | None = None,
+        window: WindowLike | None = None,
         advice: str | None = None,
         successors: tuple[str, ...] = (),
     ) -> None:
@@ -229,22 +266,29 @@ def _rebuild_offline_error(cls: type[EndpointOfflineError], *args: Any) -> Endpo
 
 
 class QuotaExceededError(ApiError):
+    codes = frozenset({45009})
+    status = "quota used up"
     advice = "the daily quota for this endpoint is used up; run again tomorrow (Beijing time)"
 
 
 class RateLimitError(ApiError):
+    codes = frozenset({45011})
     advice = "the per-minute quota is used up; lower max_workers or try again in a minute"
 
 
 class BusyError(ApiError):
+    codes = frozenset({-1})
     advice = "the platform stayed busy through every retry; try again later"
 
 
 class RequestRejectedError(ApiError):
+    codes = frozenset({47001, 61500, 61501})
     advice = "the platform rejected the request's dates: this is a wxframe bug, please report it"
 
 
 class DataNotReadyError(ApiError):
+    codes = frozenset({61503})
+    status = "not ready"
     advice = (
         "the platform has not finished this day's numbers (61503); try again later, "
         "after 08:00 Beijing time for yesterday"
@@ -270,7 +314,9 @@ class SyncIncomplete(StoreError):
     the sync did before it stopped, and ``__cause__`` is the error that stopped it.
     """
 
-    def __init__(self, message: str, *, remaining: dict[str, list[Window]], summary: Any) -> None:
+    def __init__(
+        self, message: str, *, remaining: Mapping[str, Sequence[WindowLike]], summary: Any
+    ) -> None:
         super().__init__(message)
         self.remaining = remaining
         self.summary = summary

@@ -15,9 +15,9 @@ the frame comes out with pandas nullable dtypes:
 
 The bulk paths (:func:`~wxframe.load_many`, :meth:`~wxframe.Store.sync`) skip the
 Python objects altogether: the client's workers hand on each answer's bytes
-(:class:`RawPage`), :func:`decode_many` reads a batch of them with one pass of pyarrow's
-JSON reader (outside the GIL), and :func:`from_pages` takes those tables as it takes
-lists of records.
+(:class:`~wxframe.pages.RawPage`), :func:`decode_many` reads a batch of them with one
+pass of pyarrow's JSON reader (outside the GIL), and :func:`from_pages` takes those
+tables as it takes lists of records.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import contextlib
 import functools
 import itertools
 import json
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Final
@@ -51,11 +50,11 @@ from wxframe.endpoints import (
     Rows,
     get_endpoint,
 )
-from wxframe.errors import MalformedResponseError, UnexpectedRowsWarning
+from wxframe.errors import MalformedResponseError
+from wxframe.pages import Page
 
 __all__ = [
-    "Page",
-    "RawPage",
+    "AnyPage",
     "TablePage",
     "conform",
     "decode",
@@ -65,8 +64,6 @@ __all__ = [
     "frame_dtypes",
     "from_pages",
     "to_frame",
-    "warn_outside",
-    "within_window",
 ]
 
 USER_SOURCE_SINCE = pd.Timestamp(date(2020, 2, 28))
@@ -84,27 +81,6 @@ _MSGID = r"^(?P<msg_data_id>\d+)(?:_(?P<msg_index>\d+))?$"
 NULLABLE = {pa.int64(): _INT, pa.string(): _STR, pa.float64(): _FLOAT, pa.bool_(): _BOOL}
 #: Column added for sorting by a label column's category order; never returned.
 _ORDER = "__wxframe_order"
-
-
-class Page(list[dict[str, Any]]):
-    """The records of one response, with the response's own fields (``is_delay``) in ``meta``.
-
-    A ``list``, so everything that takes records takes a page; :func:`to_frame` also
-    copies ``meta`` onto each row.
-    """
-
-    __slots__ = ("meta", "sent_at")
-
-    def __init__(
-        self,
-        records: Sequence[dict[str, Any]] = (),
-        meta: dict[str, Any] | None = None,
-        sent_at: datetime | None = None,
-    ):
-        super().__init__(records)
-        self.meta: dict[str, Any] = dict(meta or {})
-        #: When the request this page answers was sent (the client's clock).
-        self.sent_at = sent_at
 
 
 class TablePage:
@@ -129,25 +105,6 @@ class TablePage:
 
     def __repr__(self) -> str:
         return f"TablePage({self.table.num_rows} records, meta={self.meta})"
-
-
-class RawPage:
-    """The bytes of one answer that looks like data, not decoded yet.
-
-    What the client's workers give the bulk paths (:func:`~wxframe.load_many`,
-    :meth:`~wxframe.Store.sync`): the caller decodes a batch of them at once with
-    :meth:`~wxframe.Client.decode_pages` (one pass of pyarrow's JSON reader for all of
-    them, :func:`decode_many`), and a worker's next request does not wait for it.
-    """
-
-    __slots__ = ("body", "sent_at")
-
-    def __init__(self, body: bytes, sent_at: datetime | None = None) -> None:
-        self.body = body
-        self.sent_at = sent_at
-
-    def __repr__(self) -> str:
-        return f"RawPage({len(self.body):,} bytes)"
 
 
 AnyPage = Page | TablePage
@@ -439,53 +396,6 @@ def _float_fields(spec: Endpoint) -> frozenset[str]:
     """The names whose values are floats: rates, averages, positions' values."""
     names = {f.name for f in spec.all_fields if f.dtype == "float"}
     return frozenset(names | {p.value for p in spec.nested_parts if isinstance(p, Positions)})
-
-
-def within_window(
-    spec: Endpoint, page: AnyPage, begin: date, end: date
-) -> tuple[AnyPage, list[str]]:
-    """``page`` without the records dated outside ``begin..end``, and those dates.
-
-    A response that carries rows of days it was not asked for would put them into the
-    store twice (once from each window); they are dropped here and named.
-    """
-    first, last = begin.isoformat(), end.isoformat()
-    if isinstance(page, TablePage):
-        if spec.partition not in page.table.column_names:
-            return page, []
-        days = page.table.column(spec.partition)
-        low, high = pc.min_max(days).values()
-        if low.as_py() is None or (first <= low.as_py() and high.as_py() <= last):
-            return page, []  # every record inside (as nearly every answer is): one pass
-        inside = pc.and_kleene(pc.greater_equal(days, first), pc.less_equal(days, last))
-        keep = pc.fill_null(inside, True)  # no date: to_frame names what is wrong
-        if pc.all(keep).as_py():
-            return page, []
-        outside = pc.unique(days.filter(pc.invert(keep))).to_pylist()
-        return TablePage(page.table.filter(keep), page.meta, page.sent_at), sorted(outside)
-    kept, outside = [], set()
-    for record in page:
-        day = record.get(spec.partition) if isinstance(record, dict) else None
-        if isinstance(day, str) and not first <= day <= last:
-            outside.add(day)
-        else:
-            kept.append(record)  # malformed ones stay: to_frame names what is wrong
-    if not outside:
-        return page, []
-    return Page(kept, page.meta, page.sent_at), sorted(outside)
-
-
-def warn_outside(outside: Mapping[str, Sequence[str]], *, stacklevel: int) -> None:
-    """One :class:`UnexpectedRowsWarning` for the days :func:`within_window` dropped."""
-    if outside:
-        named = "; ".join(
-            f"{name}: {', '.join(sorted(set(days))[:5])}" for name, days in outside.items()
-        )
-        warnings.warn(
-            f"dropped rows of days the requests did not ask for ({named})",
-            UnexpectedRowsWarning,
-            stacklevel=stacklevel + 1,
-        )
 
 
 # ------------------------------------------------------------------------ schema

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from wxframe.client import Client, PageDecoder
+from wxframe.client import Client
 from wxframe.dates import DateLike, Window, check_range
 from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint, iter_endpoints
 from wxframe.errors import (
@@ -29,13 +29,8 @@ from wxframe.errors import (
     RangeClippedWarning,
     WxframeError,
 )
-from wxframe.frames import (
-    AnyPage,
-    empty_frame,
-    from_pages,
-    warn_outside,
-    within_window,
-)
+from wxframe.fetch import Decoded, Fetch
+from wxframe.frames import AnyPage, empty_frame, from_pages
 
 __all__ = ["LOADERS", "Loader", "load", "load_many", "make_loader"]
 
@@ -80,8 +75,8 @@ def load(
     _check_client(client)
     b, e = check_range(begin, end, now=client.now(), earliest=spec.earliest, endpoint=spec.name)
     jobs = [(spec, window) for window in spec.windows(b, e)]
-    pages, outside = _fetch_pages(client, jobs, progress=progress)
-    warn_outside(outside, stacklevel=2)
+    pages, fetch = _fetch_pages(client, jobs, progress=progress)
+    fetch.warn_outside(stacklevel=2)
     return from_pages(spec, pages[spec.name])  # to_frame sorts by key
 
 
@@ -139,8 +134,8 @@ def load_many(
         for window in spec.windows(*wanted)
     ]
     stopped: dict[str, tuple[ApiError, list[Window]]] = {}
-    pages, outside = _fetch_pages(client, jobs, progress=progress, stopped=stopped)
-    warn_outside(outside, stacklevel=2)
+    pages, fetch = _fetch_pages(client, jobs, progress=progress, stopped=stopped)
+    fetch.warn_outside(stacklevel=2)
     offline = {n: e for n, (e, _) in stopped.items() if isinstance(e, EndpointOfflineError)}
     if offline:
         warnings.warn(
@@ -163,30 +158,24 @@ def _fetch_pages(
     *,
     progress: bool | None,
     stopped: dict[str, tuple[ApiError, list[Window]]] | None = None,
-) -> tuple[dict[str, list[tuple[AnyPage, dict[str, Any]]]], dict[str, list[str]]]:
-    """Every job's answer as a page, per endpoint, and the days dropped as outside their
-    windows. Answers are decoded while the rest are fetched (:class:`PageDecoder`); the
-    first that is not data raises, and no more is asked."""
+) -> tuple[dict[str, list[tuple[AnyPage, dict[str, Any]]]], Fetch]:
+    """Every job's answer as a page, per endpoint, and the fetch (which holds the days
+    dropped as outside their windows). The first answer that is not data raises, and
+    no more is asked."""
     pages: dict[str, list[tuple[AnyPage, dict[str, Any]]]] = {spec.name: [] for spec, _ in jobs}
-    outside: dict[str, list[str]] = {}
 
-    def keep(spec: Endpoint, decoded: list[tuple[Window, AnyPage | WxframeError]]) -> None:
-        for window, page in decoded:
+    def keep(decoded: list[Decoded]) -> None:
+        for spec, _, page in decoded:
             if isinstance(page, WxframeError):
                 raise page
-            kept, dropped = within_window(spec, page, window.begin, window.end)
-            if dropped:
-                outside.setdefault(spec.name, []).extend(dropped)
-            pages[spec.name].append((kept, kept.meta))
+            pages[spec.name].append((page, page.meta))
 
-    decoder = PageDecoder(client)
-    fetched = client.fetch_many(jobs, progress=progress, stopped=stopped, raw=True)
-    with contextlib.closing(fetched):  # an error below: the workers stop at once
-        for spec, window, page in fetched:
-            keep(spec, decoder.add(spec, window, page))
-    for spec, decoded in decoder.rest():
-        keep(spec, decoded)
-    return pages, outside
+    fetch = Fetch(client, jobs, progress=progress, stopped=stopped)
+    with contextlib.closing(fetch):  # an error below: the workers stop at once
+        for decoded in fetch:
+            keep(decoded)
+        keep(fetch.rest())
+    return pages, fetch
 
 
 def _check_client(client: object) -> None:

@@ -32,9 +32,9 @@ from wxframe.analysis import (
     pivot_scenes,
     to_daily,
 )
-from wxframe.analysis.common import check_count, is_all_row, require
+from wxframe.analysis.common import is_all_row, require
 from wxframe.endpoints import CHANNELS_ZH, CURRENT_FIRST_DAY, SCENES_ZH
-from wxframe.errors import ConfigurationError, MissingFontWarning
+from wxframe.errors import ConfigurationError, MissingFontWarning, check_count
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

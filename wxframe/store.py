@@ -46,7 +46,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from wxframe.client import Client, PageDecoder, RequestPool
+from wxframe.client import Client, RequestPool
 from wxframe.dates import (
     BEIJING,
     COMPLETE_HOUR,
@@ -77,6 +77,7 @@ from wxframe.errors import (
     WxframeError,
     check_count,
 )
+from wxframe.fetch import Decoded, Fetch
 from wxframe.frames import (
     NULLABLE,
     AnyPage,
@@ -89,8 +90,6 @@ from wxframe.frames import (
     in_order,
     stored_from_pages,
     stored_schema,
-    warn_outside,
-    within_window,
 )
 
 __all__ = ["ImportSummary", "Store", "SyncSummary"]
@@ -916,12 +915,10 @@ class Store:
         """
         batches: dict[str, list[tuple[Window, AnyPage, datetime, bool]]] = {}
         specs = {spec.name: spec for spec, _ in jobs}
-        outside: dict[str, list[str]] = {}
-        decoder = PageDecoder(client)
         failed: list[WxframeError] = []  # answers that were not data after all
 
-        def take(spec: Endpoint, decoded: list[tuple[Window, AnyPage | WxframeError]]) -> None:
-            for window, page in decoded:
+        def take(decoded: list[Decoded]) -> None:
+            for spec, window, page in decoded:
                 if isinstance(page, WxframeError):
                     failed.append(page)  # its window is left for the next sync
                     continue
@@ -930,14 +927,10 @@ class Store:
                 asked = page.sent_at or client.now()
                 # is_delay: the platform says these numbers are not final yet.
                 delayed = bool(page.meta.get("is_delay"))
-                page, dropped = within_window(spec, page, window.begin, window.end)
-                if dropped:
-                    outside.setdefault(spec.name, []).extend(dropped)
                 batches.setdefault(spec.name, []).append((window, page, asked, delayed))
 
         def flush() -> None:
-            for spec, decoded in decoder.rest():
-                take(spec, decoded)
+            take(fetch.rest())
             malformed = failed[0] if failed else None
             failed.clear()
             converted = {}
@@ -974,18 +967,13 @@ class Store:
         alone = pool is None and len(jobs) > FLUSH_WINDOWS
         last_round = len(jobs) - client.max_workers if alone else -1
         received = 0
-        fetched = client.fetch_many(
-            jobs,
-            progress=progress,
-            desc="sync",
-            stopped=stopped,
-            isolate=_ENDPOINT_FAULTS,
-            raw=True,
-            pool=pool,
-        )
+        fetch = Fetch(
+            client, jobs, progress=progress, desc="sync", stopped=stopped,
+            isolate=_ENDPOINT_FAULTS, pool=pool,
+        )  # fmt: skip
         try:
-            for spec, window, page in fetched:
-                take(spec, decoder.add(spec, window, page))
+            for decoded in fetch:
+                take(decoded)
                 if failed:
                     flush()  # writes what is good, then raises
                 waiting += 1
@@ -997,15 +985,15 @@ class Store:
                 ):
                     flush()
                     waiting, flushed = 0, time.monotonic()
-            if batches or decoder.pending:
+            if batches or fetch.pending:
                 flush()
         except BaseException:
-            fetched.close()  # the workers stop: nothing more is asked that is not written
-            if batches or decoder.pending:
+            fetch.close()  # the workers stop: nothing more is asked that is not written
+            if batches or fetch.pending:
                 flush()  # an error fetching (or an interrupt): keep what was fetched
             raise
         finally:
-            warn_outside(outside, stacklevel=4)
+            fetch.warn_outside(stacklevel=4)
 
     def _plan(
         self, spec: Endpoint, manifest: dict[str, Any], begin: date, end: date

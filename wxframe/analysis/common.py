@@ -55,12 +55,6 @@ def check_labels(labels: object) -> None:
         raise ConfigurationError(f"labels={labels!r} is not allowed; use 'en' or 'zh'")
 
 
-def check_count(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigurationError(f"{name}={value!r} is not allowed; use a positive integer")
-    return value
-
-
 def group_keys(df: pd.DataFrame) -> list[str]:
     """``account`` when a store frame holds several accounts: it must stay a key."""
     return ["account"] if "account" in df.columns and df["account"].nunique() > 1 else []

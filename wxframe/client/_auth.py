@@ -1,0 +1,135 @@
+"""The account's access token, under its lock.
+
+A token is fetched lazily (``stable_token`` by default, never with ``force_refresh``
+but when a token the platform refused is still the one it hands out), cached until
+``expires_in`` minus a margin, and refreshed once per refusal: the platform's tokens
+are the account's, shared with every other service that calls on its behalf, and
+rotating one invalidates theirs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+from wxframe.errors import ApiError, TokenError
+
+__all__ = ["TOKEN_MARGIN", "Tokens"]
+
+log = logging.getLogger("wxframe")
+
+#: Refresh a token this many seconds before the platform says it expires.
+TOKEN_MARGIN = 300.0
+
+#: ``request(method, path, endpoint=..., params=... | json_body=...)`` -> the answer's
+#: JSON object (errors raised, transient ones retried).
+Request = Callable[..., dict[str, Any]]
+#: ``error(errcode, errmsg, endpoint)`` -> the exception for that errcode.
+MakeError = Callable[[int, str, str], ApiError]
+
+
+class Tokens:
+    """One account's token: fetched, cached and refreshed under one lock.
+
+    ``request`` sends a request to the platform (the client's, with its retries).
+    """
+
+    def __init__(
+        self,
+        appid: str | None,
+        secret: str | None,
+        access_token: str | None,
+        *,
+        kind: Literal["stable", "classic"],
+        request: Request,
+        error: MakeError,
+        counted: Callable[[], None],
+    ) -> None:
+        self.appid = appid
+        self.kind = kind
+        self.__secret = secret
+        self.__token = access_token
+        self._expires = float("inf") if access_token else 0.0
+        self._lock = threading.Lock()
+        self._request = request
+        self._error = error
+        self._counted = counted
+
+    def __repr__(self) -> str:
+        return f"Tokens(appid={self.appid!r}, kind={self.kind!r})"
+
+    @property
+    def can_refresh(self) -> bool:
+        """Whether there is a secret to fetch a new token with."""
+        return bool(self.__secret)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret and the token now held, for redaction; never for a message."""
+        return tuple(s for s in (self.__secret, self.__token) if s)
+
+    def current(self) -> str:
+        """The token to send: the cached one while it lasts, else a new one."""
+        with self._lock:
+            if self.__token and time.monotonic() < self._expires:
+                return self.__token
+            return self._fetch(force=False)
+
+    def check(self) -> float:
+        """Seconds the token this client would send has left, fetching one (never by
+        force) if it holds none that lasts: a check that changes nothing for the
+        account's other services."""
+        with self._lock:
+            if not (self.__token and time.monotonic() < self._expires):
+                self._fetch(force=False)
+            return self._expires - time.monotonic()
+
+    def refresh(self, failed: str) -> None:
+        """Refresh once, unless another thread already replaced the failed token."""
+        with self._lock:
+            if self.__token != failed:
+                return
+            token = self._fetch(force=False)
+            if token == failed:  # a stable token the platform still hands out: rotate it
+                self._fetch(force=True)
+
+    def _fetch(self, *, force: bool) -> str:
+        """Get a token from the platform (the caller holds the lock)."""
+        if not (self.appid and self.__secret):
+            raise TokenError(
+                40001, "access token is missing or expired", endpoint="token",
+                advice="the access token was refused and there is no app secret to fetch "
+                "a new one: pass secret= or a fresh access_token=",
+            )  # fmt: skip
+        credentials = {"grant_type": "client_credential", "appid": self.appid,
+                       "secret": self.__secret}  # fmt: skip
+        if self.kind == "stable":
+            payload = self._request(
+                "POST",
+                "/cgi-bin/stable_token",
+                json_body=credentials | {"force_refresh": force},
+                endpoint="stable_token",
+            )
+        else:
+            payload = self._request("GET", "/cgi-bin/token", params=credentials, endpoint="token")
+        code = payload.get("errcode", 0)
+        if code:
+            raise self._error(code, str(payload.get("errmsg", "")), "token")
+        token = payload.get("access_token")
+        expires = payload.get("expires_in", 7200)
+        where = f"{self.kind}_token"
+        check = "the token endpoint's answer is malformed: check base_url and any proxy"
+        if not isinstance(token, str) or not token:
+            raise TokenError(0, "no access_token in the answer", endpoint=where, advice=check)
+        if isinstance(expires, bool) or not isinstance(expires, int | float) or expires <= 0:
+            what = f"expires_in={str(expires)[:20]!r} is not a number of seconds"
+            raise TokenError(0, what, endpoint=where, advice=check)
+        expires_in = float(expires)
+        self.__token = token
+        # Refresh a margin early, but never keep a token for less than half its life.
+        self._expires = time.monotonic() + max(expires_in - TOKEN_MARGIN, expires_in / 2)
+        self._counted()
+        log.info("fetched a new %s access token for %s", self.kind, self.appid)
+        return token

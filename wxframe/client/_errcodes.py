@@ -1,0 +1,120 @@
+"""Errcode -> exception, and "is this answer data or an error?", decided here only.
+
+The table is built from what each :class:`~wxframe.ApiError` subclass declares
+(``codes``): ``errors.py`` is the one place that knows what an errcode means and what to
+do about it. What the client does about one (retry, wait for the minute, refresh the
+token once) is said here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from wxframe.endpoints import ENDPOINTS, Endpoint
+from wxframe.errors import (
+    ApiError,
+    BusyError,
+    EndpointOfflineError,
+    RateLimitError,
+    TokenError,
+    WindowLike,
+)
+
+__all__ = [
+    "ERROR_CLASSES",
+    "RETRY_CODES",
+    "TOKEN_REFRESH_CODES",
+    "WAIT_FOR_MINUTE_CODES",
+    "api_error",
+    "looks_like_data",
+    "offline_error",
+]
+
+
+def _subclasses(cls: type[ApiError]) -> Iterator[type[ApiError]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _table() -> dict[int, type[ApiError]]:
+    table: dict[int, type[ApiError]] = {}
+    for cls in _subclasses(ApiError):
+        for code in cls.codes:
+            if code in table:  # two classes claiming a code: a mistake in errors.py
+                raise AssertionError(f"errcode {code}: {table[code].__name__} and {cls.__name__}")
+            table[code] = cls
+    return table
+
+
+#: Every errcode a class declares, and that class.
+ERROR_CLASSES: dict[int, type[ApiError]] = _table()
+#: Retried with backoff: the platform is busy.
+RETRY_CODES = BusyError.codes
+#: Retried after waiting for the next minute: the per-minute quota.
+WAIT_FOR_MINUTE_CODES = RateLimitError.codes
+#: Refresh the token once and retry once.
+TOKEN_REFRESH_CODES = TokenError.refresh_codes
+
+
+def api_error(
+    code: int,
+    errmsg: str,
+    endpoint: str,
+    window: WindowLike | None,
+    redact: Callable[[str], str],
+) -> ApiError:
+    """The exception for ``code``, with ``errmsg`` redacted."""
+    cls = ERROR_CLASSES.get(code, ApiError)
+    return cls(code, redact(errmsg), endpoint=endpoint, window=window)
+
+
+def offline_error(spec: Endpoint, window: WindowLike, errmsg: str) -> EndpointOfflineError:
+    """47009 for ``spec``, naming its successors and the day their data starts."""
+    successors = spec.successors
+    since = min((ENDPOINTS[s].earliest for s in successors if s in ENDPOINTS), default=None)
+    advice = None
+    if successors:
+        advice = (
+            f"the platform has switched {spec.name} off; use {' or '.join(successors)} "
+            "instead" + (f" (data from {since})" if since else "") + ". Data already fetched "
+            "stays readable from a store or a saved JSON archive (wxframe import)"
+        )
+    return EndpointOfflineError(
+        47009, errmsg, endpoint=spec.name, window=window, advice=advice, successors=successors
+    )
+
+
+def _key(name: str) -> bytes:
+    """A pattern for the JSON key ``name`` with any of its letters written as ``\\uXXXX``."""
+    hexes = ("".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{ord(c):04x}")
+             for c in name)  # fmt: skip
+    return (
+        '"' + "".join(f"(?:{c}|\\\\u{h})" for c, h in zip(name, hexes, strict=True)) + '"'
+    ).encode()
+
+
+#: A non-zero errcode anywhere in an answer: never data (see :func:`looks_like_data`).
+_ERRCODE = re.compile(rb'"errcode"\s*:(?!\s*0\s*[,}])')
+_ERRCODE_ESCAPED = re.compile(_key("errcode") + rb"\s*:(?!\s*0\s*[,}])")
+
+
+def looks_like_data(spec: Endpoint, body: bytes) -> bool:
+    """Whether ``body`` may be a successful answer of ``spec``: one JSON object that names
+    its records and holds no errcode but 0. Errors never pass: they are raised in the
+    worker, where they are retried or refresh the token; one that passes and is not data
+    after all is named when it is read (:meth:`~wxframe.Client.read_answer`).
+
+    >>> spec = ENDPOINTS["getarticleshare"]
+    >>> looks_like_data(spec, b'{"list":[],"is_delay":false}')
+    True
+    >>> looks_like_data(spec, b'{"errcode":45009,"errmsg":"quota","list":[]}')
+    False
+    """
+    start = 3 if body[:3] == b"\xef\xbb\xbf" else 0
+    if body[start : start + 1] != b"{" or f'"{spec.records}"'.encode() not in body:
+        return False
+    if b"\\" in body:  # a key may be spelled with escapes (one byte: a fast search)
+        return _ERRCODE_ESCAPED.search(body) is None
+    return b'"errcode"' not in body or _ERRCODE.search(body) is None
