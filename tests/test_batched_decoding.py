@@ -241,7 +241,7 @@ def test_the_nesting_walk_is_what_a_reader_reaches(value: object, junk: bytes, s
     # what guards the reader from a stack overflow: exact for JSON (brackets, quotes and
     # backslashes in its strings), never under for any bytes; the walk's steps carry a
     # string, or a run of backslashes, from one to the next
-    import wxframe.frames as frames
+    import wxframe.frames._decode as frames
 
     body = json.dumps(value).encode()
     noise = bytes(b'[]{}"\\a,'[x % 8] for x in junk)

@@ -16,8 +16,6 @@ from hypothesis import strategies as st
 import wxframe.datasets
 from wxframe import ENDPOINTS, Endpoint, MalformedResponseError, to_frame
 from wxframe.frames import (
-    _concatenable,
-    _to_table,
     decode,
     decode_many,
     empty_frame,
@@ -25,6 +23,7 @@ from wxframe.frames import (
     from_pages,
     stored_from_pages,
 )
+from wxframe.frames._tidy import _concatenable, _to_table
 from wxframe.simulator import SimulatedAccount
 from wxframe.simulator._server import CURRENT_ARTICLES, DATACUBE
 
@@ -420,7 +419,7 @@ def test_a_mixed_batch_keeps_each_rows_answer_and_the_union_of_types() -> None:
 
 def test_both_readers_decode_an_answer_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     # pyarrow 20+ reads with open_json (no thread per answer); an older one with read_json
-    import wxframe.frames as frames
+    import wxframe.frames._decode as frames
 
     bodies = {name: _answers(name, 2) for name in sorted(CURRENT_ARTICLES)}
     streamed = {n: [decode(ENDPOINTS[n], b) for b in bs] for n, bs in bodies.items()}

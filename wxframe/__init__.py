@@ -13,7 +13,7 @@ from wxframe.analysis import (
     to_cumulative,
     to_daily,
 )
-from wxframe.client import Client
+from wxframe.client import Client, RetryPolicy
 from wxframe.dates import Window
 from wxframe.doctor import doctor
 from wxframe.endpoints import (
@@ -61,7 +61,25 @@ from wxframe.errors import (
     WxframeWarning,
 )
 from wxframe.frames import to_frame
-from wxframe.loaders import LOADERS, Loader, load, load_many, make_loader
+from wxframe.loaders import (
+    LOADERS,
+    Loader,
+    load,
+    load_article_read,
+    load_article_share,
+    load_article_summary,
+    load_article_total,
+    load_article_total_detail,
+    load_biz_summary,
+    load_many,
+    load_user_cumulate,
+    load_user_read,
+    load_user_read_hour,
+    load_user_share,
+    load_user_share_hour,
+    load_user_summary,
+    make_loader,
+)
 from wxframe.plots import (
     cjk_font,
     plot_article_decay,
@@ -79,9 +97,6 @@ __version__ = "0.1.0"
 
 # `wxframe.datasets` and `wxframe.simulator` without a further import.
 from wxframe import datasets, simulator
-
-# One loader per registry entry (load_biz_summary, load_user_read, ...), made from it.
-globals().update(LOADERS)
 
 __all__ = [
     "CURRENT_ENDPOINTS",
@@ -117,6 +132,7 @@ __all__ = [
     "RateLimitError",
     "ReportError",
     "RequestRejectedError",
+    "RetryPolicy",
     "Rows",
     "Store",
     "StoreDamagedWarning",
@@ -141,7 +157,19 @@ __all__ = [
     "doctor",
     "follower_growth",
     "load",
+    "load_article_read",
+    "load_article_share",
+    "load_article_summary",
+    "load_article_total",
+    "load_article_total_detail",
+    "load_biz_summary",
     "load_many",
+    "load_user_cumulate",
+    "load_user_read",
+    "load_user_read_hour",
+    "load_user_share",
+    "load_user_share_hour",
+    "load_user_summary",
     "make_loader",
     "pivot_channels",
     "pivot_scenes",
@@ -162,5 +190,3 @@ __all__ = [
     "to_daily",
     "to_frame",
 ]
-# The loaders made from the registry are public too, in the same order.
-__all__ = sorted({*__all__, *LOADERS}, key=lambda name: (not name.isupper(), name))

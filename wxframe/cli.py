@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 
 def _date(value: str) -> date:
@@ -338,9 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wxframe",
         description="WeChat article analytics as tidy pandas DataFrames and parquet snapshots.",
     )
-    from wxframe import __version__
+    from importlib.metadata import version  # not the package itself: the CLI sits below it
 
-    parser.add_argument("--version", action="version", version=f"wxframe {__version__}")
+    parser.add_argument("--version", action="version", version=f"wxframe {version('wxframe')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser(

@@ -86,6 +86,7 @@ __all__ = [
     "TransportError",
     "UnexpectedRowsWarning",
     "UnknownEndpointError",
+    "WindowLike",
     "WxframeError",
     "WxframeWarning",
     "check_count",

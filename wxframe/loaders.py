@@ -3,9 +3,8 @@
 Each validates its dates before any request, plans the fewest windows the endpoint's
 span allows, fetches them concurrently and types the result with
 :func:`~wxframe.frames.to_frame`. The per-endpoint loaders (``load_user_read``,
-``load_biz_summary``, ...) are made from the registry: one for each entry of
-``wxframe.ENDPOINTS``, named by its ``loader``; :func:`make_loader` makes one for any
-:class:`~wxframe.Endpoint`.
+``load_biz_summary``, ...) are made from the registry, one typed line each, named by the
+entry's ``loader``; :func:`make_loader` makes one for any :class:`~wxframe.Endpoint`.
 """
 
 from __future__ import annotations
@@ -13,14 +12,14 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 import pandas as pd
 
 from wxframe.client import Client
 from wxframe.dates import DateLike, Window, check_range
-from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint, iter_endpoints
+from wxframe.endpoints import Endpoint, get_endpoint, iter_endpoints
 from wxframe.errors import (
     ApiError,
     ConfigurationError,
@@ -30,9 +29,27 @@ from wxframe.errors import (
     WxframeError,
 )
 from wxframe.fetch import Decoded, Fetch
-from wxframe.frames import AnyPage, empty_frame, from_pages
+from wxframe.frames import AnyPage, empty_frame, frame_dtypes, from_pages
 
-__all__ = ["LOADERS", "Loader", "load", "load_many", "make_loader"]
+__all__ = [
+    "LOADERS",
+    "Loader",
+    "load",
+    "load_article_read",
+    "load_article_share",
+    "load_article_summary",
+    "load_article_total",
+    "load_article_total_detail",
+    "load_biz_summary",
+    "load_many",
+    "load_user_cumulate",
+    "load_user_read",
+    "load_user_read_hour",
+    "load_user_share",
+    "load_user_share_hour",
+    "load_user_summary",
+    "make_loader",
+]
 
 
 def load(
@@ -208,22 +225,67 @@ def make_loader(endpoint: str | Endpoint) -> Loader:
 
     loader.__name__ = loader.__qualname__ = spec.loader
     loader.__module__ = "wxframe"
+    loader.__doc__ = _loader_doc(spec)
+    return loader
+
+
+def _loader_doc(spec: Endpoint) -> str:
+    """A loader's docstring, with an example run on the simulator (a doctest)."""
     history = (
         f" The platform has switched it off (errcode 47009); use "
         f"{' or '.join(spec.successors)} for new data."
         if spec.status == "offline"
         else ""
     )
-    loader.__doc__ = (
+    # The six are alive on the simulator until its legacy_offline_from (2026-07-01).
+    today = "2024-06-01" if spec.status == "offline" else "2026-06-01"
+    first = max(spec.earliest, date.fromisoformat(today) - timedelta(days=3))
+    columns = list(frame_dtypes(spec))[:4]
+    return (
         f"Load ``{spec.name}`` for ``begin..end``: one row per {spec.description}.\n\n"
         f"The key is {', '.join(spec.key)}; data from {spec.earliest}. At most "
         f"{spec.max_span} day(s) per request, so D days make ceil(D / {spec.max_span}) "
-        f"calls.{history} See :func:`wxframe.load` for the parameters.\n"
+        f"calls.{history} See :func:`wxframe.load` for the parameters.\n\n"
+        "Examples\n--------\n"
+        ">>> import wxframe\n"
+        ">>> from wxframe.simulator import serve\n"
+        f">>> with serve(seed=0, today={today!r}) as sim:\n"
+        f"...     df = wxframe.{spec.loader}(sim.client(), {first.isoformat()!r}, "
+        f"{(date.fromisoformat(today) - timedelta(days=1)).isoformat()!r})\n"
+        ">>> list(df.columns[:4])\n"
+        f"{columns!r}\n"
     )
-    return loader
 
+
+# One typed line per registry entry, so that type checkers and editors see each loader.
+load_biz_summary: Loader = make_loader("getbizsummary")
+load_article_read: Loader = make_loader("getarticleread")
+load_article_share: Loader = make_loader("getarticleshare")
+load_article_total_detail: Loader = make_loader("getarticletotaldetail")
+load_user_summary: Loader = make_loader("getusersummary")
+load_user_cumulate: Loader = make_loader("getusercumulate")
+load_article_summary: Loader = make_loader("getarticlesummary")
+load_article_total: Loader = make_loader("getarticletotal")
+load_user_read: Loader = make_loader("getuserread")
+load_user_read_hour: Loader = make_loader("getuserreadhour")
+load_user_share: Loader = make_loader("getusershare")
+load_user_share_hour: Loader = make_loader("getusersharehour")
 
 #: Every registry entry's loader, by its name (``load_user_read``, ``load_biz_summary``...).
-LOADERS: dict[str, Loader] = {spec.loader: make_loader(spec) for spec in ENDPOINTS.values()}
-globals().update(LOADERS)
-__all__ += sorted(LOADERS)
+LOADERS: dict[str, Loader] = {
+    loader.__name__: loader
+    for loader in (
+        load_biz_summary,
+        load_article_read,
+        load_article_share,
+        load_article_total_detail,
+        load_user_summary,
+        load_user_cumulate,
+        load_article_summary,
+        load_article_total,
+        load_user_read,
+        load_user_read_hour,
+        load_user_share,
+        load_user_share_hour,
+    )
+}

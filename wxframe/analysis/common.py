@@ -11,6 +11,21 @@ import pandas as pd
 from wxframe.errors import ConfigurationError, FrameShapeError
 from wxframe.frames import endpoint_of
 
+__all__ = [
+    "Labels",
+    "article_keys",
+    "check_column",
+    "check_labels",
+    "first_of_group",
+    "fractions",
+    "group_keys",
+    "is_all_row",
+    "looks_like",
+    "require",
+    "sorted_unique",
+    "stat_day",
+]
+
 Labels = Literal["en", "zh"]
 
 

@@ -13,7 +13,6 @@ Tokens and secrets never reach a message, a log record or a repr.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import threading
@@ -28,12 +27,11 @@ import tenacity
 
 from wxframe.client._auth import Tokens
 from wxframe.client._errcodes import (
-    RETRY_CODES,
-    TOKEN_REFRESH_CODES,
-    WAIT_FOR_MINUTE_CODES,
+    TokenRejected,
     api_error,
     looks_like_data,
-    offline_error,
+    read_payload,
+    read_records,
 )
 from wxframe.client._pool import RequestPool, run_jobs, sleep
 from wxframe.client._transport import TOKEN_IN_TEXT, Transient, Transport
@@ -43,9 +41,6 @@ from wxframe.errors import (
     ApiError,
     ConfigurationError,
     EndpointOfflineError,
-    MalformedResponseError,
-    NonJSONResponseError,
-    TransportError,
 )
 from wxframe.pages import Page, RawPage
 
@@ -85,13 +80,6 @@ class RetryPolicy:
             number = getattr(self, name)
             if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
                 raise ConfigurationError(f"{name}={number!r}; allowed: a number >= 0")
-
-
-class _TokenRejected(Exception):
-    def __init__(self, error: ApiError, token: str) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.token = token
 
 
 class Client:
@@ -338,40 +326,7 @@ class Client:
             # Decoded by the caller, a batch at a time: this worker's next request
             # does not wait for it (nor for the GIL a decode takes back a dozen times).
             return RawPage(body)
-        return self._payload(status, body, what, endpoint, window)
-
-    def _payload(
-        self, status: int, body: bytes, what: str, endpoint: str, window: Window | None
-    ) -> dict:
-        """The JSON object of an answer, or the error it is (transient ones to retry)."""
-        try:
-            # UTF-8 whatever the Content-Type says: the platform has been seen to send
-            # text/plain without a charset.
-            payload = json.loads(body.decode("utf-8-sig"))
-        except RecursionError:
-            raise MalformedResponseError(
-                f"{what}: HTTP {status}, an answer that nests arrays or objects too deep to "
-                "read (the registry's deepest have 6 levels)"
-            ) from None
-        except ValueError:
-            snippet = self._transport.snippet(body)
-            raise NonJSONResponseError(
-                f"{what}: HTTP {status} with a non-JSON body: {snippet!r}",
-                status=status,
-                snippet=snippet,
-            ) from None
-        if status != 200:  # JSON, but not an answer: a 404 with {"list": []} is no data
-            snippet = self._transport.snippet(body)
-            raise TransportError(f"{what}: HTTP {status} (the API answers 200): {snippet!r}")
-        if not isinstance(payload, dict):
-            raise MalformedResponseError(
-                f"{what}: expected a JSON object, got {type(payload).__name__}"
-            )
-        code = payload.get("errcode", 0)
-        if code in RETRY_CODES or code in WAIT_FOR_MINUTE_CODES:
-            error = api_error(code, str(payload.get("errmsg")), endpoint, window, self.redact)
-            raise Transient(error, wait_for_minute=code in WAIT_FOR_MINUTE_CODES)
-        return payload
+        return read_payload(status, body, what, endpoint, window, self.redact)
 
     # --------------------------------------------------------------- datacube
     def fetch(self, endpoint: str | Endpoint, begin: date | str, end: date | str) -> Page:
@@ -406,7 +361,7 @@ class Client:
                 page = self._post_datacube(spec, window, body, token, raw)
                 page.sent_at = sent_at  # what finality is judged by: when it was asked
                 return page
-            except _TokenRejected as rejected:
+            except TokenRejected as rejected:
                 if attempt == 2:
                     error = rejected.error
                     raise type(error)(
@@ -437,25 +392,7 @@ class Client:
         self.count("calls")
         if isinstance(payload, RawPage):
             return payload
-        return self._page(spec, window, payload, token)
-
-    def _page(self, spec: Endpoint, window: Window, payload: dict, token: str) -> Page:
-        """The records of a decoded answer, or the error it is."""
-        code = payload.get("errcode", 0)
-        if code:
-            error = api_error(code, str(payload.get("errmsg", "")), spec.name, window, self.redact)
-            if code in TOKEN_REFRESH_CODES:
-                raise _TokenRejected(error, token)
-            if isinstance(error, EndpointOfflineError):
-                raise offline_error(spec, window, error.errmsg)
-            raise error
-        records = payload.get(spec.records)
-        if not isinstance(records, list):
-            keys = self.redact(str(sorted(payload)[:10]))  # a key is anything the body says
-            raise MalformedResponseError(
-                f"{spec.name} {window}: the response has no {spec.records!r} array (keys: {keys})"
-            )
-        return Page(records, {f.name: payload.get(f.name) for f in spec.response_fields})
+        return read_records(spec, window, payload, token, self.redact)
 
     def read_answer(self, spec: Endpoint, window: Window, answer: RawPage) -> Page:
         """An answer a worker took for data, read with ``json`` as a single fetch reads
@@ -470,11 +407,11 @@ class Client:
         """
         what = f"{spec.name} {window}"
         try:
-            payload = self._payload(200, answer.body, what, spec.name, window)
-            page = self._page(spec, window, payload, token="")
+            payload = read_payload(200, answer.body, what, spec.name, window, self.redact)
+            page = read_records(spec, window, payload, "", self.redact)
         except Transient as exc:  # too late to retry: it came back as data
             raise exc.final from None
-        except _TokenRejected as exc:
+        except TokenRejected as exc:
             raise exc.error from None
         page.sent_at = answer.sent_at
         return page

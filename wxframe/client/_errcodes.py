@@ -8,27 +8,37 @@ token once) is said here.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
+from wxframe.client._transport import Transient, snippet_of
 from wxframe.endpoints import ENDPOINTS, Endpoint
 from wxframe.errors import (
     ApiError,
     BusyError,
     EndpointOfflineError,
+    MalformedResponseError,
+    NonJSONResponseError,
     RateLimitError,
     TokenError,
+    TransportError,
     WindowLike,
 )
+from wxframe.pages import Page
 
 __all__ = [
     "ERROR_CLASSES",
     "RETRY_CODES",
     "TOKEN_REFRESH_CODES",
     "WAIT_FOR_MINUTE_CODES",
+    "TokenRejected",
     "api_error",
     "looks_like_data",
     "offline_error",
+    "read_payload",
+    "read_records",
 ]
 
 
@@ -118,3 +128,78 @@ def looks_like_data(spec: Endpoint, body: bytes) -> bool:
     if b"\\" in body:  # a key may be spelled with escapes (one byte: a fast search)
         return _ERRCODE_ESCAPED.search(body) is None
     return b'"errcode"' not in body or _ERRCODE.search(body) is None
+
+
+class TokenRejected(Exception):
+    """The platform refused the token sent (40001/40014/42001): refresh once, retry once."""
+
+    def __init__(self, error: ApiError, token: str) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.token = token
+
+
+def read_payload(
+    status: int,
+    body: bytes,
+    what: str,
+    endpoint: str,
+    window: WindowLike | None,
+    redact: Callable[[str], str],
+) -> dict[str, Any]:
+    """The JSON object of an answer, or the error it is (:class:`Transient` to retry)."""
+    try:
+        # UTF-8 whatever the Content-Type says: the platform has been seen to send
+        # text/plain without a charset.
+        payload = json.loads(body.decode("utf-8-sig"))
+    except RecursionError:
+        raise MalformedResponseError(
+            f"{what}: HTTP {status}, an answer that nests arrays or objects too deep to "
+            "read (the registry's deepest have 6 levels)"
+        ) from None
+    except ValueError:
+        snippet = snippet_of(body, redact)
+        raise NonJSONResponseError(
+            f"{what}: HTTP {status} with a non-JSON body: {snippet!r}",
+            status=status,
+            snippet=snippet,
+        ) from None
+    if status != 200:  # JSON, but not an answer: a 404 with {"list": []} is no data
+        raise TransportError(
+            f"{what}: HTTP {status} (the API answers 200): {snippet_of(body, redact)!r}"
+        )
+    if not isinstance(payload, dict):
+        raise MalformedResponseError(
+            f"{what}: expected a JSON object, got {type(payload).__name__}"
+        )
+    code = payload.get("errcode", 0)
+    if code in RETRY_CODES or code in WAIT_FOR_MINUTE_CODES:
+        error = api_error(code, str(payload.get("errmsg")), endpoint, window, redact)
+        raise Transient(error, wait_for_minute=code in WAIT_FOR_MINUTE_CODES)
+    return payload
+
+
+def read_records(
+    spec: Endpoint,
+    window: WindowLike,
+    payload: dict[str, Any],
+    token: str,
+    redact: Callable[[str], str],
+) -> Page:
+    """The records of a datacube answer's JSON object, or the error it is
+    (:class:`TokenRejected` for a refused ``token``)."""
+    code = payload.get("errcode", 0)
+    if code:
+        error = api_error(code, str(payload.get("errmsg", "")), spec.name, window, redact)
+        if code in TOKEN_REFRESH_CODES:
+            raise TokenRejected(error, token)
+        if isinstance(error, EndpointOfflineError):
+            raise offline_error(spec, window, error.errmsg)
+        raise error
+    records = payload.get(spec.records)
+    if not isinstance(records, list):
+        keys = redact(str(sorted(payload)[:10]))  # a key is anything the body says
+        raise MalformedResponseError(
+            f"{spec.name} {window}: the response has no {spec.records!r} array (keys: {keys})"
+        )
+    return Page(records, {f.name: payload.get(f.name) for f in spec.response_fields})

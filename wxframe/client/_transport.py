@@ -26,7 +26,7 @@ import urllib3
 from wxframe.client._pool import Cancelled, cancelled
 from wxframe.errors import ConfigurationError, TransportError, WxframeError
 
-__all__ = ["TOKEN_IN_TEXT", "Transient", "Transport", "install_redaction"]
+__all__ = ["TOKEN_IN_TEXT", "Transient", "Transport", "install_redaction", "snippet_of"]
 
 #: Credentials in a URL's query string: the token, and the secret of classic tokens.
 TOKEN_IN_TEXT = re.compile(r"((?:access_token|secret)=)[^&\s'\"]+")
@@ -34,6 +34,12 @@ TOKEN_IN_TEXT = re.compile(r"((?:access_token|secret)=)[^&\s'\"]+")
 _READ_SIZE = 1 << 16
 _HEADERS = {"User-Agent": "wxframe", "Accept": "application/json", "Accept-Encoding": "gzip"}
 _JSON_HEADERS = _HEADERS | {"Content-Type": "application/json"}
+
+
+def snippet_of(body: bytes, redact: Callable[[str], str]) -> str:
+    """The start of ``body`` for an error message: one line, redacted, 160 characters."""
+    text = " ".join(body[:300].decode("utf-8", "replace").split())
+    return redact(text)[:160]
 
 
 class Transient(Exception):
@@ -128,9 +134,8 @@ class Transport:
         self._http.clear()
 
     def snippet(self, body: bytes) -> str:
-        """The start of ``body`` for an error message: one line, redacted, 160 characters."""
-        text = " ".join(body[:300].decode("utf-8", "replace").split())
-        return self.redact(text)[:160]
+        """The start of ``body`` for an error message (:func:`snippet_of`)."""
+        return snippet_of(body, self.redact)
 
     def send(
         self,

@@ -28,6 +28,7 @@ __all__ = [
     "DEMO_SEED",
     "api_example",
     "build_demo_store",
+    "main",
     "open_demo_store",
 ]
 

@@ -116,7 +116,7 @@ def _seed_ints(*key: object) -> list[int]:
     return [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4)]
 
 
-def _rng(*key: object) -> np.random.Generator:
+def seeded_rng(*key: object) -> np.random.Generator:
     return np.random.default_rng(_seed_ints(*key))
 
 
@@ -297,7 +297,7 @@ class SimulatedAccount:
 
     def _quiet(self, day: date) -> tuple[Article, ...]:
         """Articles published without a notification (publish_type 1): no recipients."""
-        rng = _rng(self.seed, "quiet", day.toordinal())
+        rng = seeded_rng(self.seed, "quiet", day.toordinal())
         if day < self.start or rng.random() > 0.3:
             return ()
         words = rng.choice(len(_TOPICS), size=2, replace=False)
@@ -309,7 +309,7 @@ class SimulatedAccount:
         return (Article(f"{msg_data_id}_1", msg_data_id, 1, title, day, reach, url, 1),)
 
     def _make_sends(self, day: date) -> tuple[Article, ...]:
-        rng = _rng(self.seed, "send", day.toordinal())
+        rng = seeded_rng(self.seed, "send", day.toordinal())
         if rng.random() > 0.86:  # about one day in seven has no mass send
             return ()
         n = int(rng.choice(np.arange(1, 9), p=[0.22, 0.2, 0.18, 0.14, 0.1, 0.07, 0.05, 0.04]))
@@ -361,7 +361,7 @@ class SimulatedAccount:
         return self._derived(make, article)
 
     def _make_article_days(self, article: Article) -> ArticleDays:
-        rng = _rng(self.seed, "article", article.msgid, article.sent.toordinal())
+        rng = seeded_rng(self.seed, "article", article.msgid, article.sent.toordinal())
         lifetime = np.arange(LIFETIME_DAYS)
         popularity = rng.lognormal(mean=0.0, sigma=1.05)  # heavy tail
         viral = float(min(popularity / 6.0, 1.5))
@@ -432,7 +432,7 @@ class SimulatedAccount:
             feed_share_user=feed_share_user,
         )
 
-    def _day_numbers(self, article: Article, day: date) -> ArticleDays | None:
+    def day_numbers(self, article: Article, day: date) -> ArticleDays | None:
         """The article's arrays as the platform knows them now (partial yesterday scaled)."""
         full = self.article_days(article)
         frac = self.completeness(day)
@@ -465,18 +465,18 @@ class SimulatedAccount:
         """Every article with numbers on ``day``: (article, days since sending, arrays)."""
         for back in range(LIFETIME_DAYS):
             for article in self.publishes(day - timedelta(days=back)):
-                numbers = self._day_numbers(article, day)
+                numbers = self.day_numbers(article, day)
                 if numbers is not None:
                     yield article, back, numbers
 
-    def _available(self, day: date) -> bool:
+    def available(self, day: date) -> bool:
         return day >= max(self.start, date(2014, 12, 1)) and self.completeness(day) > 0
 
     # ------------------------------------------------------------- endpoints
     def article_summary(self, begin: date, end: date) -> list[dict[str, object]]:
         out: list[dict[str, object]] = []
-        for day in _days(begin, end):
-            if not self._available(day):
+        for day in days_between(begin, end):
+            if not self.available(day):
                 continue
             for article, k, numbers in self.articles_read_on(day):
                 values = numbers.summary(k)
@@ -491,8 +491,8 @@ class SimulatedAccount:
 
     def article_total(self, begin: date, end: date) -> list[dict[str, object]]:
         out: list[dict[str, object]] = []
-        for day in _days(begin, end):
-            if not self._available(day):
+        for day in days_between(begin, end):
+            if not self.available(day):
                 continue
             for article in self.sends(day):
                 details = self._details(article)
@@ -514,11 +514,11 @@ class SimulatedAccount:
         cum: dict[str, int] = {}
         for k in range(TOTAL_STAT_DAYS):
             stat = article.sent + timedelta(days=k)
-            numbers = self._day_numbers(article, stat)
+            numbers = self.day_numbers(article, stat)
             if numbers is None:
                 break
             # Users de-duplicate across days: each day adds 85-100% of its readers.
-            r = _rng(self.seed, "dedup", article.msgid, k, self.completeness(stat))
+            r = seeded_rng(self.seed, "dedup", article.msgid, k, self.completeness(stat))
             daily = _detail_daily(numbers, k, stat >= USER_SOURCE_SINCE)
             for name, value in daily.items():
                 if k and name.endswith("_user"):
@@ -534,14 +534,14 @@ class SimulatedAccount:
 
     def user_read(self, begin: date, end: date) -> list[dict[str, object]]:
         out: list[dict[str, object]] = []
-        for day in _days(begin, end):
-            if self._available(day):
-                out.extend(self._user_read_day(day))
+        for day in days_between(begin, end):
+            if self.available(day):
+                out.extend(self.user_read_day(day))
         return out
 
-    def _user_read_day(self, day: date) -> list[dict[str, object]]:
+    def user_read_day(self, day: date) -> list[dict[str, object]]:
         agg = self._aggregate(day)
-        r = _rng(self.seed, "user_read", day.toordinal(), self.completeness(day))
+        r = seeded_rng(self.seed, "user_read", day.toordinal(), self.completeness(day))
         all_row: dict[str, object] = {
             "ref_date": day.isoformat(),
             "user_source": ALL_CHANNELS,
@@ -579,11 +579,11 @@ class SimulatedAccount:
 
     def user_read_hour(self, begin: date, end: date) -> list[dict[str, object]]:
         out: list[dict[str, object]] = []
-        for day in _days(begin, end):
-            if not self._available(day):
+        for day in days_between(begin, end):
+            if not self.available(day):
                 continue
-            daily = self._user_read_day(day)
-            r = _rng(self.seed, "read_hour", day.toordinal(), self.completeness(day))
+            daily = self.user_read_day(day)
+            r = seeded_rng(self.seed, "read_hour", day.toordinal(), self.completeness(day))
             profile = r.dirichlet(400 * _READ_PROFILE)
             split = [_split_row(row, profile, r) for row in daily]
             for h in range(24):
@@ -602,14 +602,14 @@ class SimulatedAccount:
 
     def user_share(self, begin: date, end: date) -> list[dict[str, object]]:
         out: list[dict[str, object]] = []
-        for day in _days(begin, end):
-            if self._available(day):
+        for day in days_between(begin, end):
+            if self.available(day):
                 out.extend(self._user_share_day(day))
         return out
 
     def _user_share_day(self, day: date) -> list[dict[str, object]]:
         agg = self._aggregate(day)
-        r = _rng(self.seed, "user_share", day.toordinal(), self.completeness(day))
+        r = seeded_rng(self.seed, "user_share", day.toordinal(), self.completeness(day))
         users = r.binomial(agg["scene_user"], 0.95)
         return [
             {
@@ -624,11 +624,11 @@ class SimulatedAccount:
 
     def user_share_hour(self, begin: date, end: date) -> list[dict[str, object]]:
         out: list[dict[str, object]] = []
-        for day in _days(begin, end):
-            if not self._available(day):
+        for day in days_between(begin, end):
+            if not self.available(day):
                 continue
             daily = self._user_share_day(day)
-            r = _rng(self.seed, "share_hour", day.toordinal(), self.completeness(day))
+            r = seeded_rng(self.seed, "share_hour", day.toordinal(), self.completeness(day))
             profile = r.dirichlet(400 * _READ_PROFILE)
             split = [_split_row(row, profile, r) for row in daily]
             for h in range(24):
@@ -746,6 +746,6 @@ def _detail_daily(a: ArticleDays, k: int, with_new_channels: bool) -> dict[str, 
     return daily
 
 
-def _days(begin: date, end: date) -> Iterator[date]:
+def days_between(begin: date, end: date) -> Iterator[date]:
     for n in range((end - begin).days + 1):
         yield begin + timedelta(days=n)

@@ -28,8 +28,8 @@ from wxframe.simulator._account import (
     LIFETIME_DAYS,
     Article,
     SimulatedAccount,
-    _days,
-    _rng,
+    days_between,
+    seeded_rng,
 )
 
 __all__ = [
@@ -96,7 +96,7 @@ class _Engagement:
 
 def _engagement(acct: SimulatedAccount, article: Article) -> _Engagement:
     users = acct.article_days(article).int_user
-    rng = _rng(acct.seed, "engage", article.msgid, article.sent.toordinal())
+    rng = seeded_rng(acct.seed, "engage", article.msgid, article.sent.toordinal())
     tips = rng.binomial(users, 0.0004)
     return _Engagement(
         zaikan_user=rng.binomial(users, rng.uniform(0.004, 0.03)),
@@ -112,13 +112,13 @@ def _engagement(acct: SimulatedAccount, article: Article) -> _Engagement:
 
 def _daily(acct: SimulatedAccount, article: Article, day: date) -> dict[str, object] | None:
     """The article's numbers on ``day`` as the platform knows them now (None: not yet)."""
-    if not acct._available(day):
+    if not acct.available(day):
         return None
     k = (day - article.sent).days
     if k >= LIFETIME_DAYS:  # the article collects nothing more
         zero = {name: 0 for name in _DAILY}
         return zero | {"channels": np.zeros(len(CHANNEL_CODES), dtype=np.int64)}
-    numbers = acct._day_numbers(article, day)
+    numbers = acct.day_numbers(article, day)
     if numbers is None:
         return None
     e = acct.derived(_engagement, article)
@@ -162,7 +162,7 @@ def _scenes(total: int, by_channel: np.ndarray) -> list[dict[str, object]]:
 
 
 def _current_days(acct: SimulatedAccount, begin: date, end: date) -> list[date]:
-    return [d for d in _days(max(begin, CURRENT_SINCE), end) if acct._available(d)]
+    return [d for d in days_between(max(begin, CURRENT_SINCE), end) if acct.available(d)]
 
 
 # ------------------------------------------------------------------- article family
@@ -201,7 +201,7 @@ def biz_summary(acct: SimulatedAccount, begin: date, end: date) -> list[dict[str
     """getbizsummary: the account's day, its readers per scene as getuserread's channels."""
     out: list[dict[str, object]] = []
     for day in _current_days(acct, begin, end):
-        rows = acct._user_read_day(day)
+        rows = acct.user_read_day(day)
         everyone = rows[0]
         by_channel = np.zeros(len(CHANNEL_CODES), dtype=np.int64)
         for row in rows[1:]:
@@ -212,7 +212,7 @@ def biz_summary(acct: SimulatedAccount, begin: date, end: date) -> list[dict[str
             if daily is not None:
                 for name in engaged:
                     engaged[name] += int(daily[name])  # type: ignore[call-overload]
-        r = _rng(acct.seed, "biz", day.toordinal(), acct.completeness(day))
+        r = seeded_rng(acct.seed, "biz", day.toordinal(), acct.completeness(day))
         # The account's people de-duplicate across articles; comments are events.
         readers = int(everyone["int_page_read_user"])  # type: ignore[call-overload]
         detail = {
@@ -260,7 +260,7 @@ def _detail_list(acct: SimulatedAccount, article: Article) -> list[dict[str, obj
         if daily is None:
             break
         # People de-duplicate across days: each day adds about 90% of its readers.
-        r = _rng(acct.seed, "dedup30", article.msgid, k, acct.completeness(stat))
+        r = seeded_rng(acct.seed, "dedup30", article.msgid, k, acct.completeness(stat))
         for name in _DAILY:
             value = int(daily[name])  # type: ignore[call-overload]
             if k and name.endswith("_user"):
@@ -298,7 +298,7 @@ def _detail_list(acct: SimulatedAccount, article: Article) -> list[dict[str, obj
 def _follower_days(acct: SimulatedAccount, begin: date, end: date) -> list[date]:
     # Yesterday's follower numbers appear only once the day is processed (08:00).
     first = max(begin, acct.start, date(2014, 12, 1))
-    return [d for d in _days(first, end) if acct.completeness(d) >= 1.0]
+    return [d for d in days_between(first, end) if acct.completeness(d) >= 1.0]
 
 
 def user_summary(acct: SimulatedAccount, begin: date, end: date) -> list[dict[str, object]]:
@@ -306,7 +306,7 @@ def user_summary(acct: SimulatedAccount, begin: date, end: date) -> list[dict[st
     out: list[dict[str, object]] = []
     for day in _follower_days(acct, begin, end):
         net = acct.follower_total(day) - acct.follower_total(day - timedelta(days=1))
-        r = _rng(acct.seed, "follows", day.toordinal())
+        r = seeded_rng(acct.seed, "follows", day.toordinal())
         cancel = int(r.poisson(max(acct.follower_total(day) * 0.00015, 0.5)))
         new = net + cancel
         if new < 0:
