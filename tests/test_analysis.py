@@ -50,7 +50,7 @@ def _account(frames: dict[str, pd.DataFrame]) -> wxframe.simulator.SimulatedAcco
 
 
 def _aggregate(frames: dict[str, pd.DataFrame], day: date) -> dict:
-    return _account(frames)._aggregate(day)
+    return _account(frames).aggregate(day)
 
 
 # ----------------------------------------------------------------------- pivots

@@ -37,6 +37,7 @@ from wxframe.endpoints import CHANNELS, SOURCES
 from wxframe.simulator import SimulatedAccount, serve
 from wxframe.simulator._account import CHANNEL_CODES
 from wxframe.simulator._current import _engagement
+from wxframe.simulator._six import user_read_day
 
 TODAY = date(2026, 1, 10)
 BEGIN, END = date(2025, 11, 1), date(2026, 1, 9)
@@ -76,7 +77,7 @@ def test_pivot_channels_on_getbizsummary_is_the_accounts_readers(frames: dict) -
     for day in [BEGIN + timedelta(days=n) for n in range(0, 60, 9)]:
         truth = {
             int(r["user_source"]): int(r["int_page_read_user"])  # type: ignore[call-overload]
-            for r in acct._user_read_day(day)[1:]
+            for r in user_read_day(acct, day)[1:]
         }
         row = wide.loc[pd.Timestamp(day)]
         assert [row[CHANNELS[c]] for c in CHANNEL_CODES] == [truth.get(c, 0) for c in CHANNEL_CODES]

@@ -214,7 +214,7 @@ def test_item_6_sync_removes_only_its_own_temporary_files(tmp_path: Path) -> Non
 
 def test_item_7_a_bare_token_client_must_say_its_account(tmp_path: Path) -> None:
     with serve(seed=0, today="2026-12-01") as sim:
-        token = sim.client()._current_token()
+        token = sim.client()._tokens.current()
         bare = Client(access_token=token, base_url=sim.url, clock=sim.now)
         with pytest.raises(ConfigurationError, match="pass appid="):
             Store(tmp_path).sync(bare, "2026-11-20", "2026-11-26", progress=False)

@@ -44,7 +44,7 @@ from wxframe.errors import (
 )
 from wxframe.pages import Page, RawPage
 
-__all__ = ["DEFAULT_BASE_URL", "Client", "RequestPool", "RetryPolicy"]
+__all__ = ["Client", "RetryPolicy"]
 
 log = logging.getLogger("wxframe")
 

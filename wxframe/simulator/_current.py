@@ -31,6 +31,7 @@ from wxframe.simulator._account import (
     days_between,
     seeded_rng,
 )
+from wxframe.simulator._six import user_read_day
 
 __all__ = [
     "DETAIL_DAYS",
@@ -54,7 +55,7 @@ SCENE_LABELS: tuple[str, ...] = (
     "搜一搜",
 )
 ALL_LABEL = "全部"
-_SESSION = CHANNEL_CODES.index(0)
+CH_SESSION = CHANNEL_CODES.index(0)
 #: getarticletotaldetail follows a publish day for this many stat days.
 DETAIL_DAYS = 30
 #: Since this change, getarticletotaldetail answers carry ``title`` and ``content_url``.
@@ -201,7 +202,7 @@ def biz_summary(acct: SimulatedAccount, begin: date, end: date) -> list[dict[str
     """getbizsummary: the account's day, its readers per scene as getuserread's channels."""
     out: list[dict[str, object]] = []
     for day in _current_days(acct, begin, end):
-        rows = acct.user_read_day(day)
+        rows = user_read_day(acct, day)
         everyone = rows[0]
         by_channel = np.zeros(len(CHANNEL_CODES), dtype=np.int64)
         for row in rows[1:]:
@@ -269,7 +270,7 @@ def _detail_list(acct: SimulatedAccount, article: Article) -> list[dict[str, obj
         channels = np.asarray(daily["channels"])
         cum_channels += r.binomial(channels, 0.9) if k else channels
         delivered = (
-            cum_channels[_SESSION] / article.target_user
+            cum_channels[CH_SESSION] / article.target_user
             if article.publish_type == 0 and article.target_user
             else 0.0
         )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from wxframe.dates import BEIJING
-from wxframe.simulator import _current
+from wxframe.simulator import _current, _six
 from wxframe.simulator._account import CURRENT_SINCE, SimulatedAccount, unit_float
 
 if TYPE_CHECKING:
@@ -32,12 +32,12 @@ __all__ = ["Faults", "Simulator", "SimulatorStats", "serve"]
 
 #: The platform's datacube endpoints: name -> (max span in days, what answers it).
 DATACUBE = {
-    "getarticlesummary": (1, SimulatedAccount.article_summary),
-    "getarticletotal": (1, SimulatedAccount.article_total),
-    "getuserread": (3, SimulatedAccount.user_read),
-    "getuserreadhour": (1, SimulatedAccount.user_read_hour),
-    "getusershare": (7, SimulatedAccount.user_share),
-    "getusersharehour": (1, SimulatedAccount.user_share_hour),
+    "getarticlesummary": (1, _six.article_summary),
+    "getarticletotal": (1, _six.article_total),
+    "getuserread": (3, _six.user_read),
+    "getuserreadhour": (1, _six.user_read_hour),
+    "getusershare": (7, _six.user_share),
+    "getusersharehour": (1, _six.user_share_hour),
     "getbizsummary": (30, _current.biz_summary),
     "getarticleread": (1, _current.article_read),
     "getarticleshare": (1, _current.article_share),
