@@ -58,7 +58,7 @@ class WxAccessor:
         *,
         include_all: bool = False,
         normalize: bool = False,
-        labels: Labels = "en",
+        labels: Labels = None,
     ) -> pd.DataFrame:
         """:func:`wxframe.pivot_channels` on this frame."""
         return analysis.pivot_channels(
@@ -66,13 +66,13 @@ class WxAccessor:
         )
 
     def pivot_scenes(
-        self, values: str = "share_count", *, normalize: bool = False, labels: Labels = "en"
+        self, values: str = "share_count", *, normalize: bool = False, labels: Labels = None
     ) -> pd.DataFrame:
         """:func:`wxframe.pivot_scenes` on this frame."""
         return analysis.pivot_scenes(self._df, values, normalize=normalize, labels=labels)
 
     def pivot_sources(
-        self, values: str = "new_user", *, normalize: bool = False, labels: Labels = "en"
+        self, values: str = "new_user", *, normalize: bool = False, labels: Labels = None
     ) -> pd.DataFrame:
         """:func:`wxframe.pivot_sources` on this frame."""
         return analysis.pivot_sources(self._df, values, normalize=normalize, labels=labels)

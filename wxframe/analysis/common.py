@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from wxframe.endpoints import Labels, check_lang
 from wxframe.errors import ConfigurationError, FrameShapeError
 from wxframe.frames import endpoint_of
-
-Labels = Literal["en", "zh"]
 
 
 def looks_like(df: pd.DataFrame) -> str:
@@ -50,9 +48,9 @@ def check_column(df: pd.DataFrame, name: str, value: object, allowed: Iterable[s
     return value
 
 
-def check_labels(labels: object) -> None:
-    if labels not in ("en", "zh"):
-        raise ConfigurationError(f"labels={labels!r} is not allowed; use 'en' or 'zh'")
+def check_labels(labels: object) -> Labels:
+    """``labels=`` as the registry takes it: ``"en"``, ``"zh"`` or None (the codes)."""
+    return check_lang(labels, "labels")
 
 
 def check_count(name: str, value: object) -> int:
