@@ -318,6 +318,9 @@ def test_the_rendered_chinese_report_names_channels_and_sources_as_the_registry(
     top = list(follows.index[:7] if len(follows) > 8 else follows.index)
     assert shown[: len(top)] == SOURCE_CODES.display_names(top, "zh")
     assert shown[len(top) :] == (["其余来源"] if len(follows) > 8 else [])
+    for uuid in ("channels", "sources"):  # no heading of the pivot's column name either
+        head = re.search(rf'<table id="T_{uuid}".*?</thead>', html, re.S)
+        assert head and "index_name" not in head[0], uuid
 
 
 # ------------------------------------------------------------------ the CLI
