@@ -340,3 +340,18 @@ def test_the_cli_prints_the_registrys_names(only: str | None, capsys: Any) -> No
         for code, name in codes.labels.items()
     ]
     assert printed == expected
+
+
+def test_the_readmes_table_of_names_is_the_registrys() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Labels.**") : readme.index("## The store")]
+    shown = re.findall(r"`(\w+)` \| ([^|`]+?) \| (\S+) \|", section)
+    scenes = section.split("Share scenes")[1].split("\n\n")[0]
+    shown += re.findall(r"`(\w+)`\s+(\w+)\s+(\S+?)[,.]", scenes)
+    assert len(shown) >= 20
+    for name, english, chinese in shown:
+        lists = [c for c in CODE_LISTS.values() if name in c.names]
+        assert any(
+            (c.display(name, "en"), c.display(name, "zh")) == (english.strip(), chinese)
+            for c in lists
+        ), (name, english, chinese)
