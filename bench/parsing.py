@@ -21,7 +21,7 @@ import wxframe
 from bench._harness import TIMING_COLUMNS, PeakMemory, Table, measure, timing_row, verdict
 from wxframe.endpoints import Endpoint
 from wxframe.frames import decode, decode_many, from_pages, stored_from_pages
-from wxframe.simulator import SimulatedAccount
+from wxframe.simulator import SimulatedAccount, records
 from wxframe.simulator._server import DATACUBE
 from wxframe.store import FLUSH_WINDOWS
 
@@ -32,7 +32,7 @@ SYNC_ROW = f"decode_many and one stored table per {FLUSH_WINDOWS} windows (as sy
 def hourly_records(n: int) -> list[dict[str, Any]]:
     """``n`` getuserreadhour records: a month of the simulator's, tiled over more days."""
     by_day: dict[object, list[dict[str, Any]]] = {}
-    for r in _ACCOUNT.user_read_hour(date(2024, 5, 1), date(2024, 5, 30)):
+    for r in records(_ACCOUNT, "getuserreadhour", date(2024, 5, 1), date(2024, 5, 30)):
         by_day.setdefault(r["ref_date"], []).append(r)
     days = list(by_day.values())
     out: list[dict[str, Any]] = []
@@ -48,7 +48,7 @@ def article_records(n: int) -> list[dict[str, Any]]:
     """``n`` getarticletotal records (articles), each with its 7 details."""
     base = [
         r
-        for r in _ACCOUNT.article_total(date(2024, 3, 1), date(2024, 5, 20))
+        for r in records(_ACCOUNT, "getarticletotal", date(2024, 3, 1), date(2024, 5, 20))
         if len(r["details"]) == 7  # type: ignore[arg-type]
     ]
     return [{**base[i % len(base)], "msgid": f"{3000000000 + i}_1"} for i in range(n)]

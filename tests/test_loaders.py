@@ -12,7 +12,7 @@ import wxframe
 from tests.conftest import TODAY
 from wxframe import OFFLINE_ENDPOINTS, InvalidDateError, load
 from wxframe.frames import frame_dtypes, to_frame
-from wxframe.simulator import Simulator, serve
+from wxframe.simulator import Simulator, records, serve
 
 BEGIN, END = date(2024, 4, 20), date(2024, 5, 31)  # 42 days: several windows everywhere
 DAYS = (END - BEGIN).days + 1
@@ -40,22 +40,14 @@ def test_loader_makes_the_fewest_calls_and_returns_the_simulators_numbers(
     assert df.equals(df.sort_values(list(spec.key), ignore_index=True))
     assert isinstance(df.index, pd.RangeIndex)
     # the simulator's own numbers, recomputed from its account in one piece
-    produce = {
-        "getarticlesummary": fresh_sim.account.article_summary,
-        "getarticletotal": fresh_sim.account.article_total,
-        "getuserread": fresh_sim.account.user_read,
-        "getuserreadhour": fresh_sim.account.user_read_hour,
-        "getusershare": fresh_sim.account.user_share,
-        "getusersharehour": fresh_sim.account.user_share_hour,
-    }[endpoint]
-    truth = produce(BEGIN, END)
+    truth = records(fresh_sim.account, endpoint, BEGIN, END)
     assert len(df) == sum(len(r.get("details", [None])) for r in truth)
     pd.testing.assert_frame_equal(df, to_frame(endpoint, truth))
 
 
 def test_user_read_numbers_against_raw_records(sim: Simulator) -> None:
     df = wxframe.load_user_read(sim.client(), "2024-05-01", "2024-05-03")
-    raw = sim.account.user_read(date(2024, 5, 1), date(2024, 5, 3))
+    raw = records(sim.account, "getuserread", date(2024, 5, 1), date(2024, 5, 3))
     expected = {(r["ref_date"], r["user_source"]): r["int_page_read_count"] for r in raw}
     got = {
         (d.date().isoformat(), int(s)): int(v)

@@ -30,7 +30,7 @@ from wxframe import (
     plot_top_articles,
     to_frame,
 )
-from wxframe.simulator import SimulatedAccount
+from wxframe.simulator import SimulatedAccount, records
 
 BEGIN, END = date(2024, 5, 1), date(2024, 5, 28)
 HAS_CJK = wxframe.cjk_font() is not None
@@ -40,10 +40,10 @@ HAS_CJK = wxframe.cjk_font() is not None
 def frames() -> dict[str, pd.DataFrame]:
     acct = SimulatedAccount(seed=2, today=date(2024, 6, 1))
     return {
-        "read": to_frame("getuserread", acct.user_read(BEGIN, END)),
-        "read_hour": to_frame("getuserreadhour", acct.user_read_hour(BEGIN, END)),
-        "share": to_frame("getusershare", acct.user_share(BEGIN, END)),
-        "total": to_frame("getarticletotal", acct.article_total(BEGIN, END)),
+        "read": to_frame("getuserread", records(acct, "getuserread", BEGIN, END)),
+        "read_hour": to_frame("getuserreadhour", records(acct, "getuserreadhour", BEGIN, END)),
+        "share": to_frame("getusershare", records(acct, "getusershare", BEGIN, END)),
+        "total": to_frame("getarticletotal", records(acct, "getarticletotal", BEGIN, END)),
     }
 
 
@@ -68,9 +68,9 @@ def _legend(ax: plt.Axes) -> list[str]:
 def test_channel_mix_draws_one_area_per_channel(frames: dict) -> None:
     ax = plot_channel_mix(frames["read"])
     areas = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    channels = ["session", "friends", "moments", "history", "other", "kanyikan", "souyisou"]
+    channels = ["messages", "chats", "Moments", "account page", "other", "Top Stories", "Search"]
     assert len(areas) == len(channels)
-    assert _legend(ax) == channels  # the all row is not a channel
+    assert _legend(ax) == channels  # the all row is not a channel; English names by default
     assert ax.get_ylabel() == "share of reads"
     assert ax.get_ylim() == (0.0, 1.0)
     assert not _render(ax)
@@ -94,9 +94,9 @@ def test_chinese_channel_names_fall_back_with_a_single_warning(frames: dict) -> 
         drawn = _render(ax)
     font_warnings = [w for w in caught if issubclass(w.category, MissingFontWarning)]
     if HAS_CJK:
-        assert _legend(ax)[0] == "公众号会话" and not font_warnings
+        assert _legend(ax)[0] == "公众号消息" and not font_warnings
     else:
-        assert _legend(ax)[0] == "session"
+        assert _legend(ax)[0] == "messages"
         assert len(font_warnings) == 1
         assert "fonts-noto-cjk" in str(font_warnings[0].message)
     assert not [w for w in drawn if "Glyph" in str(w.message)]
@@ -170,7 +170,7 @@ def test_share_scenes_draws_three_areas(frames: dict) -> None:
     ax = plot_share_scenes(frames["share"])
     areas = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(areas) == 3
-    assert _legend(ax) == ["friends", "moments", "other"]
+    assert _legend(ax) == ["chats", "Moments", "other"]  # the scenes' English names
     assert ax.get_ylabel() == "share_count"
 
 

@@ -30,9 +30,10 @@ class WxAccessor:
     --------
     >>> from datetime import date
     >>> import wxframe
-    >>> from wxframe.simulator import SimulatedAccount
+    >>> from wxframe.simulator import SimulatedAccount, records
     >>> acct = SimulatedAccount(seed=0, today=date(2024, 6, 1))
-    >>> read = wxframe.to_frame("getuserread", acct.user_read(date(2024, 5, 1), date(2024, 5, 3)))
+    >>> raw = records(acct, "getuserread", date(2024, 5, 1), date(2024, 5, 3))
+    >>> read = wxframe.to_frame("getuserread", raw)
     >>> read.wx.kind
     'getuserread'
     >>> read.wx.pivot_channels(normalize=True).shape
@@ -58,7 +59,7 @@ class WxAccessor:
         *,
         include_all: bool = False,
         normalize: bool = False,
-        labels: Labels = "en",
+        labels: Labels = None,
     ) -> pd.DataFrame:
         """:func:`wxframe.pivot_channels` on this frame."""
         return analysis.pivot_channels(
@@ -66,13 +67,13 @@ class WxAccessor:
         )
 
     def pivot_scenes(
-        self, values: str = "share_count", *, normalize: bool = False, labels: Labels = "en"
+        self, values: str = "share_count", *, normalize: bool = False, labels: Labels = None
     ) -> pd.DataFrame:
         """:func:`wxframe.pivot_scenes` on this frame."""
         return analysis.pivot_scenes(self._df, values, normalize=normalize, labels=labels)
 
     def pivot_sources(
-        self, values: str = "new_user", *, normalize: bool = False, labels: Labels = "en"
+        self, values: str = "new_user", *, normalize: bool = False, labels: Labels = None
     ) -> pd.DataFrame:
         """:func:`wxframe.pivot_sources` on this frame."""
         return analysis.pivot_sources(self._df, values, normalize=normalize, labels=labels)

@@ -1,5 +1,5 @@
 """The ``wxframe`` command line: ``demo``, ``sync``, ``import``, ``verify``, ``report``,
-``coverage``, ``simulate``."""
+``coverage``, ``labels``, ``simulate``."""
 
 from __future__ import annotations
 
@@ -245,6 +245,25 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_labels(args: argparse.Namespace) -> int:
+    """The code lists as the registry declares them: what ``code_5`` or ``qr_code`` is
+    called in the pivots, the plots and the report, in both languages."""
+    import pandas as pd
+
+    from wxframe.endpoints import CODE_LISTS
+
+    lists = [args.list] if args.list else list(CODE_LISTS)
+    rows = [
+        (column, code, name, codes.display(name, "en"), codes.display(name, "zh"))
+        for column in lists
+        for codes in [CODE_LISTS[column]]
+        for code, name in codes.labels.items()
+    ]
+    table = pd.DataFrame(rows, columns=["list", "code", "name", "en", "zh"])
+    print(table.to_string(index=False))
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     import time
     from datetime import timedelta
@@ -340,6 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from importlib.metadata import version  # not the package itself: the CLI sits below it
 
+    from wxframe.endpoints import CODE_LISTS, LANGS
+
     parser.add_argument("--version", action="version", version=f"wxframe {version('wxframe')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -369,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--begin", type=_date, help="first day (default: 28 days before --end)")
     report.add_argument("--end", type=_date, help="last day (default: the last day held)")
     report.add_argument("--out", required=True, help="the HTML file to write")
-    report.add_argument("--lang", choices=["en", "zh"], default="en", help="labels (en)")
+    report.add_argument("--lang", choices=list(LANGS), default="en", help="labels (en)")
     report.set_defaults(func=_cmd_report)
 
     sim = sub.add_parser(
@@ -488,6 +509,16 @@ def build_parser() -> argparse.ArgumentParser:
     cov = sub.add_parser("coverage", help="show what a store holds")
     cov.add_argument("--store", required=True, help="the store's directory")
     cov.set_defaults(func=_cmd_coverage)
+
+    lab = sub.add_parser(
+        "labels",
+        help="the channels, share scenes and follower sources: codes and display names",
+        description="Print each code of the three code lists with its category in the "
+        "frames (channel, scene, source) and the English and Chinese names the pivots' "
+        "labels=, the plots and the report show.",
+    )
+    lab.add_argument("--list", choices=list(CODE_LISTS), help="only this list (default: all)")
+    lab.set_defaults(func=_cmd_labels)
     return parser
 
 

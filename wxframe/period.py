@@ -30,24 +30,23 @@ import pandas as pd
 
 from wxframe.analysis.common import is_all_row
 from wxframe.dates import DateLike, as_date
-from wxframe.endpoints import CHANNEL_LABELS, CHANNELS_ZH, CURRENT_FIRST_DAY, SOURCES_ZH
+from wxframe.endpoints import CURRENT_FIRST_DAY, Lang
 from wxframe.errors import ConfigurationError
 from wxframe.store import Store
 
 __all__ = [
     "LABELS",
     "Period",
-    "channel_names",
     "format_count",
     "format_rate",
     "label",
-    "source_names",
 ]
 
-Lang = Literal["en", "zh"]
 
 #: Plain names of what the report shows, in English and as the platform's own pages
-#: say it in Chinese (公众号后台).
+#: say it in Chinese (公众号后台). Channels and follower sources are not here: their
+#: names are the registry's (``wxframe.endpoints.CHANNEL_CODES.display``), as in the
+#: pivots and plots the report draws with ``labels=lang``.
 LABELS: Mapping[str, tuple[str, str]] = {
     "readers": ("readers", "阅读人数"),
     "reads": ("reads", "阅读次数"),
@@ -79,46 +78,12 @@ LABELS: Mapping[str, tuple[str, str]] = {
         "无（上期只有 {k} 天此数据，而非 {n} 天）",
     ),
 }
-_PLATFORM_CHANNELS = {name: label for label, name in CHANNEL_LABELS.items()}
 
 
 def label(key: str, lang: Lang = "en") -> str:
     """The plain name of ``key`` in ``lang`` (``key`` itself when there is none)."""
     names = LABELS.get(key)
     return key if names is None else names[0 if lang == "en" else 1]
-
-
-def channel_names(names: list[str], lang: Lang = "en") -> list[str]:
-    """Channel names as a reader knows them: ``kanyikan`` -> "Top Stories" (看一看)."""
-    english = {
-        "session": "messages",
-        "friends": "chats",
-        "moments": "Moments",
-        "weibo": "Weibo",
-        "history": "account page",
-        "other": "other",
-        "kanyikan": "Top Stories",
-        "souyisou": "Search",
-        "all": "all",
-    }
-    if lang == "zh":  # the current family's labels, as the platform writes them now
-        return [_PLATFORM_CHANNELS.get(n) or CHANNELS_ZH.get(n, n) for n in names]
-    return [english.get(n, n) for n in names]
-
-
-def source_names(names: list[str], lang: Lang = "en") -> list[str]:
-    """Follower channels as a reader knows them: ``qr_code`` -> "QR code" (扫描二维码)."""
-    if lang == "zh":
-        return [SOURCES_ZH.get(n, n) for n in names]
-    english = {
-        "other": "other", "search": "account search", "card_share": "shared card",
-        "qr_code": "QR code", "article_menu": "article menu", "after_payment": "after paying",
-        "article_account_name": "name in an article", "article_ads": "article ads",
-        "moments_ads": "Moments ads", "wechat_ads": "WeChat ads",
-        "mini_program": "mini program", "reposted": "reposted", "channels": "Channels",
-        "live": "live",
-    }  # fmt: skip
-    return [english.get(n, n.replace("_", " ")) for n in names]
 
 
 def format_count(value: object) -> str:

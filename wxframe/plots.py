@@ -10,6 +10,11 @@ Sans CJK, Source Han Sans, WenQuanYi, PingFang, Microsoft YaHei, SimHei, or the 
 named by ``WXFRAME_CJK_FONT``); without one, articles are labelled by msgid and a single
 :class:`MissingFontWarning` says so, instead of boxes and a flood of glyph warnings.
 matplotlib is imported when a plot is drawn, not when wxframe is.
+
+Channels and scenes are labelled with the registry's display names
+(:meth:`wxframe.endpoints.Codes.display`), ``labels="en"`` by default as the report
+(``wxframe report --lang en``), so a chart of one's own reads like the report it sits
+next to; ``labels="zh"`` gives the platform's Chinese names and ``labels=None`` the codes.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import functools
 import os
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -32,8 +37,8 @@ from wxframe.analysis import (
     pivot_scenes,
     to_daily,
 )
-from wxframe.analysis.common import is_all_row, require
-from wxframe.endpoints import CHANNELS_ZH, CURRENT_FIRST_DAY, SCENES_ZH
+from wxframe.analysis.common import check_labels, is_all_row, require
+from wxframe.endpoints import CHANNEL_CODES, CURRENT_FIRST_DAY, SCENE_CODES, Codes, Labels
 from wxframe.errors import ConfigurationError, MissingFontWarning, check_count
 
 if TYPE_CHECKING:
@@ -145,6 +150,16 @@ def _text_labels(labels: Sequence[str], fallback: Sequence[str], what: str) -> l
     return list(fallback)
 
 
+def _display(codes: Codes, names: Sequence[str], labels: object) -> list[str]:
+    """The legend's names in ``labels``: Chinese only where a CJK font can draw it (else
+    the English names, and one warning), never a name of the plot's own."""
+    lang = check_labels(labels)
+    shown = codes.display_names(names, lang)
+    if lang != "zh":
+        return shown
+    return _text_labels(shown, codes.display_names(names, "en"), f"{codes.column} names")
+
+
 def _use_cjk(texts: Sequence[object]) -> None:
     font = cjk_font()
     if font is None:
@@ -205,7 +220,7 @@ def plot_channel_mix(
     values: str | None = None,
     *,
     normalize: bool = True,
-    labels: Literal["en", "zh"] = "en",
+    labels: Labels = "en",
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -214,7 +229,9 @@ def plot_channel_mix(
     Takes getbizsummary or getuserread (getuserreadhour is summed per day first), or the
     two concatenated: the mix crosses 2025-11-01 in one chart. The ``all`` row is left
     out: channels are drawn, one area and one legend entry each. ``values`` as in
-    :func:`~wxframe.pivot_channels`; ``kwargs`` go to ``Axes.stackplot``.
+    :func:`~wxframe.pivot_channels`; ``labels`` names the channels in the legend:
+    ``"en"`` (messages, chats, ..., the report's default), ``"zh"`` (公众号消息, ...) or
+    None (the codes); ``kwargs`` go to ``Axes.stackplot``.
 
     Examples
     --------
@@ -224,8 +241,9 @@ def plot_channel_mix(
     ...     biz = wxframe.load_biz_summary(sim.client(), "2025-12-01", "2025-12-31")
     >>> ax = plot_channel_mix(biz, alpha=0.5)
     >>> [t.get_text() for t in ax.get_legend().get_texts()][:3]
-    ['session', 'friends', 'moments']
+    ['messages', 'chats', 'Moments']
     """
+    check_labels(labels)
     require(
         read, ("ref_date", "channel"), "plot_channel_mix", "a getbizsummary or getuserread frame"
     )
@@ -239,9 +257,7 @@ def plot_channel_mix(
         wide = wide.groupby(level="ref_date").sum()  # articles' readers summed per day
     if wide.empty:
         raise ConfigurationError("plot_channel_mix: no channel rows to draw (pre-2020 data?)")
-    names = list(wide.columns)
-    if labels == "zh":
-        names = _text_labels([CHANNELS_ZH.get(n, n) for n in names], names, "channel names")
+    names = _display(CHANNEL_CODES, list(wide.columns), labels)
     what = {
         "read_user": "readers",
         "int_page_read_user": "readers",
@@ -312,10 +328,10 @@ def plot_hourly_heatmap(
     --------
     >>> from datetime import date
     >>> import wxframe
-    >>> from wxframe.simulator import SimulatedAccount
+    >>> from wxframe.simulator import SimulatedAccount, records
     >>> acct = SimulatedAccount(seed=0, today=date(2024, 6, 1))
-    >>> records = acct.user_read_hour(date(2024, 5, 1), date(2024, 5, 14))
-    >>> hour = wxframe.to_frame("getuserreadhour", records)
+    >>> raw = records(acct, "getuserreadhour", date(2024, 5, 1), date(2024, 5, 14))
+    >>> hour = wxframe.to_frame("getuserreadhour", raw)
     >>> ax = plot_hourly_heatmap(hour, cmap="magma")
     >>> ax.images[0].get_array().shape, ax.images[0].get_cmap().name
     ((7, 24), 'magma')
@@ -411,10 +427,10 @@ def plot_article_decay(
     --------
     >>> from datetime import date
     >>> import warnings, wxframe
-    >>> from wxframe.simulator import SimulatedAccount
+    >>> from wxframe.simulator import SimulatedAccount, records
     >>> acct = SimulatedAccount(seed=0, today=date(2024, 6, 1))
-    >>> records = acct.article_total(date(2024, 5, 1), date(2024, 5, 20))
-    >>> total = wxframe.to_frame("getarticletotal", records)
+    >>> raw = records(acct, "getarticletotal", date(2024, 5, 1), date(2024, 5, 20))
+    >>> total = wxframe.to_frame("getarticletotal", raw)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     ax = plot_article_decay(total, n=5, linewidth=3)
@@ -473,10 +489,10 @@ def plot_top_articles(
     --------
     >>> from datetime import date
     >>> import warnings, wxframe
-    >>> from wxframe.simulator import SimulatedAccount
+    >>> from wxframe.simulator import SimulatedAccount, records
     >>> acct = SimulatedAccount(seed=0, today=date(2024, 6, 1))
-    >>> records = acct.article_total(date(2024, 5, 1), date(2024, 5, 20))
-    >>> total = wxframe.to_frame("getarticletotal", records)
+    >>> raw = records(acct, "getarticletotal", date(2024, 5, 1), date(2024, 5, 20))
+    >>> total = wxframe.to_frame("getarticletotal", raw)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     ax = plot_top_articles(total, n=5, color="tab:green")
@@ -512,32 +528,34 @@ def plot_share_scenes(
     values: str = "share_count",
     *,
     normalize: bool = False,
-    labels: Literal["en", "zh"] = "en",
+    labels: Labels = "en",
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
     """Where shares go (friends, moments, other) per day, as stacked areas.
 
     getusershare(hour) only: the current family does not say where shares go.
-    ``kwargs`` go to ``Axes.stackplot``.
+    ``labels`` names the scenes in the legend: ``"en"`` (chats, Moments, other),
+    ``"zh"`` (好友转发, 朋友圈, 其他) or None (the codes); ``kwargs`` go to
+    ``Axes.stackplot``.
 
     Examples
     --------
     >>> from datetime import date
     >>> import wxframe
-    >>> from wxframe.simulator import SimulatedAccount
+    >>> from wxframe.simulator import SimulatedAccount, records
     >>> acct = SimulatedAccount(seed=0, today=date(2024, 6, 1))
-    >>> sh = wxframe.to_frame("getusershare", acct.user_share(date(2024, 5, 1), date(2024, 5, 31)))
+    >>> raw = records(acct, "getusershare", date(2024, 5, 1), date(2024, 5, 31))
+    >>> sh = wxframe.to_frame("getusershare", raw)
     >>> [t.get_text() for t in plot_share_scenes(sh).get_legend().get_texts()]
-    ['friends', 'moments', 'other']
+    ['chats', 'Moments', 'other']
     """
+    check_labels(labels)
     require(share, ("ref_date", "scene", values), "plot_share_scenes", "a getusershare frame")
     if "ref_hour" in share.columns:
         share = share.groupby(["ref_date", "scene"], observed=True)[values].sum().reset_index()
     wide = pivot_scenes(share, values, normalize=normalize).astype("float64")
-    names = list(wide.columns)
-    if labels == "zh":
-        names = _text_labels([SCENES_ZH.get(n, n) for n in names], names, "scene names")
+    names = _display(SCENE_CODES, list(wide.columns), labels)
     ylabel = "share of shares" if normalize else values
     return _stacked(_axes(ax), wide, names, ylabel, "Where shares go", "scene", kwargs)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wxframe.dates import DateLike, as_date
+from wxframe.endpoints import LANGS
 from wxframe.errors import ConfigurationError, ReportError
 
 __all__ = ["NOTEBOOKS", "ReportError", "execute_notebook", "render_report"]
@@ -41,7 +42,7 @@ def render_report(
     ``"zh"`` (labels as the platform's own pages write them). ``notebook_out`` also keeps
     the executed notebook (``.ipynb``).
     """
-    if lang not in ("en", "zh"):
+    if lang not in LANGS:  # the registry's display languages (None, the codes, is no report)
         raise ConfigurationError(f"lang={lang!r} is not allowed; use 'en' or 'zh'")
     from wxframe.store import Store
 

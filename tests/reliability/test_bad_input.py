@@ -31,7 +31,7 @@ from wxframe import (
     UnknownEndpointError,
     WxframeError,
 )
-from wxframe.simulator import SimulatedAccount, Simulator, serve
+from wxframe.simulator import SimulatedAccount, Simulator, records, serve
 
 HANDLED = None  # an expected "exception" of None: the input is handled as documented
 TODAY = date(2024, 6, 1)
@@ -227,10 +227,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     acct = SimulatedAccount(seed=0, today=TODAY)
     b, e = date(2024, 5, 1), date(2024, 5, 10)
     frames = {
-        "read": wxframe.to_frame("getuserread", acct.user_read(b, e)),
-        "share": wxframe.to_frame("getusershare", acct.user_share(b, e)),
-        "summary": wxframe.to_frame("getarticlesummary", acct.article_summary(b, e)),
-        "total": wxframe.to_frame("getarticletotal", acct.article_total(b, e)),
+        "read": wxframe.to_frame("getuserread", records(acct, "getuserread", b, e)),
+        "share": wxframe.to_frame("getusershare", records(acct, "getusershare", b, e)),
+        "summary": wxframe.to_frame("getarticlesummary", records(acct, "getarticlesummary", b, e)),
+        "total": wxframe.to_frame("getarticletotal", records(acct, "getarticletotal", b, e)),
     }
     servers: list[ThreadingHTTPServer] = []
 

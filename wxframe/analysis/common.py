@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from wxframe.endpoints import Labels, check_lang
 from wxframe.errors import ConfigurationError, FrameShapeError
 from wxframe.frames import endpoint_of
 
@@ -25,8 +25,6 @@ __all__ = [
     "sorted_unique",
     "stat_day",
 ]
-
-Labels = Literal["en", "zh"]
 
 
 def looks_like(df: pd.DataFrame) -> str:
@@ -65,9 +63,9 @@ def check_column(df: pd.DataFrame, name: str, value: object, allowed: Iterable[s
     return value
 
 
-def check_labels(labels: object) -> None:
-    if labels not in ("en", "zh"):
-        raise ConfigurationError(f"labels={labels!r} is not allowed; use 'en' or 'zh'")
+def check_labels(labels: object) -> Labels:
+    """``labels=`` as the registry takes it: ``"en"``, ``"zh"`` or None (the codes)."""
+    return check_lang(labels, "labels")
 
 
 def group_keys(df: pd.DataFrame) -> list[str]:

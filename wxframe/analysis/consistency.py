@@ -99,14 +99,14 @@ def check_consistency(
 
     Examples
     --------
-    >>> from wxframe.simulator import SimulatedAccount
+    >>> from wxframe.simulator import SimulatedAccount, records
     >>> import wxframe
     >>> from datetime import date
     >>> acct = SimulatedAccount(seed=0, today=date(2024, 6, 1))
     >>> days = date(2024, 5, 1), date(2024, 5, 7)
     >>> report = check_consistency(
-    ...     read=wxframe.to_frame("getuserread", acct.user_read(*days)),
-    ...     share=wxframe.to_frame("getusershare", acct.user_share(*days)))
+    ...     read=wxframe.to_frame("getuserread", records(acct, "getuserread", *days)),
+    ...     share=wxframe.to_frame("getusershare", records(acct, "getusershare", *days)))
     >>> report["status"].astype(str).value_counts().to_dict()
     {'ok': 7}
     """

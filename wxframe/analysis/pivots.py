@@ -4,11 +4,17 @@ Channels come in one order for both families (getuserread's: ``all``, session, f
 moments, weibo, history, other, kanyikan, souyisou, unknown labels last), so a channel mix
 that spans 2025-11-01 is one call on a getuserread and a getbizsummary frame
 concatenated.
+
+The columns are the frame's category names (``session``, ``qr_code``) unless
+``labels=`` asks for display names: a pivot is data a user indexes by
+(``wide["session"]``), so the codes stay its default. ``labels="en"`` / ``"zh"`` gives
+the names the plots and the report show (:meth:`wxframe.endpoints.Codes.display`:
+"messages" / 公众号消息); the column index keeps its name (``channel``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -20,7 +26,7 @@ from wxframe.analysis.common import (
     group_keys,
     require,
 )
-from wxframe.endpoints import CHANNELS, CHANNELS_ZH, SCENES, SCENES_ZH, SOURCES, SOURCES_ZH
+from wxframe.endpoints import CHANNEL_CODES, SCENE_CODES, SOURCE_CODES, Codes
 from wxframe.errors import FrameShapeError
 
 __all__ = ["pivot_channels", "pivot_scenes", "pivot_sources"]
@@ -46,7 +52,7 @@ def pivot_channels(
     *,
     include_all: bool = False,
     normalize: bool = False,
-    labels: Labels = "en",
+    labels: Labels = None,
 ) -> pd.DataFrame:
     """Readers (or any counter) per channel: one column per channel, one row per day.
 
@@ -71,7 +77,9 @@ def pivot_channels(
         Each channel's fraction of the channels' sum per row (``all`` is never part of
         it, nor of the result).
     labels:
-        ``"en"`` (session, friends, ...) or ``"zh"`` (公众号会话, 好友转发, ...).
+        None (the default): the columns are the channels' codes (session, friends, ...),
+        what a user indexes by. ``"en"`` (messages, chats, ...) or ``"zh"`` (公众号消息,
+        聊天会话, ...): the display names the plots and the report show.
 
     If ``df`` holds several accounts (a store frame), ``account`` leads the index.
 
@@ -84,6 +92,10 @@ def pivot_channels(
     >>> wide = pivot_channels(biz)
     >>> list(wide.columns[:3]), wide.index.name
     (['session', 'friends', 'moments'], 'ref_date')
+    >>> list(pivot_channels(biz, labels="en").columns[:3])
+    ['messages', 'chats', 'Moments']
+    >>> list(pivot_channels(biz, labels="zh").columns[:3])
+    ['公众号消息', '聊天会话', '朋友圈']
     >>> bool((pivot_channels(biz, normalize=True).sum(axis=1).round(9) == 1).all())
     True
     """
@@ -100,7 +112,7 @@ def pivot_channels(
         df = df.assign(read_user=df["read_user"].fillna(df["int_page_read_user"]))
     index = [c for c in ("ref_date", "ref_hour", "msgid", "stat_date") if c in df.columns]
     drop = ("all",) if normalize or not include_all else ()
-    return _pivot(df, "channel", values, index, drop, normalize, labels, CHANNELS, CHANNELS_ZH)
+    return _pivot(df, "channel", values, index, drop, normalize, labels, CHANNEL_CODES)
 
 
 def pivot_scenes(
@@ -108,27 +120,29 @@ def pivot_scenes(
     values: str = "share_count",
     *,
     normalize: bool = False,
-    labels: Labels = "en",
+    labels: Labels = None,
 ) -> pd.DataFrame:
     """getusershare(hour) as a wide frame: columns ``friends, moments, other``, unknown last.
 
     A scene without a row on a day had no shares and shows 0. ``normalize=True`` gives
-    each scene's fraction of the day's (hour's) shares.
+    each scene's fraction of the day's (hour's) shares. ``labels``: None (the codes, the
+    default), ``"en"`` (chats, Moments, other) or ``"zh"`` (好友转发, 朋友圈, 其他).
 
     Examples
     --------
-    >>> from wxframe.simulator import SimulatedAccount
+    >>> from wxframe.simulator import SimulatedAccount, records
     >>> import wxframe
     >>> from datetime import date
     >>> acct = SimulatedAccount(seed=0, today=date(2024, 6, 1))
-    >>> sh = wxframe.to_frame("getusershare", acct.user_share(date(2024, 5, 1), date(2024, 5, 3)))
+    >>> raw = records(acct, "getusershare", date(2024, 5, 1), date(2024, 5, 3))
+    >>> sh = wxframe.to_frame("getusershare", raw)
     >>> pivot_scenes(sh).columns.tolist()
     ['friends', 'moments', 'other']
     """
     require(df, ("ref_date", "scene"), "pivot_scenes", "a getusershare or getusersharehour frame")
     check_column(df, "values", values, _value_columns(df))
     index = [c for c in ("ref_date", "ref_hour") if c in df.columns]
-    return _pivot(df, "scene", values, index, (), normalize, labels, SCENES, SCENES_ZH)
+    return _pivot(df, "scene", values, index, (), normalize, labels, SCENE_CODES)
 
 
 def pivot_sources(
@@ -136,13 +150,15 @@ def pivot_sources(
     values: str = "new_user",
     *,
     normalize: bool = False,
-    labels: Labels = "en",
+    labels: Labels = None,
 ) -> pd.DataFrame:
     """getusersummary per follower channel: one column per ``source``, one row per day.
 
     ``values`` is ``new_user`` (follows, the default) or ``cancel_user`` (unfollows);
     ``normalize=True`` gives each source's fraction of the day's total. Sources follow
-    the registry's order (other, search, card, qr_code, ...), unknown codes last.
+    the registry's order (other, search, card_share, qr_code, ...), unknown codes last.
+    ``labels``: None (the codes, the default), ``"en"`` ("QR code", ...) or ``"zh"``
+    (扫描二维码, ...).
 
     Examples
     --------
@@ -156,9 +172,7 @@ def pivot_sources(
     """
     require(summary, ("ref_date", "source"), "pivot_sources", "a getusersummary frame")
     check_column(summary, "values", values, ("new_user", "cancel_user"))
-    return _pivot(
-        summary, "source", values, ["ref_date"], (), normalize, labels, SOURCES, SOURCES_ZH
-    )
+    return _pivot(summary, "source", values, ["ref_date"], (), normalize, labels, SOURCE_CODES)
 
 
 def _value_columns(df: pd.DataFrame) -> list[str]:
@@ -178,19 +192,20 @@ def _pivot(
     index: Sequence[str],
     drop: Sequence[str],
     normalize: bool,
-    labels: str,
-    canonical: Mapping[int, str],
-    chinese: Mapping[str, str],
+    labels: object,
+    codes: Codes,
 ) -> pd.DataFrame:
-    """The pivots' common path: spread ``by``, drop columns, fractions, label language."""
-    check_labels(labels)
+    """The pivots' common path: spread ``by``, drop columns, fractions, display names."""
+    lang = check_labels(labels)
     known = list(df[by].cat.categories) if isinstance(df[by].dtype, pd.CategoricalDtype) else []
-    order = list(dict.fromkeys([*canonical.values(), *map(str, known)]))
+    order = list(dict.fromkeys([*codes.labels.values(), *map(str, known)]))
     wide = _spread(df, [*group_keys(df), *index], by, values, order)
     wide = wide.drop(columns=list(drop), errors="ignore")
     if normalize:
         wide = fractions(wide)
-    return wide.rename(columns=dict(chinese)) if labels == "zh" else wide
+    if lang is not None:
+        wide.columns = pd.Index(codes.display_names(wide.columns, lang), name=wide.columns.name)
+    return wide
 
 
 def _spread(

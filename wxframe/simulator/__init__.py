@@ -7,8 +7,18 @@ that the demo, the notebooks and the test suite run on. Start it with :func:`ser
         client = wxframe.Client(sim.appid, sim.secret, base_url=sim.url)
 """
 
+from datetime import date
+
 from wxframe.simulator._account import Article, SimulatedAccount
-from wxframe.simulator._server import DROP, HTML_502, Faults, Simulator, SimulatorStats, serve
+from wxframe.simulator._server import (
+    DATACUBE,
+    DROP,
+    HTML_502,
+    Faults,
+    Simulator,
+    SimulatorStats,
+    serve,
+)
 
 __all__ = [
     "DROP",
@@ -18,5 +28,19 @@ __all__ = [
     "SimulatedAccount",
     "Simulator",
     "SimulatorStats",
+    "records",
     "serve",
 ]
+
+
+def records(account: SimulatedAccount, endpoint: str, begin: date, end: date) -> list[dict]:
+    """The records ``account`` answers ``endpoint`` with for ``begin..end``, without a
+    server: the ``list`` of the answer, as saved JSON holds it.
+
+    >>> acct = SimulatedAccount(seed=0, today=date(2024, 6, 1))
+    >>> rows = records(acct, "getusershare", date(2024, 5, 1), date(2024, 5, 1))
+    >>> sorted(r["share_scene"] for r in rows)
+    [1, 2, 255]
+    """
+    _, produce = DATACUBE[endpoint]
+    return produce(account, begin, end)
