@@ -274,7 +274,7 @@ def test_the_report_notebook_takes_every_name_from_the_helpers_in_its_language()
 
 
 def test_period_has_no_names_of_its_own() -> None:
-    from wxframe import period
+    from wxframe.report import period
 
     assert not any(
         v in str(period.LABELS)
@@ -298,7 +298,7 @@ def test_the_rendered_chinese_report_names_channels_and_sources_as_the_registry(
     tmp_path: Path,
 ) -> None:
     from wxframe.datasets import open_demo_store
-    from wxframe.period import Period
+    from wxframe.report.period import Period
 
     root = tmp_path / "store"
     shutil.copytree(open_demo_store().root, root)

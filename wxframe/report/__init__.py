@@ -1,5 +1,10 @@
 """The account report: ``notebooks/account_report.ipynb`` executed on a store, as HTML.
 
+The package holds what the report is made of: :mod:`wxframe.report.period` (the period
+model the notebook computes its figures with), the HTML template (``report.html.j2``)
+and this module's runner; the notebook itself stays in ``notebooks/`` beside the
+tutorial, where a checkout's ``notebooks`` link shows both.
+
 The notebook has a cell tagged ``parameters`` (papermill's convention); the values given
 here go into a cell inserted after it, the notebook runs in a fresh kernel, and the result
 is exported to one self-contained HTML file: code hidden, plots embedded as images.
@@ -20,7 +25,7 @@ from wxframe.errors import ConfigurationError, ReportError
 __all__ = ["NOTEBOOKS", "ReportError", "execute_notebook", "render_report"]
 
 #: Where the bundled notebooks live (``notebooks/`` in a checkout links here).
-NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def render_report(
@@ -131,7 +136,7 @@ def _to_html(nb: Any) -> str:
 
     exporter = HTMLExporter(
         template_name="lab",
-        template_file=str(Path(__file__).resolve().parent / "templates" / "report.html.j2"),
+        template_file=str(Path(__file__).resolve().parent / "report.html.j2"),
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
