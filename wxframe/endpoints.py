@@ -28,15 +28,21 @@ The shapes nested parts can have:
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
-from wxframe.dates import FIRST_DAY, Window, as_date, windows_between
-from wxframe.errors import ConfigurationError, InvalidDateError, UnknownEndpointError
+from wxframe.dates import FIRST_DAY, Window, as_date, check_range, windows_between
+from wxframe.errors import (
+    ConfigurationError,
+    InvalidDateError,
+    RangeClippedWarning,
+    UnknownEndpointError,
+)
 
 __all__ = [
     "CHANNELS",
@@ -65,6 +71,7 @@ __all__ = [
     "Positions",
     "Rows",
     "check_lang",
+    "clip_to_first_days",
     "get_endpoint",
     "iter_endpoints",
     "plan_windows",
@@ -777,8 +784,62 @@ def plan_windows(endpoint: object, begin: object, end: object) -> list[Window]:
     e = as_date(end, "end")
     if b > e:
         raise InvalidDateError(f"begin={b} is after end={e}: begin must be on or before end")
-    if b < spec.earliest:
-        raise InvalidDateError(
-            f"begin={b} is before {spec.name}'s first day {spec.earliest.isoformat()}"
+    window = clip_to_first_days([spec], b, e, refuse=True)[spec.name]
+    assert window is not None  # refused otherwise
+    return spec.windows(*window)
+
+
+def clip_to_first_days(
+    specs: Iterable[Endpoint],
+    begin: date,
+    end: date,
+    *,
+    refuse: bool = False,
+    now: datetime | None = None,
+    warn: bool = True,
+    doing: str = "asking",
+    stacklevel: int = 2,
+) -> dict[str, Window | None]:
+    """The one policy for a range that starts before an endpoint's first day.
+
+    Days before an endpoint's first day hold no data (the platform answers garbage for
+    them), so they are never asked for. A caller that names one endpoint for the range
+    (:func:`~wxframe.load`, :func:`plan_windows`: ``refuse=True``) made a mistake, and it
+    is refused before any request with an :class:`~wxframe.InvalidDateError` naming the
+    first day. A caller that asks several endpoints at once (:func:`~wxframe.load_many`,
+    :meth:`~wxframe.Store.sync`, ``wxframe doctor``'s next sync) may span both families
+    on purpose: each endpoint gets the days from its own first day (``None`` when the
+    range ends before it), and one :class:`~wxframe.RangeClippedWarning` names what was
+    clipped (``warn=False`` where the begin was not the caller's own, as a store's
+    default first day).
+
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     clipped = clip_to_first_days(
+    ...         [ENDPOINTS["getbizsummary"], ENDPOINTS["getusercumulate"]],
+    ...         date(2025, 10, 30), date(2025, 11, 2))
+    >>> {name: str(w) for name, w in clipped.items()}
+    {'getbizsummary': '2025-11-01..2025-11-02', 'getusercumulate': '2025-10-30..2025-11-02'}
+    """
+    out: dict[str, Window | None] = {}
+    clipped = []
+    for spec in specs:
+        if begin >= spec.earliest:
+            out[spec.name] = Window(begin, end)
+            continue
+        if refuse:  # raises, naming the days the endpoint has (up to yesterday by ``now``)
+            check_range(begin, end, now=now, warn=False, earliest=spec.earliest, endpoint=spec.name)
+        if end >= spec.earliest:
+            out[spec.name] = Window(spec.earliest, end)
+            clipped.append(f"{spec.name} from {spec.earliest}")
+        else:
+            out[spec.name] = None
+            clipped.append(f"{spec.name} not at all (its data starts {spec.earliest})")
+    if clipped and warn:
+        warnings.warn(
+            f"begin={begin} is before some endpoints' first day; {doing} {', '.join(clipped)}",
+            RangeClippedWarning,
+            stacklevel=stacklevel + 1,
         )
-    return spec.windows(b, e)
+    return out

@@ -18,14 +18,13 @@ from typing import Any, Protocol
 import pandas as pd
 
 from wxframe.client import Client
-from wxframe.dates import DateLike, Window, check_range
-from wxframe.endpoints import Endpoint, get_endpoint, iter_endpoints
+from wxframe.dates import DateLike, Window, as_date, check_range
+from wxframe.endpoints import Endpoint, clip_to_first_days, get_endpoint, iter_endpoints
 from wxframe.errors import (
     ApiError,
     ConfigurationError,
     EndpointOfflineError,
     EndpointSkippedWarning,
-    RangeClippedWarning,
     WxframeError,
 )
 from wxframe.fetch import Decoded, Fetch
@@ -90,8 +89,11 @@ def load(
     """
     spec = get_endpoint(endpoint)
     _check_client(client)
-    b, e = check_range(begin, end, now=client.now(), earliest=spec.earliest, endpoint=spec.name)
-    jobs = [(spec, window) for window in spec.windows(b, e)]
+    now = client.now()
+    # One endpoint named for the range: days before its first day are refused.
+    clip_to_first_days([spec], as_date(begin, "begin"), as_date(end, "end"), refuse=True, now=now)
+    b, e = check_range(begin, end, now=now)
+    jobs = [(spec, w) for w in spec.windows(b, e)]
     pages, fetch = _fetch_pages(client, jobs, progress=progress)
     fetch.warn_outside(stacklevel=2)
     return from_pages(spec, pages[spec.name])  # to_frame sorts by key
@@ -127,23 +129,7 @@ def load_many(
     _check_client(client)
     specs = list(iter_endpoints(endpoints))
     b, e = check_range(begin, end, now=client.now())
-    ranges: dict[str, tuple[date, date] | None] = {}
-    clipped = []
-    for spec in specs:
-        if b >= spec.earliest:
-            ranges[spec.name] = (b, e)
-        elif e >= spec.earliest:
-            ranges[spec.name] = (spec.earliest, e)
-            clipped.append(f"{spec.name} from {spec.earliest}")
-        else:
-            ranges[spec.name] = None
-            clipped.append(f"{spec.name} not at all (its data starts {spec.earliest})")
-    if clipped:
-        warnings.warn(
-            f"begin={b} is before some endpoints' first day; loading {', '.join(clipped)}",
-            RangeClippedWarning,
-            stacklevel=2,
-        )
+    ranges = clip_to_first_days(specs, b, e, doing="loading", stacklevel=2)
     jobs = [
         (spec, window)
         for spec in specs
