@@ -149,3 +149,17 @@ def test_with_a_store_it_says_what_is_held_and_what_a_sync_would_ask(tmp_path: P
     assert found["getusersummary"]["held"] == 30 and found["getusersummary"]["next sync"] == 0
     assert found["getbizsummary"]["held"] == 0 and found["getbizsummary"]["next sync"] == 30
     assert found["getuserread"]["next sync"] is None  # a default sync never asks the six
+
+
+def test_doctor_never_rotates_the_accounts_token() -> None:
+    # A forced stable_token rotates the account's token: every other service of the
+    # account (a CMS, a bot) would hold a dead one. A health check must not do that.
+    with serve(seed=0, today=TODAY) as sim:
+        other = sim.client()  # another service of the same account, token in hand
+        other.check_token()
+        report = wxframe.doctor(sim.client())
+        assert (report.loc[report["check"] == "token", "status"] == "ok").all()
+        assert sim.stats.requests["stable_token_forced"] == 0
+        # the other service's token still works: it fetches no new one
+        wxframe.load_user_cumulate(other, "2026-11-01", "2026-11-02", progress=False)
+        assert other.counts["token_refreshes"] == 1

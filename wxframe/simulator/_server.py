@@ -151,7 +151,8 @@ class SimulatorStats:
     """What the simulator was asked and how it answered.
 
     ``requests`` counts every request by endpoint name (``token`` and ``stable_token``
-    included); ``answered`` lists each datacube call as
+    included; ``stable_token_forced`` counts those with ``force_refresh``, each a
+    rotation that invalidates the token the account's other services hold); ``answered`` lists each datacube call as
     ``(endpoint, begin_date, end_date, errcode)``, errcode 0 for data and ``None`` for
     an HTML page or a dropped connection. ``peak_in_flight`` is the most datacube
     requests being answered at once (a client's concurrency, seen from the server).
@@ -288,6 +289,8 @@ class Simulator:
 
     def issue_stable(self, force_refresh: bool) -> tuple[str, int]:
         with self._lock:
+            if force_refresh:
+                self.stats.requests["stable_token_forced"] += 1
             now = time.monotonic()
             current = self._tokens.get(self._stable) if self._stable else None
             token = self._stable
