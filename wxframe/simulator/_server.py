@@ -152,10 +152,11 @@ class SimulatorStats:
 
     ``requests`` counts every request by endpoint name (``token`` and ``stable_token``
     included; ``stable_token_forced`` counts those with ``force_refresh``, each a
-    rotation that invalidates the token the account's other services hold); ``answered`` lists each datacube call as
-    ``(endpoint, begin_date, end_date, errcode)``, errcode 0 for data and ``None`` for
-    an HTML page or a dropped connection. ``peak_in_flight`` is the most datacube
-    requests being answered at once (a client's concurrency, seen from the server).
+    rotation that invalidates the token the account's other services hold);
+    ``answered`` lists each datacube call as ``(endpoint, begin_date, end_date,
+    errcode)``, errcode 0 for data and ``None`` for an HTML page or a dropped connection.
+    ``peak_in_flight`` is the most datacube requests being answered at once (a client's
+    concurrency, seen from the server).
     """
 
     requests: Counter[str] = field(default_factory=Counter)
