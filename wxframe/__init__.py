@@ -73,7 +73,7 @@ from wxframe.plots import (
     plot_share_scenes,
     plot_top_articles,
 )
-from wxframe.store import ImportSummary, Store, SyncSummary
+from wxframe.store import ImportSummary, Refetch, RepairSummary, Store, SyncSummary
 
 __version__ = "0.1.0"
 
@@ -115,6 +115,8 @@ __all__ = [
     "QuotaExceededError",
     "RangeClippedWarning",
     "RateLimitError",
+    "Refetch",
+    "RepairSummary",
     "ReportError",
     "RequestRejectedError",
     "Rows",

@@ -179,7 +179,6 @@ def _with_store(report: pd.DataFrame, store: Any, client: Client, day: Any) -> p
     coverage = store.coverage()
     account = client.appid
     mine = coverage[coverage["account"] == account].set_index("endpoint")
-    manifest = store._load_manifest(account) if account else {"endpoints": {}}
     held: list[Any] = []
     due: list[Any] = []
     for name in report["check"]:
@@ -195,7 +194,12 @@ def _with_store(report: pd.DataFrame, store: Any, client: Client, day: Any) -> p
         first = max(spec.earliest, day - timedelta(days=29))
         if name in mine.index:
             first = max(spec.earliest, mine.loc[name, "first"])
-        windows, _ = store._plan(spec, manifest, first, day) if first <= day else ([], 0)
+        if first > day:
+            windows: list[Window] = []
+        elif account is None:  # no appid, so nothing of it in the store: every window
+            windows = spec.windows(first, day)
+        else:
+            windows = store.plan(first, day, account=account, endpoints=name)[name]
         due.append(sum(w.days for w in windows))
     report["held"] = pd.array(held, dtype="Int64")
     report["next sync"] = pd.array(due, dtype="Int64")
