@@ -36,8 +36,7 @@ from wxframe.client import Client
 from wxframe.dates import DateLike, Window
 from wxframe.endpoints import Endpoint
 from wxframe.errors import WxframeError
-from wxframe.store import _import, _read, _sync, _verify
-from wxframe.store._files import Layout
+from wxframe.store import _files, _import, _read, _sync, _verify
 from wxframe.store._import import ImportSummary
 from wxframe.store._sync import SyncSummary
 from wxframe.store._verify import Refetch, RepairSummary
@@ -76,8 +75,8 @@ class Store:
         return f"Store({str(self.root)!r})"
 
     @property
-    def _layout(self) -> Layout:
-        return Layout(self.root, self.lock_timeout)
+    def _layout(self) -> _files.Layout:
+        return _files.Layout(self.root, self.lock_timeout)
 
     def accounts(self) -> list[str]:
         """The appids this store holds data or a manifest for."""
