@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, MutableMapping, ValuesView
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from types import MappingProxyType
+from typing import Any, ClassVar, TypeVar, overload
 
 from wxframe.dates import BEIJING, COMPLETE_HOUR, Window
 from wxframe.endpoints import Endpoint
@@ -50,6 +51,7 @@ __all__ = [
 ]
 
 V = TypeVar("V")
+T = TypeVar("T")
 #: A month range of one endpoint for a read: (endpoint, first month, last month), where
 #: "" and "~" leave the range open.
 Only = tuple[str, str, str]
@@ -77,13 +79,21 @@ def _present(extra: Mapping[str, Any], **typed: Any) -> dict[str, Any]:
     return {**extra, **{k: v for k, v in typed.items() if v is not None}}
 
 
+#: The extra keys of a record that has none (shared: a record's extra is never changed).
+_NONE: Mapping[str, Any] = MappingProxyType({})
+
+
 # ------------------------------------------------------------------------ records
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DayRecord:
     """One day of an endpoint: when it was fetched, whether it can still change, its rows.
 
     ``delayed``: the platform said its numbers were not final (``is_delay``);
     ``source``: ``"import"`` for imported history (final, never fetched).
+
+    A value: replace it (:func:`dataclasses.replace`), do not change it in place, or a
+    save does not know its month changed. Not frozen, only because a store's fifth year
+    holds some 20,000 of them and a frozen dataclass took twice as long to make.
     """
 
     at: str
@@ -103,6 +113,10 @@ class DayRecord:
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> DayRecord:
+        if len(doc) == 3:  # as a sync records a day: at, final, rows (most of a load)
+            at, final, rows = doc.get("at"), doc.get("final"), doc.get("rows")
+            if type(at) is str and type(final) is bool and type(rows) is int:
+                return cls(at, final, rows, None, None, _NONE)
         typed, extra = _split(doc, cls._KINDS)
         return cls(**typed, extra=extra)
 
@@ -247,6 +261,27 @@ class ByMonth(MutableMapping[str, V]):
     def __len__(self) -> int:
         return len(self._items)
 
+    # Read as a dict reads: the mixins' versions go through __getitem__ in Python, and
+    # a coverage of a five-year store reads every day.
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    @overload
+    def get(self, key: str, /) -> V | None: ...
+    @overload
+    def get(self, key: str, /, default: V | T) -> V | T: ...
+    def get(self, key: str, /, default: Any = None) -> Any:
+        return self._items.get(key, default)
+
+    def keys(self) -> KeysView[str]:
+        return self._items.keys()
+
+    def items(self) -> ItemsView[str, V]:
+        return self._items.items()
+
+    def values(self) -> ValuesView[V]:
+        return self._items.values()
+
     def __repr__(self) -> str:
         return f"ByMonth({self._items!r})"
 
@@ -273,12 +308,10 @@ class ByMonth(MutableMapping[str, V]):
 
     def replace_month(self, month: str, items: Mapping[str, V]) -> None:
         """One month's entries as read from its file (not a change to save)."""
-        for key in list(self._by_month.get(month, ())):
+        for key in self._by_month.get(month, ()):
             del self._items[key]
-        self._by_month[month] = set()
-        for key, value in items.items():
-            self._items[key] = value
-            self._by_month[month].add(key)
+        self._items.update(items)
+        self._by_month[month] = set(items)
 
 
 @dataclass

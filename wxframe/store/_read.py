@@ -146,8 +146,8 @@ def coverage(layout: Layout) -> pd.DataFrame:
         manifest = load_manifest(layout, account)
         for name, held in manifest.held_days().items():
             entries = manifest.endpoints[name].days
-            final = [d for d in held if entries[d.isoformat()].is_final]
-            refresh = sorted(set(held) - set(final))
+            final = {date.fromisoformat(d) for d, info in entries.items() if info.is_final}
+            refresh = sorted(set(held) - final)
             first, last = (min(held), max(held)) if held else (None, None)
             span = (last - first).days + 1 if first and last else 0
             rows.append(
@@ -161,7 +161,7 @@ def coverage(layout: Layout) -> pd.DataFrame:
                     "days_to_refresh": len(refresh),
                     "missing_days": span - len(held),
                     "refresh": ", ".join(d.isoformat() for d in refresh),
-                    "rows": sum(entries[d.isoformat()].row_count for d in held),
+                    "rows": sum(info.row_count for info in entries.values()),
                 }
             )
     return pd.DataFrame(rows, columns=[
