@@ -148,7 +148,7 @@ def scale(smoke: bool) -> list[Table]:
             _clone_account(big.root, appid, f"wx{k:016x}")
 
         def baseline(store: wxframe.Store) -> Callable[[], pd.DataFrame]:
-            path = Layout(store.root).data_file(spec, appid, month)
+            path = store.root / name / f"account={appid}" / f"month={month}" / "data.parquet"
 
             def read() -> pd.DataFrame:
                 df = pq.read_table(path).to_pandas(types_mapper=NULLABLE.get)
