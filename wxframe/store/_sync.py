@@ -505,11 +505,11 @@ def write_windows(
     ``rows`` is a stored table (:func:`~wxframe.frames.stored`) or a tidy frame.
 
     Returns what the manifest records of each file written: its rows, size and
-    SHA-256, by which :meth:`verify` (and every sync, by the size) finds damage.
-    With ``manifest``, the new files' records are saved in it as ``next`` before the
-    files are renamed into place: a process killed between the renames and the
-    manifest's own update leaves files that match their ``next`` record, which is a
-    crash to resume, not damage.
+    SHA-256, by which a verify (and every sync, by the size) finds damage. With
+    ``manifest``, the new files' records are saved in it as ``next`` before the files
+    are renamed into place: a process killed between the renames and the manifest's own
+    update leaves files that match their ``next`` record, which is a crash to resume,
+    not damage.
     """
     table = rows if isinstance(rows, pa.Table) else stored_from_frame(rows)
     return write_batches(layout, account, [(spec, windows, table)], manifest)[spec.name]
