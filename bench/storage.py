@@ -22,6 +22,9 @@ import wxframe
 from bench._harness import TIMING_COLUMNS, Table, measure, timing_row, verdict
 from wxframe.frames import NULLABLE, conform
 from wxframe.simulator import serve
+from wxframe.store._files import Layout
+from wxframe.store._manifest import DayRecord, Manifest, load_manifest, save_manifest
+from wxframe.store._sync import write_windows
 
 #: The benchmarks measure the six original endpoints (figures in RESULTS.md).
 OFFLINE = list(wxframe.OFFLINE_ENDPOINTS)
@@ -58,7 +61,8 @@ def storage(smoke: bool) -> list[Table]:
             for name, df in frames.items():
                 for account, one in df.groupby("account"):
                     spec = wxframe.OFFLINE_ENDPOINTS[name]
-                    store._write_windows(spec, str(account), [year], one.drop(columns="account"))
+                    write_windows(Layout(store.root), spec, str(account), [year],
+                                  one.drop(columns="account"))  # fmt: skip
 
         def write_csv() -> None:
             (work / "csv").mkdir(exist_ok=True)
@@ -144,7 +148,7 @@ def scale(smoke: bool) -> list[Table]:
             _clone_account(big.root, appid, f"wx{k:016x}")
 
         def baseline(store: wxframe.Store) -> Callable[[], pd.DataFrame]:
-            path = store._partition(spec, appid, month) / "data.parquet"
+            path = store.root / name / f"account={appid}" / f"month={month}" / "data.parquet"
 
             def read() -> pd.DataFrame:
                 df = pq.read_table(path).to_pandas(types_mapper=NULLABLE.get)
@@ -187,15 +191,15 @@ def scale(smoke: bool) -> list[Table]:
         at_first = None
         for label, store in ((f"{'31 days' if smoke else '1 year'}", one),
                              (f"{years} years", big)):  # fmt: skip
-            manifest = store._load_manifest(appid)
+            manifest = load_manifest(Layout(store.root), appid)
             size = sum(p.stat().st_size for p in (store.root / "_manifest").glob(f"{appid}*"))
             size += sum(p.stat().st_size for p in (store.root / "_manifest" / appid).rglob("*"))
 
-            def save(s: wxframe.Store = store, m: dict = manifest) -> None:
-                day = {"at": "2024-06-01T12:00:00+08:00", "final": True, "rows": 1}
-                for endpoint in m["endpoints"].values():  # what one day's sync changes
-                    endpoint["days"][end.isoformat()] = day
-                s._save_manifest(appid, m)
+            def save(s: wxframe.Store = store, m: Manifest = manifest) -> None:
+                day = DayRecord(at="2024-06-01T12:00:00+08:00", final=True, rows=1)
+                for endpoint in m.endpoints.values():  # what one day's sync changes
+                    endpoint.days[end.isoformat()] = day
+                save_manifest(Layout(s.root), appid, m)
 
             m = measure(label, save, repeat=repeat, memory=False)
             at_first = at_first or m.median

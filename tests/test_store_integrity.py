@@ -28,6 +28,9 @@ from tests.fixture_server import SECRET, Call, fixture_server
 from wxframe import Client, Store, StoreDamagedWarning, StoreError
 from wxframe.frames import in_order
 from wxframe.simulator import serve
+from wxframe.store._files import Layout
+from wxframe.store._manifest import FileRecord, load_manifest, save_manifest
+from wxframe.store._sync import write_windows
 
 TODAY = "2026-12-01"
 ENDPOINTS = ["getusersummary", "getusercumulate"]
@@ -83,11 +86,11 @@ def test_a_month_rewritten_over_a_file_of_other_types_and_fields_keeps_both(
                        for f in old.schema], metadata={b"pandas": b"{}"})  # fmt: skip
     pq.write_table(old.cast(older), path, compression="zstd")
     (account,) = store.accounts()
-    manifest = store._load_manifest(account)
-    record = {"rows": old.num_rows, "bytes": path.stat().st_size,
-              "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}  # fmt: skip
-    manifest["endpoints"]["getusersummary"]["files"]["2026-10"] = record
-    store._save_manifest(account, manifest)
+    manifest = load_manifest(Layout(store.root), account)
+    record = FileRecord(rows=old.num_rows, size=path.stat().st_size,
+                        sha256=hashlib.sha256(path.read_bytes()).hexdigest())  # fmt: skip
+    manifest.endpoints["getusersummary"].files["2026-10"] = record
+    save_manifest(Layout(store.root), account, manifest)
     assert store.verify().empty
     with fixture_server(summary_answer(extra_from=date(2026, 10, 20))) as server:
         store.sync(server.client(), "2026-10-25", "2026-10-31", endpoints="getusersummary",
@@ -133,14 +136,15 @@ def killed_after_a_rename(store: Store, rows: pd.DataFrame, first: date, last: d
     month file's rename and before its days' record: the file holds ``rows``' rows of
     those days, the manifest does not list them (the file matches its staged record)."""
     (account,) = store.accounts()
-    manifest = store._load_manifest(account)
-    days = manifest["endpoints"]["getusersummary"]["days"]
+    manifest = load_manifest(Layout(store.root), account)
+    days = manifest.endpoints["getusersummary"].days
     for n in range((last - first).days + 1):
         days.pop((first + timedelta(days=n)).isoformat(), None)
     inside = rows["ref_date"].between(pd.Timestamp(first), pd.Timestamp(last))
     window = wxframe.Window(first, last)
     spec = wxframe.ENDPOINTS["getusersummary"]
-    store._write_windows(spec, account, [window], rows[inside].drop(columns="account"), manifest)
+    write_windows(Layout(store.root), spec, account, [window],
+                  rows[inside].drop(columns="account"), manifest)  # fmt: skip
 
 
 def month_file(store: Store, endpoint: str, month: str) -> Path:
@@ -256,14 +260,15 @@ def test_a_kill_around_a_new_months_first_rename_is_not_damage(
     store, sound = synced
     (account,) = store.accounts()
     spec = wxframe.ENDPOINTS["getusersummary"]
-    manifest = store._load_manifest(account)
+    manifest = load_manifest(Layout(store.root), account)
     day = wxframe.Window(date(2026, 11, 1), date(2026, 11, 1))
     row = sound["getusersummary"].drop(columns="account").tail(1)
-    store._write_windows(spec, account, [day], row.assign(ref_date=pd.Timestamp(day.begin)),
-                         manifest)  # fmt: skip
+    write_windows(Layout(store.root), spec, account, [day],
+                  row.assign(ref_date=pd.Timestamp(day.begin)), manifest)  # fmt: skip
     if not renamed:
         month_file(store, "getusersummary", "2026-11").unlink()
-    assert "next" in store._load_manifest(account)["endpoints"][spec.name]["files"]["2026-11"]
+    staged = load_manifest(Layout(store.root), account).endpoints[spec.name].files["2026-11"]
+    assert staged.next is not None
     assert store.verify().empty
     with warnings.catch_warnings():
         warnings.simplefilter("error", StoreDamagedWarning)
@@ -470,14 +475,18 @@ def test_a_manifest_written_before_months_had_files_is_read_and_migrated(
     # Stores of wxframe 0.1 kept every day in the account's one manifest file.
     store, sound = synced
     (account,) = store.accounts()
-    manifest = store._load_manifest(account)
-    legacy = json.loads(json.dumps(manifest, sort_keys=True))  # days and files inline
+    manifest = load_manifest(Layout(store.root), account)
+    legacy = manifest.to_json()  # days and files inline
+    for name, months in manifest.months_json().items():
+        entry = legacy["endpoints"][name]
+        entry["days"] = {d: i for m in months.values() for d, i in m["days"].items()}
+        entry["files"] = {k: m["file"] for k, m in months.items() if "file" in m}
     shutil.rmtree(store.root / "_manifest" / account)
     (store.root / "_manifest" / f"{account}.json").write_text(json.dumps(legacy), "utf-8")
     for name in ENDPOINTS:
         pd.testing.assert_frame_equal(store.read(name), sound[name])
     assert store.verify().empty
-    assert store._load_manifest(account) == manifest
+    assert load_manifest(Layout(store.root), account) == manifest
     with serve(seed=0, today=TODAY) as sim:  # the first save moves the days to their months
         summary = store.sync(sim.client(), "2026-09-01", "2026-11-01", endpoints=ENDPOINTS,
                              progress=False)  # fmt: skip
@@ -485,12 +494,10 @@ def test_a_manifest_written_before_months_had_files_is_read_and_migrated(
     top = json.loads((store.root / "_manifest" / f"{account}.json").read_text("utf-8"))
     assert not any("days" in e or "files" in e for e in top["endpoints"].values())
     assert len(list((store.root / "_manifest" / account).rglob("*.json"))) == 6
-    migrated = store._load_manifest(account)
+    migrated = load_manifest(Layout(store.root), account)
     for name in ENDPOINTS:
-        days = migrated["endpoints"][name]["days"]
-        assert {d: i for d, i in days.items() if d < "2026-11"} == manifest["endpoints"][name][
-            "days"
-        ]
+        days = migrated.endpoints[name].days
+        assert {d: i for d, i in days.items() if d < "2026-11"} == manifest.endpoints[name].days
         pd.testing.assert_frame_equal(store.read(name, end="2026-10-31"), sound[name])
 
 

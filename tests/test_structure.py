@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "wxframe.dates": 1,
     "wxframe.endpoints": 2,
     "wxframe.pages": 2,
+    "wxframe.codes": 2,
     "wxframe.client": 3,
     "wxframe.frames": 4,
     "wxframe.fetch": 5,
@@ -68,11 +69,25 @@ def _layer(module: str) -> int:
     return LAYERS[module]
 
 
-def _imports(name: str, path: Path) -> list[tuple[int, str]]:
-    """Every wxframe module ``name`` imports (at any depth of its code), with the line."""
+def _type_only(tree: ast.AST) -> set[int]:
+    """The ids of the import nodes under ``if TYPE_CHECKING:`` (for annotations only)."""
+    ids = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            ids |= {id(n) for part in node.body for n in ast.walk(part)}
+    return ids
+
+
+def _imports(name: str, path: Path, *, runtime: bool = False) -> list[tuple[int, str]]:
+    """Every wxframe module ``name`` imports (at any depth of its code), with the line;
+    with ``runtime``, not those only type checkers see."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    tree = ast.parse(path.read_text(), str(path))
+    skip = _type_only(tree) if runtime else set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names if a.name.startswith("wxframe")]
         elif isinstance(node, ast.ImportFrom):
@@ -99,8 +114,10 @@ def test_no_module_imports_a_layer_above_it() -> None:
 
 
 def test_there_is_no_import_circle() -> None:
+    # Imports for annotations only (under TYPE_CHECKING) are not a dependency at run time.
     graph = {
-        name: {t for _, t in _imports(name, path) if t != name} for name, path in MODULES.items()
+        name: {t for _, t in _imports(name, path, runtime=True) if t != name}
+        for name, path in MODULES.items()
     }
     # A package's __init__ importing its own modules is how a package is made; the
     # modules importing each other in a circle is not.
@@ -173,6 +190,10 @@ def test_no_module_reaches_a_private_name_of_another() -> None:
         own = _defined_private_names(tree) | PUBLIC_UNDERSCORED
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("wxframe"):
+                hidden = [p for p in (node.module or "").split(".") if p.startswith("_")]
+                package = (node.module or "").partition("._")[0]
+                if hidden and not name.startswith(package):
+                    wrong.append(f"{path}:{node.lineno}: imports from {node.module}")
                 for alias in node.names:
                     sub = f"{node.module}.{alias.name}"
                     private = alias.name.startswith("_") and not alias.name.startswith("__")

@@ -13,7 +13,7 @@ from wxframe.analysis import (
     to_cumulative,
     to_daily,
 )
-from wxframe.client import Client, RetryPolicy
+from wxframe.client import Client, RequestPool, RetryPolicy
 from wxframe.dates import Window
 from wxframe.doctor import doctor
 from wxframe.endpoints import (
@@ -91,7 +91,7 @@ from wxframe.plots import (
     plot_share_scenes,
     plot_top_articles,
 )
-from wxframe.store import ImportSummary, Store, SyncSummary
+from wxframe.store import ImportSummary, Refetch, RepairSummary, Store, SyncSummary
 
 __version__ = "0.1.0"
 
@@ -130,7 +130,10 @@ __all__ = [
     "QuotaExceededError",
     "RangeClippedWarning",
     "RateLimitError",
+    "Refetch",
+    "RepairSummary",
     "ReportError",
+    "RequestPool",
     "RequestRejectedError",
     "RetryPolicy",
     "Rows",

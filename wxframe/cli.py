@@ -7,7 +7,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from wxframe.store import RepairSummary
 
 __all__ = ["build_parser", "main"]
 
@@ -20,7 +25,7 @@ def _date(value: str) -> date:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from wxframe.simulator._server import serve_forever
+    from wxframe.simulator import serve_forever
 
     def announce(sim: object) -> None:
         print(f"wxframe simulator serving on {sim.url}", flush=True)  # type: ignore[attr-defined]
@@ -72,7 +77,6 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from wxframe.client import Client
-    from wxframe.dates import last_complete_day
     from wxframe.errors import WxframeError
     from wxframe.store import Store
 
@@ -83,7 +87,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             with contextlib.suppress(WxframeError):  # without credentials: say what to run
                 client = _clients(args, stack)()
         try:
-            problems = store.verify(account=args.account, repair=args.repair)
+            repaired: RepairSummary | None = None
+            if args.repair:
+                repaired = store.repair(client, account=args.account)
+                problems = repaired.problems
+            else:
+                problems = store.verify(account=args.account)
         except WxframeError as exc:
             print(f"wxframe verify: {exc}", file=sys.stderr)
             return 2
@@ -92,37 +101,36 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             return 0
         with pd.option_context("display.width", 200, "display.max_colwidth", 90):
             print(problems.drop(columns=["path"]).to_string(index=False))
-        if not args.repair:
+        if repaired is None:
             print(f"\n{len(problems)} problem(s); `wxframe verify --store {store.root} "
                   "--repair` forgets the damaged months and fetches their days again")  # fmt: skip
             return 1
-        status = 0
-        to_import = problems[problems["next"] == "import"]
-        for _, row in to_import.iterrows():
-            print(f"{row['endpoint']} {row['month']} of {row['account']}: imported history, "
-                  f"import its archive again (wxframe import --store {store.root} "
-                  f"--endpoint {row['endpoint']} FILES)")  # fmt: skip
-            status = 1
-        to_fetch = problems[problems["next"] == "fetch"]
-        for account in to_fetch["account"].unique():
-            rows = to_fetch[to_fetch["account"] == account]
-            begin = date.fromisoformat(f"{min(rows['month'])}-01")
-            end = pd.Period(max(rows["month"]), "M").end_time.date()
-            endpoints = list(rows["endpoint"].unique())
-            command = f"wxframe sync --store {store.root} --begin {begin} --end {end} " + " ".join(
-                f"--endpoint {name}" for name in endpoints
-            )
-            if client is None or client.appid != account:
-                print(f"{account}: damaged months forgotten; to fetch them: {command}")
-                status = 3
-                continue
-            try:
-                summary = store.sync(client, begin, min(end, last_complete_day(client.now())),
-                                     endpoints=endpoints, progress=False)  # fmt: skip
-            except WxframeError as exc:
-                print(f"wxframe verify: the repair's sync stopped: {exc}", file=sys.stderr)
-                return 3
-            print(f"repaired {account}: {summary}")
+        return _print_repair(store.root, repaired)
+
+
+def _print_repair(root: Path, repaired: RepairSummary) -> int:
+    """What a repair did and what is left to do; the exit status (1: an archive to import
+    again, 3: days left to fetch)."""
+    status = 0
+    for _, row in repaired.to_import.iterrows():
+        print(f"{row['endpoint']} {row['month']} of {row['account']}: imported history, "
+              f"import its archive again (wxframe import --store {root} "
+              f"--endpoint {row['endpoint']} FILES)")  # fmt: skip
+        status = 1
+    for todo in repaired.refetch:
+        account = todo.account
+        if account in repaired.stopped:
+            print(f"wxframe verify: the repair's sync stopped: {repaired.stopped[account]}",
+                  file=sys.stderr)  # fmt: skip
+            return 3
+        if account in repaired.synced:
+            print(f"repaired {account}: {repaired.synced[account]}")
+            continue
+        command = f"wxframe sync --store {root} --begin {todo.begin} --end {todo.end} " + " ".join(
+            f"--endpoint {name}" for name in todo.endpoints
+        )
+        print(f"{account}: damaged months forgotten; to fetch them: {command}")
+        status = 3
     return status
 
 

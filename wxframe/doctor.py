@@ -25,7 +25,7 @@ import pandas as pd
 
 from wxframe.client import Client
 from wxframe.dates import Window, last_complete_day
-from wxframe.endpoints import ENDPOINTS, Endpoint
+from wxframe.endpoints import ENDPOINTS, Endpoint, clip_to_first_days
 from wxframe.errors import (
     AccessDeniedError,
     ApiError,
@@ -36,6 +36,7 @@ from wxframe.errors import (
     TokenError,
     WxframeError,
 )
+from wxframe.store import FIRST_SYNC_DAYS
 
 __all__ = ["USABLE", "check_token", "doctor", "usable"]
 
@@ -179,24 +180,27 @@ def _with_store(report: pd.DataFrame, store: Any, client: Client, day: Any) -> p
     coverage = store.coverage()
     account = client.appid
     mine = coverage[coverage["account"] == account].set_index("endpoint")
-    manifest = store._load_manifest(account) if account else {"endpoints": {}}
     held: list[Any] = []
     due: list[Any] = []
+    # What a sync of the current family with no begin would ask: the store's own plan
+    # (its default first day and the first-day policy), nothing computed here.
+    current = [n for n in report["check"] if n in ENDPOINTS and ENDPOINTS[n].status == "current"]
+    if account is None:  # no appid: nothing of it can be in the store, a first sync
+        first = day - timedelta(days=FIRST_SYNC_DAYS - 1)
+        ranges = clip_to_first_days([ENDPOINTS[n] for n in current], first, day, warn=False)
+        plan = {n: ENDPOINTS[n].windows(*w) for n, w in ranges.items() if w}
+    else:
+        plan = store.plan(None, day, account=account, endpoints=current) if current else {}
     for name in report["check"]:
         if name not in ENDPOINTS:
             held.append(pd.NA)
             due.append(pd.NA)
             continue
-        spec = ENDPOINTS[name]
         held.append(int(mine.loc[name, "days_held"]) if name in mine.index else 0)
-        if spec.status != "current":
+        if name not in current:
             due.append(pd.NA)  # a sync asks the current family unless told otherwise
             continue
-        first = max(spec.earliest, day - timedelta(days=29))
-        if name in mine.index:
-            first = max(spec.earliest, mine.loc[name, "first"])
-        windows, _ = store._plan(spec, manifest, first, day) if first <= day else ([], 0)
-        due.append(sum(w.days for w in windows))
+        due.append(sum(w.days for w in plan.get(name, [])))
     report["held"] = pd.array(held, dtype="Int64")
     report["next sync"] = pd.array(due, dtype="Int64")
     return report

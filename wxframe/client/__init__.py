@@ -44,7 +44,7 @@ from wxframe.errors import (
 )
 from wxframe.pages import Page, RawPage
 
-__all__ = ["Client", "RetryPolicy"]
+__all__ = ["Client", "RequestPool", "RetryPolicy"]
 
 log = logging.getLogger("wxframe")
 

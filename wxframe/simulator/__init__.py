@@ -18,6 +18,7 @@ from wxframe.simulator._server import (
     Simulator,
     SimulatorStats,
     serve,
+    serve_forever,
 )
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "SimulatorStats",
     "records",
     "serve",
+    "serve_forever",
 ]
 
 

@@ -1,0 +1,362 @@
+"""The parquet snapshot store: incremental, resumable sync and fast reads.
+
+Layout (hive-partitioned, readable as it is by pyarrow.dataset, DuckDB, Dask, Spark)::
+
+    <root>/
+      <endpoint>/account=<appid>/month=YYYY-MM/data.parquet   one file per month
+      _manifest/<appid>.json                                  what was fetched, when
+      _manifest/<appid>/<endpoint>/YYYY-MM.json               ... its days, by month
+      .wxframe.<appid>.lock                                   held while a sync writes
+
+Rows are partitioned by ``ref_date``'s month (getarticletotal too: by sending day).
+The ``account`` and ``month`` columns live in the path, not in the files.
+
+Never lose or duplicate anything: each file is written to a temporary name and renamed
+into place; a window's rows replace every row of the window's days (so a re-fetched
+day never doubles); the manifest is rewritten (atomically) only after the data it
+describes is in place. A process killed at any moment leaves a readable store, and the
+next sync fetches whatever the manifest does not list as final.
+
+:class:`Store` is the front door; each of its jobs has a module of its own: the typed
+manifest and its finality rules (``_manifest``), the stored form (``_schema``), paths and
+atomic writes (``_files``), sync and batched writes (``_sync``), verify and repair
+(``_verify``), archives (``_import``) and reads (``_read``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
+
+from wxframe.client import Client
+from wxframe.dates import DateLike, Window
+from wxframe.endpoints import Endpoint
+from wxframe.errors import WxframeError
+from wxframe.store import _files, _import, _read, _sync, _verify
+from wxframe.store._import import ImportSummary
+from wxframe.store._sync import FIRST_SYNC_DAYS as FIRST_SYNC_DAYS  # for doctor
+from wxframe.store._sync import SyncSummary
+from wxframe.store._verify import Refetch, RepairSummary
+
+__all__ = ["ImportSummary", "Refetch", "RepairSummary", "Store", "SyncSummary"]
+
+#: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
+FLUSH_WINDOWS = 256
+FLUSH_SECONDS = 2.0
+
+
+class Store:
+    """A local parquet snapshot of one or more accounts' datacube data.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from wxframe.simulator import serve
+    >>> with serve(seed=0, today="2026-06-01") as sim, tempfile.TemporaryDirectory() as root:
+    ...     store = Store(root)
+    ...     first = store.sync(sim.client(), "2026-05-01", "2026-05-31", progress=False)
+    ...     again = store.sync(sim.client(), "2026-05-01", "2026-05-31", progress=False)
+    ...     print(again.endpoints["getarticletotaldetail"]["calls"], again.calls)
+    ...     print(len(store.read("getusercumulate")))
+    29 29
+    31
+
+    The second sync asks only for the publish days whose 30 days are not all final.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float = 0.0) -> None:
+        self.root = Path(root)
+        self.lock_timeout = lock_timeout
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
+
+    @property
+    def _layout(self) -> _files.Layout:
+        return _files.Layout(self.root, self.lock_timeout)
+
+    def accounts(self) -> list[str]:
+        """The appids this store holds data or a manifest for."""
+        return self._layout.accounts()
+
+    def pick_account(self, account: str | None = None) -> str:
+        """``account`` if the store holds it, else the store's only account; otherwise a
+        ConfigurationError that lists what it holds (for readers: reports, checks)."""
+        return _read.pick_account(self._layout, account)
+
+    # ---------------------------------------------------------------- sync
+    def sync(
+        self,
+        client: Client,
+        begin: DateLike | None = None,
+        end: DateLike | None = None,
+        *,
+        endpoints: str | Iterable[str] | None = None,
+        progress: bool | None = None,
+    ) -> SyncSummary:
+        """Fetch what is missing and what may still change; return what was done.
+
+        ``end`` defaults to the last complete day, ``begin`` to the earliest day the
+        store holds for this account (on a first sync: 30 days before ``end``).
+        Fetched again: days fetched before they were complete (before 08:00 Beijing the
+        next day), and getarticletotal sending days whose 7 days of details were not
+        all complete. Everything else already held is skipped (:meth:`plan` says what
+        a sync asks for).
+
+        Raises :class:`SyncIncomplete` (with the windows still to fetch) when an error
+        stops it; everything fetched before the error is kept.
+        """
+        return _sync.sync_account(
+            self._layout, client, begin, end, endpoints=endpoints, progress=progress,
+            flush_windows=FLUSH_WINDOWS, flush_seconds=FLUSH_SECONDS,
+        )  # fmt: skip
+
+    def sync_many(
+        self,
+        clients: Iterable[Client],
+        begin: DateLike | None = None,
+        end: DateLike | None = None,
+        *,
+        endpoints: str | Iterable[str] | None = None,
+        max_workers: int = 16,
+        max_accounts: int | None = None,
+        progress: bool | None = False,
+    ) -> dict[str, SyncSummary | WxframeError]:
+        """Sync several accounts at once; one account's failure does not stop the others.
+
+        Every account's requests go through one pool of ``max_workers`` threads: at
+        most that many are in flight in all, and at most each client's own
+        ``max_workers`` for its account (the per-account limit, which keeps one account
+        from taking the whole pool and its per-minute quota). ``max_accounts`` accounts
+        are synced at the same moment (default: twice as many as fill the pool, so the
+        pool stays busy while an account types and writes what it fetched). Each
+        account has its own lock, manifest and files, as with :meth:`sync`. Returns,
+        per appid in the order given, the :class:`SyncSummary` or the error that
+        stopped it (credentials, quota, 47009, network: a :class:`SyncIncomplete` keeps
+        what was fetched, a rerun resumes).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from wxframe.simulator import serve
+        >>> with serve(seed=0, today="2026-06-01") as a, serve(seed=1, today="2026-06-01") as b:
+        ...     with tempfile.TemporaryDirectory() as root:
+        ...         done = Store(root).sync_many([a.client(), b.client()], "2026-05-25",
+        ...                                      "2026-05-31", endpoints="getusersummary")
+        ...         print({appid: r.calls for appid, r in done.items()})
+        {'wx5im0000000000001': 1, 'wx5im0000000000002': 1}
+        """
+        return _sync.sync_many(
+            self._layout, clients, begin, end, endpoints=endpoints, max_workers=max_workers,
+            max_accounts=max_accounts, progress=progress, flush_windows=FLUSH_WINDOWS,
+            flush_seconds=FLUSH_SECONDS,
+        )  # fmt: skip
+
+    def plan(
+        self,
+        begin: DateLike | None,
+        end: DateLike,
+        *,
+        account: str | None = None,
+        endpoints: str | Iterable[str] | None = None,
+    ) -> dict[str, list[Window]]:
+        """The windows a sync of ``begin..end`` asks for, per endpoint; nothing is sent.
+
+        The fewest windows (each within the endpoint's span) that cover the days the
+        manifest does not hold as final: missing days, days fetched before they were
+        complete, and days whose numbers still grow (getarticletotaldetail's 30). Days
+        before an endpoint's first day are left out, as a sync leaves them
+        (:func:`~wxframe.endpoints.clip_to_first_days`). ``begin=None`` is a sync's own
+        default: the earliest day the store holds of these endpoints (on a first sync,
+        the 30 days up to ``end``). ``account`` defaults to the
+        store's only one (an account the store does not hold yet needs every window);
+        ``endpoints`` to the current family, as :meth:`sync`. A sync also skips the
+        endpoints the platform has switched off for the account (:meth:`coverage`,
+        :meth:`days` say what is held).
+
+        Examples
+        --------
+        >>> from wxframe.datasets import open_demo_store
+        >>> store = open_demo_store()
+        >>> plan = store.plan("2025-12-20", "2026-01-10", endpoints=["getbizsummary",
+        ...                                                          "getusersummary"])
+        >>> plan["getbizsummary"]
+        [Window(begin=datetime.date(2026, 1, 1), end=datetime.date(2026, 1, 10))]
+        >>> [(w.begin.isoformat(), w.days) for w in plan["getusersummary"]]
+        [('2026-01-01', 7), ('2026-01-08', 3)]
+        """
+        return _sync.plan(self._layout, begin, end, account=account, endpoints=endpoints)
+
+    # ----------------------------------------------------------- integrity
+    def verify(
+        self,
+        *,
+        account: str | None = None,
+        endpoints: str | Iterable[str] | None = None,
+        repair: bool = False,
+    ) -> pd.DataFrame:
+        """Check the files against the manifest; with ``repair=True``, forget what is damaged.
+
+        Every month file the manifest lists must exist, read as parquet, hold the rows
+        the manifest counts for its days, and have the size and SHA-256 recorded when it
+        was written. One row per problem (none when the store is sound): ``account``,
+        ``endpoint``, ``month``, ``path``, ``problem``, ``days`` (the days it held) and
+        ``next``: ``fetch`` (a sync fetches those days again) or ``import`` (they were
+        imported history: import the archive again). Data folders of an account with no
+        manifest are reported too (a read never takes them).
+
+        ``repair=True`` drops the damaged months' days from the manifest and moves a
+        damaged file aside (to ``_damaged/`` at the root), so that reads work again
+        and the next sync fetches those days; :meth:`repair` also runs that sync. Every
+        sync repairs what a cheap check (existence and size) finds.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from wxframe.simulator import serve
+        >>> with serve(seed=0, today="2026-06-01") as sim, tempfile.TemporaryDirectory() as root:
+        ...     store = Store(root)
+        ...     _ = store.sync(sim.client(), "2026-05-01", "2026-05-31",
+        ...                    endpoints="getusersummary", progress=False)
+        ...     print(len(store.verify()))
+        ...     month = store.root / f"getusersummary/account={sim.appid}/month=2026-05"
+        ...     (month / "data.parquet").unlink()
+        ...     print(store.verify()[["endpoint", "month", "problem", "days", "next"]])
+        0
+                 endpoint    month  problem  days   next
+        0  getusersummary  2026-05  missing    31  fetch
+        """
+        return _verify.verify(self._layout, account=account, endpoints=endpoints, repair=repair)
+
+    def repair(
+        self,
+        client: Client | None = None,
+        *,
+        account: str | None = None,
+        progress: bool | None = False,
+    ) -> RepairSummary:
+        """Verify, forget what is damaged, and fetch the damaged days again.
+
+        :meth:`verify` with ``repair=True`` (every account, or ``account``), then per
+        account with damaged days to fetch: a sync of the whole damaged months of those
+        endpoints, with ``client`` when it is that account's (up to its last complete
+        day). The :class:`RepairSummary` says what was found and forgotten
+        (``problems``), what was fetched again (``synced``), what is left for a sync
+        with another account's client (``left``; the repair stops at a sync that fails,
+        ``stopped``) and the imported history to import again (``to_import``).
+
+        Examples
+        --------
+        >>> import shutil, tempfile
+        >>> from pathlib import Path
+        >>> from wxframe.datasets import open_demo_store
+        >>> from wxframe.simulator import serve
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     store = Store(shutil.copytree(open_demo_store().root, Path(tmp) / "store"))
+        ...     month = store.root / "getusersummary/account=wx5im0000000000001/month=2025-12"
+        ...     _ = (month / "data.parquet").write_bytes(b"not parquet")
+        ...     with serve(seed=0, today="2026-03-15") as sim:
+        ...         done = store.repair(sim.client())
+        ...     print(done.problems[["endpoint", "month", "days", "next"]])
+        ...     print(done.synced[sim.appid].calls, len(store.verify()))
+        ...     print(store.days().query("endpoint == 'getusersummary'")["final"].all())
+                 endpoint    month  days   next
+        0  getusersummary  2025-12    31  fetch
+        5 0
+        True
+        """
+        return _verify.repair(self, client, account=account, progress=progress)
+
+    # -------------------------------------------------------------- import
+    def import_json(
+        self,
+        endpoint: str | Endpoint,
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        *,
+        account: str | None = None,
+        replace: bool = False,
+    ) -> ImportSummary:
+        """Put saved raw responses of ``endpoint`` into the store (history, archives).
+
+        Each path is a file or a folder (its ``*.json`` and ``*.jsonl`` files). A file
+        holds one response (``{"list": [...]}``, with or without ``errcode: 0`` /
+        ``errmsg``), a JSON array of records, or JSON Lines of responses: what wechatpy,
+        the platform's own examples or a script's ``json.dump`` leave behind. Records
+        are typed and checked as the loaders' are; the days are the records' own
+        (``ref_date``). Imported days are final: a sync never fetches them.
+
+        Safe to repeat: days the store already holds as final are kept as they are (and
+        counted as skipped) unless ``replace=True``, so importing the same files twice
+        changes nothing. A file that does not parse or does not fit the endpoint is
+        refused with its name and the reason, and nothing is written.
+
+        Examples
+        --------
+        >>> import json, pathlib, tempfile
+        >>> from wxframe.datasets import api_example
+        >>> with tempfile.TemporaryDirectory() as root:
+        ...     saved = pathlib.Path(root) / "share.json"
+        ...     _ = saved.write_text(json.dumps(api_example("getusershare")))
+        ...     store = Store(pathlib.Path(root) / "store")
+        ...     print(store.import_json("getusershare", saved, account="wx0123456789abcdef"))
+        ...     print(store.import_json("getusershare", saved, account="wx0123456789abcdef"))
+        1 file(s), 2 rows, 1 day(s) written, 0 day(s) already held
+        1 file(s), 0 rows, 0 day(s) written, 1 day(s) already held
+        """
+        return _import.import_json(self._layout, endpoint, paths, account=account, replace=replace)
+
+    # ---------------------------------------------------------------- read
+    def read(
+        self,
+        endpoint: str,
+        begin: DateLike | None = None,
+        end: DateLike | None = None,
+        *,
+        account: str | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """The stored frame of ``endpoint``: the loaders' columns and dtypes plus ``account``.
+
+        Only the month files that can hold ``begin..end`` are opened, and only files the
+        store wrote (its manifest lists them): anything else under the root, a backup
+        copy or a note, is never read. Fields that only some files have (added by the
+        platform later, or held by one account only) are kept, empty where absent. A
+        missing or damaged file raises :class:`StoreError` naming it and the repair.
+        """
+        return _read.read(self._layout, endpoint, begin, end, account=account, columns=columns)
+
+    def dataset(self, endpoint: str, *, account: str | None = None) -> ds.Dataset:
+        """The store's files of ``endpoint`` as one ``pyarrow.dataset.Dataset``.
+
+        For tools that work out of core on every account at once (DuckDB, polars, Dask,
+        Spark, pyarrow itself): the files the manifests list (never a stray copy), with
+        ``account`` and ``month`` as partition columns and the union of the files'
+        fields. Values are as stored: categorical columns as text, no pandas dtypes
+        (:meth:`read` gives those).
+
+        Examples
+        --------
+        >>> from wxframe.datasets import open_demo_store
+        >>> biz = open_demo_store().dataset("getbizsummary")
+        >>> biz.count_rows(), sorted(biz.schema.names)[:3]
+        (488, ['account', 'channel', 'collection_user'])
+        """
+        return _read.dataset(self._layout, endpoint, account=account)
+
+    def days(self, *, account: str | None = None) -> pd.DataFrame:
+        """Every day the manifest holds: when it was fetched and whether it can still change.
+
+        Columns: ``account``, ``endpoint``, ``ref_date``, ``fetched_at`` (Beijing time),
+        ``complete`` (fetched after 08:00 of the next day, so the day's numbers were all
+        in), ``final`` (can no longer change: for getarticletotal, 7 days later) and
+        ``rows``.
+        """
+        return _read.days(self._layout, account=account)
+
+    def coverage(self) -> pd.DataFrame:
+        """Per account and endpoint: which days are held, final, and due for a refresh."""
+        return _read.coverage(self._layout)
