@@ -185,7 +185,8 @@ def sync_pairs(smoke: bool, before: str | None = None) -> Table:
         f"7b. Store.sync of {days} days at {workers} workers, {latency * 1000:.0f} ms a call, "
         "paired with the code before",
         ("family", "code", "calls", "latency bound s", "median s", "min s", "max s", "runs",
-         "vs bound", "vs before", "client CPU ms a call", "s after the last answer"),
+         "vs bound", "vs before", "client CPU ms a call", "s after the last answer",
+         "CPU s after it"),
     )  # fmt: skip
     families = (("current family", "current", date(2026, 12, 1)), ("offline six", "six", TODAY))
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sync_once.py")
@@ -216,6 +217,7 @@ def sync_pairs(smoke: bool, before: str | None = None) -> Table:
             bound = rs[0]["bound"]
             cpu = statistics.median(1000 * r["cpu"] / r["calls"] for r in rs)
             tail = statistics.median(r["tail"] for r in rs)
+            tail_cpu = statistics.median(r["tail_cpu"] for r in rs)
             # Each run against the run of the other code in its own round (same load).
             paired = (
                 statistics.median(
@@ -227,13 +229,14 @@ def sync_pairs(smoke: bool, before: str | None = None) -> Table:
             versus = f"{paired:.2f}x" if paired is not None else ""
             table.add(family, name, rs[0]["calls"], bound, medians[name], min(seconds),
                       max(seconds), len(rs), f"{medians[name] / bound:.2f}x", versus, cpu,
-                      tail)  # fmt: skip
+                      tail, tail_cpu)  # fmt: skip
     table.notes.append(
         "Each sync in a process of its own (warmed by one sync first), into an empty store, "
         f"the simulator in another; {repeat} rounds, the codes alternated in each. The "
         "bound is calls x latency / workers. vs before: the median of each run's time over "
         "the other code's run in the same round. s after the last answer: the time the sync "
-        "took after its last answer came back (writing what it still held). "
+        "took after its last answer came back (writing what it still held), and the CPU its "
+        "thread used in that time (what the machine's load moves least). "
         "`python -m bench --only sync_pairs --before DIR` with DIR a worktree of the "
         "earlier commit (`git worktree add DIR 68806b2`)."
     )
