@@ -112,8 +112,8 @@ _ACCOUNT = "__wxframe_account"
 #: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
 FLUSH_WINDOWS = 256
 FLUSH_SECONDS = 2.0
-#: A long sync alone writes early in its last END_ROUNDS rounds of requests (see
-#: ``Store._fetch_and_write``), so the answers still to come hide the write.
+#: A long sync alone writes early in its last END_ROUNDS rounds of requests, where the
+#: answers still to come hide the write (see ``Store._fetch_and_write``).
 END_ROUNDS = 8
 #: The temporary names the store writes to before a rename (``_atomic_write``).
 _TEMP_NAME = re.compile(r"^\.(data\.parquet|[A-Za-z0-9_-]{1,64}\.json)\.[0-9a-f]{32}\.tmp$")
@@ -970,21 +970,21 @@ class Store:
 
         flushed = time.monotonic()
         waiting = 0
-        # A long sync alone writes so that only its last round of requests is left to
-        # write after the last answer. In its last END_ROUNDS rounds it writes what it
-        # holds whenever that is as many windows as are still to come, and once more
-        # when only the last round is out: each write is then hidden behind the answers
-        # still to come (a window arrives every latency / max_workers, 5 ms at 40 ms and
-        # 8 workers, and takes 0.5-1.5 ms to write), and halves what is left. Writing
-        # only at the last round left a batch of up to FLUSH_WINDOWS to write with one
-        # round to hide it (80 days of the current family: 256 of 267 windows, 0.2-0.4 s
-        # after the last answer). Not on a shared pool (the other accounts' work fills
-        # that time) nor in a sync of one batch (the extra write would rewrite every
-        # month it holds): there it would only cost.
+        # A long sync alone writes early in its last END_ROUNDS rounds of requests, so
+        # that little is left to write after the last answer: whenever it holds as many
+        # windows as are still to come, if those will take at least as long to come as
+        # its last write took (the write is then hidden behind them). Writing at the
+        # last round instead left a batch of up to FLUSH_WINDOWS with one round to hide
+        # it (80 days of the current family: 256 of 267 windows, 0.2-0.4 s after the
+        # last answer). A write costs tens of ms of fsyncs however small it is, so
+        # halving goes on only while the rounds left can hide one. Not on a shared pool
+        # (the other accounts' work fills that time) nor in a sync of one batch (the
+        # extra write would rewrite every month it holds): there it would only cost.
         alone = pool is None and len(jobs) > FLUSH_WINDOWS
-        last_round = client.max_workers if alone else -1
-        end_game = END_ROUNDS * client.max_workers if alone else -1
+        end_game = END_ROUNDS * client.max_workers if alone else 0
+        wrote = 0.0  # how long the last write took
         received = 0
+        asking = time.monotonic()
         fetched = client.fetch_many(
             jobs,
             progress=progress,
@@ -1002,14 +1002,16 @@ class Store:
                 waiting += 1
                 received += 1
                 still = len(jobs) - received  # windows not received yet
-                if (
-                    waiting >= FLUSH_WINDOWS
-                    or time.monotonic() - flushed >= FLUSH_SECONDS
-                    or still == last_round
-                    or (last_round < still <= end_game and waiting >= still)
-                ):
+                now = time.monotonic()
+                early = (
+                    0 < still <= end_game
+                    and waiting >= still
+                    and still * (now - asking) / received >= wrote
+                )
+                if waiting >= FLUSH_WINDOWS or now - flushed >= FLUSH_SECONDS or early:
                     flush()
                     waiting, flushed = 0, time.monotonic()
+                    wrote = flushed - now
             if batches or decoder.pending:
                 flush()
         except BaseException:
