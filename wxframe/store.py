@@ -938,7 +938,10 @@ class Store:
                     outside.setdefault(spec.name, []).extend(dropped)
                 batches.setdefault(spec.name, []).append((window, page, asked, delayed))
 
+        storing = 0.0  # how long the last write took to store its files and manifest
+
         def flush() -> None:
+            nonlocal storing
             for spec, decoded in decoder.rest():
                 take(spec, decoded)
             malformed = failed[0] if failed else None
@@ -950,6 +953,7 @@ class Store:
                 converted[name] = (table, batch)
             parts = [(specs[name], [w for w, *_ in batch], table)
                      for name, (table, batch) in converted.items()]  # fmt: skip
+            began = time.monotonic()
             files = self._write_batches(account, parts, manifest)
             for name, (table, batch) in converted.items():
                 spec = specs[name]
@@ -964,6 +968,7 @@ class Store:
                     summary.calls += 1
                     summary.rows_written += rows
             self._save_manifest(account, manifest)
+            storing = time.monotonic() - began
             batches.clear()
             if malformed is not None:
                 raise malformed  # after writing every good window of the batch
@@ -973,16 +978,17 @@ class Store:
         # A long sync alone writes early in its last END_ROUNDS rounds of requests, so
         # that little is left to write after the last answer: whenever it holds as many
         # windows as are still to come, if those will take at least as long to come as
-        # its last write took (the write is then hidden behind them). Writing at the
-        # last round instead left a batch of up to FLUSH_WINDOWS with one round to hide
-        # it (80 days of the current family: 256 of 267 windows, 0.2-0.4 s after the
-        # last answer). A write costs tens of ms of fsyncs however small it is, so
-        # halving goes on only while the rounds left can hide one. Not on a shared pool
-        # (the other accounts' work fills that time) nor in a sync of one batch (the
-        # extra write would rewrite every month it holds): there it would only cost.
+        # storing its last write took (month files, manifest, their fsyncs: about the
+        # same for a write of any size, 20-200 ms on a shared disk). Writing early then
+        # costs less than it takes off the end, the typing of what is held. The last
+        # round is not split: what it brings is written at the end. Writing at the
+        # last round alone left a batch of up to FLUSH_WINDOWS with one round to
+        # hide it (80 days of the current family: 256 of 267 windows, 0.2-0.4 s after
+        # the last answer). Not on a shared pool (the other accounts' work fills that
+        # time) nor in a sync of one batch (the extra write would rewrite every month it
+        # holds): there it would only cost.
         alone = pool is None and len(jobs) > FLUSH_WINDOWS
         end_game = END_ROUNDS * client.max_workers if alone else 0
-        wrote = 0.0  # how long the last write took
         received = 0
         asking = time.monotonic()
         fetched = client.fetch_many(
@@ -1004,14 +1010,13 @@ class Store:
                 still = len(jobs) - received  # windows not received yet
                 now = time.monotonic()
                 early = (
-                    0 < still <= end_game
+                    client.max_workers <= still <= end_game
                     and waiting >= still
-                    and still * (now - asking) / received >= wrote
+                    and still * (now - asking) / received >= storing
                 )
                 if waiting >= FLUSH_WINDOWS or now - flushed >= FLUSH_SECONDS or early:
                     flush()
                     waiting, flushed = 0, time.monotonic()
-                    wrote = flushed - now
             if batches or decoder.pending:
                 flush()
         except BaseException:
