@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, Callable[[bool], Table | list[Table]]] = {
     "decoding": parsing.decoding,
     "scale": storage.scale,
     "many_accounts": api.many_accounts,
+    "sync_pairs": api.sync_pairs,
 }
 
 
@@ -50,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run each")
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="run only these")
     parser.add_argument("--markdown", help="also write the tables to this file")
+    parser.add_argument(
+        "--before",
+        help="sync_pairs: a worktree of the code to pair against (git worktree add DIR REV)",
+    )
     args = parser.parse_args(argv)
     names = args.only or list(BENCHMARKS)
     mode = "smoke" if args.smoke else "full"
@@ -57,13 +62,17 @@ def main(argv: list[str] | None = None) -> int:
         f"wxframe benchmarks ({mode}), {dt.datetime.now():%Y-%m-%d %H:%M}\n\n"
         f"Machine: {machine()}\n\n"
         f"Command: `python -m bench{' --smoke' if args.smoke else ''}"
-        f"{' --only ' + ' '.join(names) if args.only else ''}`\n"
+        f"{' --only ' + ' '.join(names) if args.only else ''}"
+        f"{' --before ' + args.before if args.before else ''}`\n"
     )
     print(header, flush=True)
     parts = [header]
     started = time.perf_counter()
     for name in names:
-        result = BENCHMARKS[name](args.smoke)
+        if name == "sync_pairs":
+            result = api.sync_pairs(args.smoke, before=args.before)
+        else:
+            result = BENCHMARKS[name](args.smoke)
         for table in result if isinstance(result, list) else [result]:
             text = table.markdown()
             print(text, flush=True)

@@ -7,8 +7,10 @@ All talk HTTP to the simulator on loopback, like a user's code talks to the plat
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,8 @@ OFFLINE = list(wxframe.OFFLINE_ENDPOINTS)
 
 TODAY = date(2024, 6, 1)
 END = TODAY - timedelta(days=1)
+#: The families as bench/_sync_once.py names them.
+_FAMILIES = {"current": list(wxframe.CURRENT_ENDPOINTS), "six": OFFLINE}
 
 
 def calls(smoke: bool) -> Table:
@@ -169,11 +173,95 @@ def sync_bound(smoke: bool) -> Table:
     return table
 
 
+def sync_pairs(smoke: bool, before: str | None = None) -> Table:
+    """80 days of each family, 8 workers at 40 ms, against the latency bound and, paired
+    and interleaved, against the code of another tree (``before``: a worktree of an
+    earlier commit) on the same simulators (issue 26's figure)."""
+    days, latency, workers = (14, 0.02, 8) if smoke else (80, 0.04, 8)
+    repeat = 1 if smoke else 7
+    here = os.path.dirname(os.path.dirname(os.path.abspath(wxframe.__file__)))
+    trees = {"now": here} | ({"before": os.path.abspath(before)} if before else {})
+    table = Table(
+        f"7b. Store.sync of {days} days at {workers} workers, {latency * 1000:.0f} ms a call, "
+        "paired with the code before",
+        ("family", "code", "calls", "latency bound s", "median s", "min s", "max s", "runs",
+         "vs bound", "vs before", "client CPU ms a call", "s after the last answer",
+         "CPU s after it"),
+    )  # fmt: skip
+    families = (("current family", "current", date(2026, 12, 1)), ("offline six", "six", TODAY))
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sync_once.py")
+    for family, kind, today in families:
+        end = today - timedelta(days=1)
+        begin = end - timedelta(days=days - 1)
+        runs: dict[str, list[dict]] = {name: [] for name in trees}
+        with _simulator(latency, today) as sim:
+            args = [kind, str(workers), begin.isoformat(), end.isoformat(), sim["WX_API_BASE"],
+                    sim["WX_APPID"], sim["WX_APPSECRET"], str(latency)]  # fmt: skip
+            with tempfile.TemporaryDirectory() as warm:  # the simulator's caches, once
+                client = wxframe.Client(sim["WX_APPID"], sim["WX_APPSECRET"],
+                                        base_url=sim["WX_API_BASE"], max_workers=16)  # fmt: skip
+                wxframe.Store(warm).sync(client, begin, end, progress=False,
+                                         endpoints=_FAMILIES[kind])  # fmt: skip
+            for k in range(repeat):  # interleaved, the order swapped every other round
+                for name in list(trees) if k % 2 == 0 else list(trees)[::-1]:
+                    done = subprocess.run(
+                        [sys.executable, script, *args], capture_output=True, text=True,
+                        env=os.environ | {"PYTHONPATH": trees[name]}, check=False,
+                    )  # fmt: skip
+                    if done.returncode:
+                        raise RuntimeError(f"a sync of {name} failed: {done.stderr[-2000:]}")
+                    runs[name].append(json.loads(done.stdout.splitlines()[-1]))
+        medians = {name: statistics.median(r["seconds"] for r in rs) for name, rs in runs.items()}
+        for name, rs in runs.items():
+            seconds = [r["seconds"] for r in rs]
+            bound = rs[0]["bound"]
+            cpu = statistics.median(1000 * r["cpu"] / r["calls"] for r in rs)
+            tail = statistics.median(r["tail"] for r in rs)
+            tail_cpu = statistics.median(r["tail_cpu"] for r in rs)
+            # Each run against the run of the other code in its own round (same load).
+            paired = (
+                statistics.median(
+                    a["seconds"] / b["seconds"] for a, b in zip(rs, runs["before"], strict=True)
+                )
+                if "before" in runs
+                else None
+            )
+            versus = f"{paired:.2f}x" if paired is not None else ""
+            table.add(family, name, rs[0]["calls"], bound, medians[name], min(seconds),
+                      max(seconds), len(rs), f"{medians[name] / bound:.2f}x", versus, cpu,
+                      tail, tail_cpu)  # fmt: skip
+    table.notes.append(
+        "Each sync in a process of its own (warmed by one sync first), into an empty store, "
+        f"the simulator in another; {repeat} rounds, the codes alternated in each. The "
+        "bound is calls x latency / workers. vs before: the median of each run's time over "
+        "the other code's run in the same round. s after the last answer: the time the sync "
+        "took after its last answer came back (writing what it still held), and the CPU its "
+        "thread used in that time (what the machine's load moves least). "
+        "`python -m bench --only sync_pairs --before DIR` with DIR a worktree of the "
+        "earlier commit (`git worktree add DIR 68806b2`)."
+    )
+    return table
+
+
 @contextlib.contextmanager
 def _simulator_process(
     latency: float, today: date = TODAY
 ) -> Iterator[Callable[[int], wxframe.Client]]:
     """``wxframe simulate`` in a subprocess, and a factory of clients for it."""
+    with _simulator(latency, today) as settings:
+
+        def client_for(workers: int) -> wxframe.Client:
+            appid, secret = settings["WX_APPID"], settings["WX_APPSECRET"]
+            return wxframe.Client(
+                appid, secret, base_url=settings["WX_API_BASE"], max_workers=workers
+            )
+
+        yield client_for
+
+
+@contextlib.contextmanager
+def _simulator(latency: float, today: date = TODAY) -> Iterator[dict[str, str]]:
+    """``wxframe simulate`` in a subprocess: its WX_API_BASE, WX_APPID and WX_APPSECRET."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "wxframe", "simulate", "--today", today.isoformat(),
          "--latency-ms", str(latency * 1000)],
@@ -189,14 +277,7 @@ def _simulator_process(
             key, _, value = line.strip().partition("=")
             if key in ("WX_API_BASE", "WX_APPID", "WX_APPSECRET"):
                 settings[key] = value
-
-        def client_for(workers: int) -> wxframe.Client:
-            appid, secret = settings["WX_APPID"], settings["WX_APPSECRET"]
-            return wxframe.Client(
-                appid, secret, base_url=settings["WX_API_BASE"], max_workers=workers
-            )
-
-        yield client_for
+        yield settings
     finally:
         proc.terminate()
         proc.wait(timeout=10)
