@@ -27,13 +27,7 @@ from wxframe.client import Client
 from wxframe.dates import Window, last_complete_day
 from wxframe.endpoints import ENDPOINTS, Endpoint, clip_to_first_days
 from wxframe.errors import (
-    AccessDeniedError,
     ApiError,
-    CredentialError,
-    DataNotReadyError,
-    EndpointOfflineError,
-    QuotaExceededError,
-    TokenError,
     WxframeError,
 )
 from wxframe.store import FIRST_SYNC_DAYS
@@ -119,42 +113,14 @@ def _check(client: Client, spec: Endpoint, day: Any) -> dict[str, Any]:
 
 
 def _verdict(exc: WxframeError) -> tuple[str, int | None, None, str]:
-    """(status, errcode, rows, advice) for an error."""
-    code = exc.errcode if isinstance(exc, ApiError) else None
-    if isinstance(exc, EndpointOfflineError):
-        advice = (exc.advice or "switched off by the platform").split(". ")[0]
-        return "offline", code, None, advice
-    if isinstance(exc, AccessDeniedError) and code == 40164:
-        ip = _IP.search(exc.errmsg)
-        where = f" ({ip.group(1)}, as the platform saw it)" if ip else ""
-        return (
-            "ip not whitelisted",
-            code,
-            None,
-            f"add this machine's IP{where} to the account's IP whitelist (公众号后台 > 设置与开发 "
-            "> 基本配置 > IP白名单)",
-        )
-    if isinstance(exc, AccessDeniedError):
-        return (
-            "unauthorised",
-            code,
-            None,
-            "the account must be verified (认证) and, for a third party, hold the "
-            "analytics permission set",
-        )
-    if isinstance(exc, QuotaExceededError):
-        return "quota used up", code, None, "the daily quota is used up: try again tomorrow"
-    if isinstance(exc, DataNotReadyError):
-        return "not ready", code, None, "the platform has not finished the day: after 08:00"
-    if isinstance(exc, CredentialError | TokenError):
-        return (
-            "credentials",
-            code,
-            None,
-            "check WX_APPID and WX_APPSECRET (a reset secret invalidates the old one)",
-        )
-    first = str(exc).split(". ")[0][:160]
-    return "error", code, None, first
+    """(status, errcode, rows, advice) for an error: the word and the advice its class
+    declares (``errors.py``), in one sentence."""
+    if not isinstance(exc, ApiError) or exc.verdict == "error":
+        return "error", getattr(exc, "errcode", None), None, str(exc).split(". ")[0][:160]
+    advice = exc.advice.split(". ")[0]
+    if exc.errcode == 40164 and (ip := _IP.search(exc.errmsg)):
+        advice += f" ({ip.group(1)} is the IP the platform saw)"
+    return exc.verdict, exc.errcode, None, advice
 
 
 def _row(

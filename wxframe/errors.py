@@ -153,6 +153,8 @@ class ApiError(WxframeError):
     advice_by_code: ClassVar[dict[int, str]] = {}
     #: The one word `wxframe doctor` gives an endpoint or token that answers this.
     status: ClassVar[str] = "error"
+    #: The word for particular errcodes, where one class covers several causes.
+    status_by_code: ClassVar[dict[int, str]] = {}
 
     def __init__(
         self,
@@ -171,6 +173,11 @@ class ApiError(WxframeError):
             advice if advice is not None else self.advice_by_code.get(errcode, self.advice)
         )
         super().__init__(self._message())
+
+    @property
+    def verdict(self) -> str:
+        """The one word for this error in `wxframe doctor` (``"unauthorised"`` ...)."""
+        return self.status_by_code.get(self.errcode, self.status)
 
     @property
     def fault(self) -> str:
@@ -213,6 +220,7 @@ class CredentialError(ApiError):
 class AccessDeniedError(ApiError):
     codes = frozenset({48001, 50001, 40164})
     status = "unauthorised"
+    status_by_code: ClassVar[dict[int, str]] = {40164: "ip not whitelisted"}
     advice = "the account may not call this API"
     advice_by_code: ClassVar[dict[int, str]] = {
         48001: "the account is not authorised for this API: the datacube endpoints need a "
