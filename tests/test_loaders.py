@@ -1,4 +1,5 @@
-"""The six loaders over loopback HTTP: fewest calls, the simulator's numbers, exact dtypes."""
+"""The loaders over loopback HTTP, both families: fewest calls, the simulator's numbers,
+exact dtypes, a range across families clipped once, load_many."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The main job end to end: `wxframe demo`, `wxframe report`, the notebooks, the datasets."""
+"""The main job end to end: `wxframe demo`, `wxframe report` and the bundled demo store."""
 
 from __future__ import annotations
 

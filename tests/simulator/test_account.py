@@ -1,4 +1,5 @@
-"""The simulator over HTTP: protocol, tokens, errors, identities, determinism, faults."""
+"""The six's account model seen over HTTP: field names, identities between endpoints,
+running sums, thresholds and realistic shapes (the protocol itself: test_server)."""
 
 from __future__ import annotations
 

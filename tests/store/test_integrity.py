@@ -1,6 +1,7 @@
-"""The store against its own disk (issue 14, items 1, 2, 5 and 20): fields that only some
-files have, files deleted, truncated or altered, stray things under the root, and a disk
-that refuses a write."""
+"""The store against its own disk (issue 14, items 5, 6, 9 and 20): kills around a rename,
+the month-sharded manifest and its damage, temporary and stray files under the root, and a
+disk or root that refuses a write. Damaged files: test_verify; fields some files lack:
+test_read."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Many accounts in one store (issue 17): sync_many, `wxframe sync --accounts`, one lock per
-account, and the store as one dataset for out-of-core tools."""
+"""Many accounts in one store (issue 17): sync_many, one lock per account, an appid that
+must be named and cannot leave the root, and the store as one dataset for out-of-core
+tools (`wxframe sync --accounts`: test_accounts)."""
 
 from __future__ import annotations
 
