@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import wxframe
 
 
@@ -29,6 +31,7 @@ def test_import_is_light() -> None:
     assert out.stdout.split() == ["False", "False"]
 
 
+@pytest.mark.slow
 def test_import_wxframe_gives_datasets_simulator_and_a_version() -> None:
     code = (
         "import wxframe; print(wxframe.datasets.api_example('getbizsummary')['list'][0]"

@@ -73,6 +73,7 @@ def test_a_healthy_account_today(tmp_path: Path) -> None:
     no_secrets(sim, text)
 
 
+@pytest.mark.slow
 def test_both_token_endpoints_are_tried_when_asked() -> None:
     with serve(seed=0, today=TODAY) as sim:
         run = run_doctor(sim, "--json", "--token", "both")
@@ -84,6 +85,7 @@ def test_both_token_endpoints_are_tried_when_asked() -> None:
     assert run.returncode == 0
 
 
+@pytest.mark.slow
 def test_a_wrong_secret_says_so_and_asks_nothing(tmp_path: Path) -> None:
     with serve(seed=0, today=TODAY) as sim:
         run = run_doctor(sim, "--json", secret="not-the-secret-0123")

@@ -362,6 +362,7 @@ def test_an_answer_nested_too_deep_for_the_reader_never_reaches_it() -> None:
     assert done.stdout.strip() == "[None, None] [None, None]"
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(value=_VALUES, junk=st.binary(max_size=40), step=st.sampled_from([1, 2, 3, 1 << 20]))
 def test_the_nesting_walk_is_what_a_reader_reaches(value: object, junk: bytes, step: int) -> None:

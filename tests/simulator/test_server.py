@@ -197,6 +197,7 @@ def test_unknown_paths_and_methods(sim: Simulator) -> None:
     assert r.json()["errcode"] == 47001
 
 
+@pytest.mark.slow
 def test_fault_rates_are_deterministic_under_the_seed() -> None:
     faults = {"busy_rate": 0.2, "html502_rate": 0.05, "drop_rate": 0.05}
     with serve(seed=3, today=TODAY, **faults) as a:

@@ -363,6 +363,7 @@ def test_a_manifest_of_the_wrong_shape_is_a_store_error(
     assert str(path) in str(error.value)
 
 
+@pytest.mark.slow
 def test_a_store_root_that_is_a_file_is_a_store_error(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -10,7 +10,6 @@ import time
 import warnings
 from pathlib import Path
 
-import dask.dataframe as dd
 import duckdb
 import filelock
 import pandas as pd
@@ -61,7 +60,10 @@ def test_sync_many_is_each_accounts_own_sync(tmp_path: Path) -> None:
     expected = many.read("getbizsummary").query("channel == 'all'")
     expected = expected.groupby("account")["read_user"].sum()
     assert by_account["readers"].tolist() == expected.tolist()
-    # the README's Dask query, on the files the manifests list
+    # the README's Dask query, on the files the manifests list (dask imported here: it
+    # costs every test worker a second at collection otherwise)
+    import dask.dataframe as dd
+
     with warnings.catch_warnings():  # dask's own use of a pandas keyword pandas 4 drops
         warnings.simplefilter("ignore", pd.errors.Pandas4Warning)
         frame = dd.read_parquet(many.dataset("getbizsummary").files)

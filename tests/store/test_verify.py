@@ -63,6 +63,7 @@ def test_a_deleted_file_is_reported_and_fetched_again(
         pd.testing.assert_frame_equal(store.read(name), sound[name])
 
 
+@pytest.mark.slow
 def test_a_truncated_file_fails_only_its_reads_and_verify_repair_mends_it(
     synced: tuple[Store, dict[str, pd.DataFrame]],
 ) -> None:
