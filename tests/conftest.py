@@ -16,6 +16,7 @@ import json
 import math
 import os
 import shutil
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -399,3 +400,71 @@ def assert_same_store(got: Path | Store, expected: Path | Store) -> int:
         pd.testing.assert_frame_equal(left, right, obj=name)
         rows += len(left)
     return rows
+
+
+def month_file(store: Store, endpoint: str, month: str) -> Path:
+    """The parquet file of one endpoint's month of the store's one account."""
+    (account,) = store.accounts()
+    return store.root / endpoint / f"account={account}" / f"month={month}" / "data.parquet"
+
+
+def next_sync_restores(store: Store, sound: dict[str, pd.DataFrame]) -> None:
+    """After a repair of a ``synced`` store: the next sync fetches what was set aside, and
+    the store is sound."""
+    with serve(seed=0, today="2026-12-01") as sim:
+        store.sync(
+            sim.client(), "2026-09-01", "2026-10-31", endpoints=SYNCED_ENDPOINTS, progress=False
+        )
+    assert store.verify().empty
+    for name in SYNCED_ENDPOINTS:
+        pd.testing.assert_frame_equal(store.read(name), sound[name])
+
+
+# ------------------------------------------------------------------------ helpers
+def offline_account(frames: dict[str, pd.DataFrame]) -> SimulatedAccount:
+    """The account model behind ``offline_frames``: the ground truth they are checked on."""
+    sim: Simulator = frames["_sim"]  # type: ignore[assignment]
+    return sim.account
+
+
+def current_account(frames: dict[str, object]) -> SimulatedAccount:
+    """The account model behind ``current_frames``."""
+    return frames["acct"]  # type: ignore[return-value]
+
+
+def scene_list(total: int, *pairs: tuple[str, int]) -> list[dict[str, Any]]:
+    """A ``read_user_source`` list as the platform writes it: the 全部 entry, then scenes."""
+    return [{"user_count": total, "scene_desc": "全部"}] + [
+        {"user_count": n, "scene_desc": label} for label, n in pairs
+    ]
+
+
+def run_wxframe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed command line, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "wxframe", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def share_answer(call: Call) -> bytes:
+    """A getarticleshare answer with a row for each day of the call's window."""
+    rows = [{"ref_date": (call.begin + timedelta(days=k)).isoformat(), "msgid": "1_1",
+             "detail": {"share_user": 5}} for k in range(call.days)]  # fmt: skip
+    return json.dumps({"list": rows, "is_delay": False}).encode()
+
+
+def answer_bad_once(bad: bytes, days: set[date]) -> tuple[object, list[Call]]:
+    """Answers ``bad`` to the first call for each of ``days``, data after that."""
+    seen: list[Call] = []
+
+    def answer(call: Call) -> Reply:
+        first = call.begin in days and call not in seen
+        seen.append(call)
+        return (200, "application/json", bad if first else share_answer(call))
+
+    return answer, seen

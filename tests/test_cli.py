@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TODAY
+from tests.conftest import TODAY, run_wxframe
 from wxframe import (
     CURRENT_ENDPOINTS,
     ENDPOINTS,
@@ -20,18 +20,6 @@ from wxframe.datasets import (
     open_demo_store,
 )
 from wxframe.simulator import serve
-
-
-def _wxframe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The installed command line, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "wxframe", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        check=False,
-    )
 
 
 def base_env() -> dict[str, str]:
@@ -58,7 +46,7 @@ def test_wxframe_report_refuses_bad_arguments_before_running(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
     demo = str(open_demo_store().root)
-    run = _wxframe("report", *[a.replace("{demo}", demo) for a in args], cwd=tmp_path)
+    run = run_wxframe("report", *[a.replace("{demo}", demo) for a in args], cwd=tmp_path)
     assert run.returncode == 2
     assert message in run.stderr
     assert not list(tmp_path.iterdir())

@@ -4,13 +4,12 @@ and an endpoint made from its declaration alone."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 import pandas as pd
 import pytest
 
 import wxframe
-from tests.conftest import Call, Reply, fixture_server
+from tests.conftest import Call, Reply, fixture_server, scene_list
 from wxframe import (
     ENDPOINTS,
     OFFLINE_ENDPOINTS,
@@ -21,12 +20,6 @@ from wxframe import (
     InvalidDateError,
     to_frame,
 )
-
-
-def _scene_list(total: int, *pairs: tuple[str, int]) -> list[dict[str, Any]]:
-    return [{"user_count": total, "scene_desc": "全部"}] + [
-        {"user_count": n, "scene_desc": label} for label, n in pairs
-    ]
 
 
 def test_every_documented_scene_label_maps_to_getuserreads_channel() -> None:
@@ -102,7 +95,7 @@ def test_a_made_up_endpoint_works_from_its_declaration_alone() -> None:
                     "stats": {
                         "visit_user": 9,
                         "avg_seconds": 1.5,
-                        "by_scene": _scene_list(9, ("朋友圈", 4), ("新入口", 2)),
+                        "by_scene": scene_list(9, ("朋友圈", 4), ("新入口", 2)),
                     },
                 }
                 for i in range(call.days)

@@ -11,31 +11,13 @@ from typing import Any
 import pytest
 
 import wxframe
-from tests.conftest import Call, Reply, fixture_server
+from tests.conftest import Call, Reply, answer_bad_once, fixture_server, share_answer
 from wxframe import (
     MalformedResponseError,
     Store,
 )
 
 FIRST = date(2026, 11, 20)
-
-
-def _data(call: Call) -> bytes:
-    rows = [{"ref_date": (call.begin + timedelta(days=k)).isoformat(), "msgid": "1_1",
-             "detail": {"share_user": 5}} for k in range(call.days)]  # fmt: skip
-    return json.dumps({"list": rows, "is_delay": False}).encode()
-
-
-def _once(bad: bytes, days: set[date]) -> tuple[object, list[Call]]:
-    """Answers ``bad`` to the first call for each of ``days``, data after that."""
-    seen: list[Call] = []
-
-    def answer(call: Call) -> Reply:
-        first = call.begin in days and call not in seen
-        seen.append(call)
-        return (200, "application/json", bad if first else _data(call))
-
-    return answer, seen
 
 
 # An answer the workers' quick look takes for data (an object naming "list") that is not.
@@ -77,7 +59,7 @@ def test_rows_outside_the_window_are_dropped_and_named(tmp_path: Path) -> None:
 def test_an_error_answer_that_also_names_the_list_is_retried_in_the_worker(bad: bytes) -> None:
     # the workers hand on undecoded only what may be data; an errcode that is not 0, in
     # any spelling, is judged there, where a transient one is retried
-    answer, _ = _once(bad, {FIRST})
+    answer, _ = answer_bad_once(bad, {FIRST})
     with fixture_server(answer) as server:
         client = server.client(max_workers=2)
         if b"1e0" in bad:  # not -1: an error of its own, raised at once
@@ -91,7 +73,7 @@ def test_an_error_answer_that_also_names_the_list_is_retried_in_the_worker(bad: 
 
 def test_a_token_error_that_also_names_the_list_refreshes_the_token() -> None:
     bad = b'{"list":[],"errcode": 40001,"errmsg":"invalid credential"}'
-    answer, seen = _once(bad, {FIRST + timedelta(days=1)})
+    answer, seen = answer_bad_once(bad, {FIRST + timedelta(days=1)})
     with fixture_server(answer) as server:
         client = server.client(max_workers=2)
         df = wxframe.load_article_share(client, FIRST, FIRST + timedelta(days=3))
@@ -102,7 +84,7 @@ def test_a_token_error_that_also_names_the_list_refreshes_the_token() -> None:
 
 def test_data_with_errcode_0_is_read_in_the_batch() -> None:
     def answer(call: Call) -> Reply:
-        body = json.loads(_data(call))
+        body = json.loads(share_answer(call))
         return {"errcode": 0, "errmsg": "ok", **body}
 
     with fixture_server(answer) as server:
@@ -116,7 +98,7 @@ def test_an_error_key_written_with_escapes_is_still_seen_in_the_worker(spelled: 
     busy = b'{"list":[],"' + spelled + b'":-1,"errmsg":"system busy","url":"http:\\/\\/x"}'
     token = b'{"list":[],"' + spelled + b'":40001,"errmsg":"invalid credential"}'
     for bad, counted in ((busy, "retries"), (token, "token_refreshes")):
-        answer, seen = _once(bad, {FIRST})
+        answer, seen = answer_bad_once(bad, {FIRST})
         with fixture_server(answer) as server:
             client = server.client(max_workers=2)
             df = wxframe.load_article_share(client, FIRST, FIRST + timedelta(days=2))
@@ -125,7 +107,7 @@ def test_an_error_key_written_with_escapes_is_still_seen_in_the_worker(spelled: 
 
 
 def test_an_answer_that_is_not_data_after_all_fails_a_load_by_name() -> None:
-    answer, _ = _once(NOT_DATA, {FIRST + timedelta(days=2)})
+    answer, _ = answer_bad_once(NOT_DATA, {FIRST + timedelta(days=2)})
     with fixture_server(answer) as server, pytest.raises(MalformedResponseError) as info:
         wxframe.load_article_share(server.client(), FIRST, FIRST + timedelta(days=3))
     assert "getarticleshare 2026-11-22..2026-11-22: the response has no 'list' array" in str(
@@ -136,7 +118,7 @@ def test_an_answer_that_is_not_data_after_all_fails_a_load_by_name() -> None:
 def test_a_load_stops_asking_soon_after_an_answer_that_is_not_data() -> None:
     # from a hostile review: a load decoded its answers only once all were fetched
     first = date(2026, 10, 1)
-    answer, seen = _once(NOT_DATA, {first + timedelta(days=1)})
+    answer, seen = answer_bad_once(NOT_DATA, {first + timedelta(days=1)})
     with fixture_server(answer) as server, pytest.raises(MalformedResponseError):
         wxframe.load_article_share(server.client(max_workers=4), first,
                                    first + timedelta(days=59), progress=False)  # fmt: skip

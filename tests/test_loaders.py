@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import wxframe
-from tests.conftest import TODAY, Call, Reply, fixture_server
+from tests.conftest import TODAY, Call, Reply, fixture_server, scene_list
 from wxframe import (
     CURRENT_ENDPOINTS,
     ENDPOINTS,
@@ -34,12 +34,6 @@ DAYS = (END - BEGIN).days + 1
 YESTERDAY = date(2026, 11, 30)  # the fixture server's clients live on 2026-12-01, noon
 
 
-def _scene_list(total: int, *pairs: tuple[str, int]) -> list[dict[str, Any]]:
-    return [{"user_count": total, "scene_desc": "全部"}] + [
-        {"user_count": n, "scene_desc": label} for label, n in pairs
-    ]
-
-
 def _records(call: Call) -> list[dict[str, Any]]:
     """Plausible records for every day of a window, in each endpoint's documented shape."""
     days = [call.begin + timedelta(days=i) for i in range(call.days)]
@@ -47,7 +41,7 @@ def _records(call: Call) -> list[dict[str, Any]]:
     for n, d in enumerate(days):
         day = d.isoformat()
         reads = 100 + d.toordinal() % 50
-        scenes = _scene_list(reads, ("公众号消息", reads // 2), ("朋友圈", reads // 4))
+        scenes = scene_list(reads, ("公众号消息", reads // 2), ("朋友圈", reads // 4))
         if call.endpoint == "getbizsummary":
             out.append(
                 {
@@ -90,7 +84,7 @@ def _records(call: Call) -> list[dict[str, Any]]:
                         {
                             "stat_date": s.isoformat(),
                             "read_user": 10 * (k + 1),
-                            "read_user_source": _scene_list(10 * (k + 1), ("推荐", k)),
+                            "read_user_source": scene_list(10 * (k + 1), ("推荐", k)),
                         }
                         for k, s in enumerate(stats)
                     ],

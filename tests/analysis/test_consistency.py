@@ -8,20 +8,15 @@ import pandas as pd
 import pytest
 
 import wxframe
-from tests.conftest import OFFLINE_DAYS
+from tests.conftest import OFFLINE_DAYS, offline_account
 from wxframe import (
     ConfigurationError,
     FrameShapeError,
     Store,
     check_consistency,
 )
-from wxframe.simulator import Simulator, serve
+from wxframe.simulator import serve
 from wxframe.simulator._account import passes_threshold
-
-
-def _account(offline_frames: dict[str, pd.DataFrame]) -> wxframe.simulator.SimulatedAccount:
-    sim: Simulator = offline_frames["_sim"]  # type: ignore[assignment]
-    return sim.account
 
 
 def _report(offline_frames: dict, **override: pd.DataFrame) -> pd.DataFrame:
@@ -41,7 +36,7 @@ def test_check_consistency_on_clean_data_explains_every_gap(offline_frames: dict
         "scenes_vs_account_shares", "total_vs_summary",
     }  # fmt: skip
     assert set(report["status"].astype(str)) <= {"ok", "expected"}
-    acct = _account(offline_frames)
+    acct = offline_account(offline_frames)
     gaps = report[report["check"] == "summary_vs_account"].set_index("ref_date")["gap"]
     for day in OFFLINE_DAYS[::10]:
         # the true gap: every article read that day whose numbers miss the threshold

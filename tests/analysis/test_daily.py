@@ -11,19 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import wxframe
-from tests.conftest import CURRENT_BEGIN, OFFLINE_DAYS
+from tests.conftest import CURRENT_BEGIN, OFFLINE_DAYS, current_account, offline_account
 from wxframe import (
     FrameShapeError,
     to_cumulative,
     to_daily,
 )
 from wxframe.analysis import CUMULATIVE_COLUMNS
-from wxframe.simulator import SimulatedAccount, Simulator
-
-
-def _account(offline_frames: dict[str, pd.DataFrame]) -> wxframe.simulator.SimulatedAccount:
-    sim: Simulator = offline_frames["_sim"]  # type: ignore[assignment]
-    return sim.account
 
 
 @st.composite
@@ -56,10 +50,6 @@ def cumulative_frames(draw: st.DrawFn) -> pd.DataFrame:
 
 #: Publish days whose 30 days are all over by CURRENT_END.
 SETTLED = [CURRENT_BEGIN + timedelta(days=n) for n in range(6)]
-
-
-def _acct(current_frames: dict) -> SimulatedAccount:
-    return current_frames["acct"]  # type: ignore[no-any-return]
 
 
 @st.composite
@@ -99,7 +89,7 @@ def test_to_daily_gives_each_days_numbers_from_the_simulator(offline_frames: dic
     total = offline_frames["getarticletotal"]
     daily = to_daily(total)
     assert not daily["spans_gap"].any() and not daily["correction"].any()
-    acct = _account(offline_frames)
+    acct = offline_account(offline_frames)
     checked = 0
     for day in OFFLINE_DAYS[::6]:
         for article in acct.sends(day):
@@ -211,7 +201,7 @@ def test_to_daily_over_thirty_days_per_article_and_channel(current_frames: dict)
             drop=True
         ),
     )
-    acct = _acct(current_frames)
+    acct = current_account(current_frames)
     checked = 0
     for day in SETTLED:
         for article in acct.publishes(day):

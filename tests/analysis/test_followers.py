@@ -8,21 +8,16 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from tests.conftest import CURRENT_BEGIN, CURRENT_END
+from tests.conftest import CURRENT_BEGIN, CURRENT_END, current_account
 from wxframe import (
     DataMismatchWarning,
     follower_growth,
 )
-from wxframe.simulator import SimulatedAccount
-
-
-def _acct(current_frames: dict) -> SimulatedAccount:
-    return current_frames["acct"]  # type: ignore[no-any-return]
 
 
 def test_follower_growth_is_the_accounts_followers(current_frames: dict) -> None:
     growth = follower_growth(current_frames["followers"], current_frames["cumulate"])
-    acct = _acct(current_frames)
+    acct = current_account(current_frames)
     assert growth["ref_date"].tolist() == list(pd.date_range(CURRENT_BEGIN, CURRENT_END))
     for _, row in growth.iloc[::7].iterrows():
         day = row["ref_date"].date()

@@ -8,23 +8,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import wxframe
-from tests.conftest import CURRENT_BEGIN, CURRENT_END, OFFLINE_DAYS, OFFLINE_END
+from tests.conftest import (
+    CURRENT_BEGIN,
+    CURRENT_END,
+    OFFLINE_DAYS,
+    OFFLINE_END,
+    current_account,
+    offline_account,
+)
 from wxframe import (
     ConfigurationError,
     FrameShapeError,
     article_lifecycle,
 )
 from wxframe.endpoints import CHANNELS
-from wxframe.simulator import SimulatedAccount, Simulator
 from wxframe.simulator._account import CHANNEL_CODES
 from wxframe.simulator._current import _engagement
-
-
-def _account(offline_frames: dict[str, pd.DataFrame]) -> wxframe.simulator.SimulatedAccount:
-    sim: Simulator = offline_frames["_sim"]  # type: ignore[assignment]
-    return sim.account
-
 
 #: Publish days whose 30 days are all over by CURRENT_END.
 SETTLED = [CURRENT_BEGIN + timedelta(days=n) for n in range(6)]
@@ -33,13 +32,9 @@ SETTLED = [CURRENT_BEGIN + timedelta(days=n) for n in range(6)]
 CHANNEL_NAMES = [CHANNELS[c] for c in CHANNEL_CODES]
 
 
-def _acct(current_frames: dict) -> SimulatedAccount:
-    return current_frames["acct"]  # type: ignore[no-any-return]
-
-
 def test_article_lifecycle_against_the_articles_true_days(offline_frames: dict) -> None:
     life = article_lifecycle(offline_frames["getarticletotal"])
-    acct = _account(offline_frames)
+    acct = offline_account(offline_frames)
     assert life["msgid"].is_unique
     assert life["int_page_read_count"].is_monotonic_decreasing
     assert life["percentile"].iloc[0] == 100.0
@@ -90,7 +85,7 @@ def test_article_lifecycle_on_detail_against_the_truth(current_frames: dict) -> 
     detail = current_frames["detail"]
     life = article_lifecycle(detail)
     assert life["msgid"].is_unique and life["read_user"].is_monotonic_decreasing
-    acct = _acct(current_frames)
+    acct = current_account(current_frames)
     everyone = detail[detail["channel"] == "all"]
     for day in SETTLED:
         for article in acct.publishes(day):

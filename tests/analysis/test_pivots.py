@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import wxframe
-from tests.conftest import CURRENT_BEGIN, OFFLINE_DAYS
+from tests.conftest import CURRENT_BEGIN, OFFLINE_DAYS, current_account, offline_account
 from wxframe import (
     ConfigurationError,
     FrameShapeError,
@@ -21,24 +21,14 @@ from wxframe import (
     to_frame,
 )
 from wxframe.endpoints import CHANNELS, CHANNELS_ZH, SOURCES
-from wxframe.simulator import SimulatedAccount, Simulator
 from wxframe.simulator._account import CHANNEL_CODES
 
 
-def _account(offline_frames: dict[str, pd.DataFrame]) -> wxframe.simulator.SimulatedAccount:
-    sim: Simulator = offline_frames["_sim"]  # type: ignore[assignment]
-    return sim.account
-
-
 def _aggregate(offline_frames: dict[str, pd.DataFrame], day: date) -> dict:
-    return _account(offline_frames)._aggregate(day)
+    return offline_account(offline_frames)._aggregate(day)
 
 
 CHANNEL_NAMES = [CHANNELS[c] for c in CHANNEL_CODES]
-
-
-def _acct(current_frames: dict) -> SimulatedAccount:
-    return current_frames["acct"]  # type: ignore[no-any-return]
 
 
 def test_pivot_channels_matches_the_accounts_channel_counts(offline_frames: dict) -> None:
@@ -144,7 +134,7 @@ def test_pivot_channels_on_getbizsummary_is_the_accounts_readers(current_frames:
     wide = pivot_channels(current_frames["biz"])
     assert list(wide.columns) == CHANNEL_NAMES  # getuserread's order, all left out
     assert all(str(t) == "Int64" for t in wide.dtypes)
-    acct = _acct(current_frames)
+    acct = current_account(current_frames)
     for day in [CURRENT_BEGIN + timedelta(days=n) for n in range(0, 60, 9)]:
         truth = {
             int(r["user_source"]): int(r["int_page_read_user"])  # type: ignore[call-overload]
@@ -183,7 +173,7 @@ def test_a_channel_mix_across_2025_11_01_is_one_call(current_frames: dict) -> No
 def test_pivot_channels_on_getarticleread_is_per_article_day(current_frames: dict) -> None:
     wide = pivot_channels(current_frames["read"])
     assert wide.index.names == ["ref_date", "msgid"]
-    acct = _acct(current_frames)
+    acct = current_account(current_frames)
     day = date(2025, 11, 12)
     for article, k, numbers in acct.articles_read_on(day):
         if not numbers.int_user[k]:

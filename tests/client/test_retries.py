@@ -3,28 +3,19 @@ bound, and what cannot be waited out raises at once."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 import pytest
 
 import wxframe
-from tests.conftest import APPID, FAST, SECRET, TODAY, raw_server, token_then
+from tests.conftest import FAST, TODAY, raw_client, raw_server, token_then
 from wxframe import (
     BusyError,
-    Client,
     QuotaExceededError,
     RateLimitError,
     TransportError,
 )
-from wxframe.dates import BEIJING
 from wxframe.simulator import serve
-
-RAW_CLOCK = datetime(2026, 12, 1, 12, tzinfo=BEIJING)
-
-
-def raw_client(url: str, **kwargs: Any) -> Client:
-    return Client(APPID, SECRET, base_url=url, clock=lambda: RAW_CLOCK, backoff=0.0, **kwargs)
 
 
 def test_busy_burst_and_dropped_connections_are_survived() -> None:

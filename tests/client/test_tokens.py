@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
 from typing import Any
 
 import pytest
 
 import wxframe
-from tests.conftest import APPID, FAST, SECRET, TODAY, TOKEN, raw_server, token_then
+from tests.conftest import FAST, TODAY, TOKEN, raw_client, raw_server, token_then
 from wxframe import (
     Client,
     CredentialError,
@@ -19,14 +18,7 @@ from wxframe import (
     TokenError,
     TransportError,
 )
-from wxframe.dates import BEIJING
 from wxframe.simulator import serve
-
-RAW_CLOCK = datetime(2026, 12, 1, 12, tzinfo=BEIJING)
-
-
-def raw_client(url: str, **kwargs: Any) -> Client:
-    return Client(APPID, SECRET, base_url=url, clock=lambda: RAW_CLOCK, backoff=0.0, **kwargs)
 
 
 def test_token_expiry_in_the_middle_of_a_load_is_survived() -> None:

@@ -4,8 +4,6 @@ statuses, bodies that are not JSON, redirects, plain HTTP, proxies."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Any
 
 import pytest
 
@@ -15,6 +13,7 @@ from tests.conftest import (
     SECRET,
     TODAY,
     fixture_server,
+    raw_client,
     raw_server,
     token_then,
 )
@@ -23,14 +22,7 @@ from wxframe import (
     ConfigurationError,
     TransportError,
 )
-from wxframe.dates import BEIJING
 from wxframe.simulator import serve
-
-RAW_CLOCK = datetime(2026, 12, 1, 12, tzinfo=BEIJING)
-
-
-def raw_client(url: str, **kwargs: Any) -> Client:
-    return Client(APPID, SECRET, base_url=url, clock=lambda: RAW_CLOCK, backoff=0.0, **kwargs)
 
 
 def test_non_json_body_names_status_and_snippet() -> None:

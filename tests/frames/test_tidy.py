@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
 
 import wxframe
 import wxframe.datasets
+from tests.conftest import scene_list
 from wxframe import (
     CURRENT_ENDPOINTS,
     ENDPOINTS,
@@ -42,12 +42,6 @@ CHANNEL_ORDER = [
     "kanyikan",
     "souyisou",
 ]
-
-
-def _scene_list(total: int, *pairs: tuple[str, int]) -> list[dict[str, Any]]:
-    return [{"user_count": total, "scene_desc": "全部"}] + [
-        {"user_count": n, "scene_desc": label} for label, n in pairs
-    ]
 
 
 def test_every_endpoint_has_an_example() -> None:
@@ -301,7 +295,7 @@ def test_article_total_detail_channels_jump_rates_and_running_totals() -> None:
                 {
                     "stat_date": f"2025-11-0{3 + i}",
                     "read_user": 10 * (i + 1),
-                    "read_user_source": _scene_list(
+                    "read_user_source": scene_list(
                         10 * (i + 1), ("朋友圈", 4 * (i + 1)), ("视频号推荐", 1)
                     ),
                     "share_user": i,
@@ -356,7 +350,7 @@ def test_an_all_row_takes_its_count_from_the_all_entry_when_the_record_has_none(
         {
             "ref_date": "2025-11-05",
             "msgid": "9_1",
-            "detail": {"read_user_source": _scene_list(12, ("搜一搜", 3))},
+            "detail": {"read_user_source": scene_list(12, ("搜一搜", 3))},
         }
     ]
     df = to_frame("getarticleread", records)

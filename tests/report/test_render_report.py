@@ -5,13 +5,12 @@ from __future__ import annotations
 import filecmp
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import wxframe
+from tests.conftest import run_wxframe
 from wxframe.datasets import (
     DEMO_BEGIN,
     DEMO_CURRENT_BEGIN,
@@ -48,18 +47,6 @@ HISTORY_SECTIONS = (
 IMAGE = re.compile(r'<img[^>]+src="data:image/png;base64,')
 
 
-def _wxframe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The installed command line, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "wxframe", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        check=False,
-    )
-
-
 def _check_report(html: str, sections: tuple[str, ...] = SECTIONS) -> None:
     for section in sections:
         assert f">{section}<" in html, section
@@ -90,7 +77,7 @@ def test_wxframe_demo_builds_a_store_and_a_complete_report(tmp_path: Path) -> No
     command = readme.split("## Quickstart", 1)[1].split("&& ", 1)[1].split("\n", 1)[0]
     args = shlex.split(command)
     assert args[:2] == ["wxframe", "demo"]
-    run = _wxframe(*args[1:], "--quiet", "--today", "2026-12-01", cwd=tmp_path)
+    run = run_wxframe(*args[1:], "--quiet", "--today", "2026-12-01", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     demo = tmp_path / "wxframe-demo"
     assert f"{Path('wxframe-demo') / 'report.html'}" in run.stdout
@@ -106,24 +93,24 @@ def test_wxframe_demo_builds_a_store_and_a_complete_report(tmp_path: Path) -> No
     assert set(map(str, history["last"])) <= {"2025-10-31", "2025-10-30"}
     assert history.drop("getarticletotal")["days_held"].tolist() == [365] * 5
     _check_report((demo / "report.html").read_text(encoding="utf-8"))
-    again = _wxframe("demo", "--dir", str(demo), "--quiet", "--today", "2026-12-01")
+    again = run_wxframe("demo", "--dir", str(demo), "--quiet", "--today", "2026-12-01")
     assert again.returncode == 0, again.stderr
     # a rerun fetches only what may still change: getarticletotaldetail's 29 growing
     # publish days; the history is imported again without a change
     assert re.search(r"\b29 calls\b", again.stdout), again.stdout
-    early = _wxframe("demo", "--dir", str(tmp_path / "early"), "--today", "2025-06-01")
+    early = run_wxframe("demo", "--dir", str(tmp_path / "early"), "--today", "2025-06-01")
     assert early.returncode == 2 and "before the current family's data" in early.stderr
     other = tmp_path / "not-a-store"
     other.mkdir()
     (other / "notes.txt").write_text("mine")
-    refused = _wxframe("demo", "--dir", str(other))
+    refused = run_wxframe("demo", "--dir", str(other))
     assert refused.returncode == 2 and "not a wxframe store" in refused.stderr
 
 
 @pytest.mark.slow
 def test_wxframe_report_on_the_bundled_store_with_a_period(tmp_path: Path) -> None:
     out = tmp_path / "may.html"
-    run = _wxframe(
+    run = run_wxframe(
         "report", "--store", str(open_demo_store().root), "--begin", "2024-05-01",
         "--end", "2024-05-31", "--out", str(out),
     )  # fmt: skip

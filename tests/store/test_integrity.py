@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 import wxframe
+from tests.conftest import month_file, next_sync_restores
 from wxframe import (
     Store,
     StoreDamagedWarning,
@@ -50,25 +51,11 @@ def killed_after_a_rename(store: Store, rows: pd.DataFrame, first: date, last: d
     store._write_windows(spec, account, [window], rows[inside].drop(columns="account"), manifest)
 
 
-def month_file(store: Store, endpoint: str, month: str) -> Path:
-    (account,) = store.accounts()
-    return store.root / endpoint / f"account={account}" / f"month={month}" / "data.parquet"
-
-
 def _manifest_files(store: Store) -> dict[str, bytes]:
     return {
         str(p.relative_to(store.root)): p.read_bytes()
         for p in sorted((store.root / "_manifest").rglob("*.json"))
     }
-
-
-def _the_next_sync_restores(store: Store, sound: dict[str, pd.DataFrame]) -> None:
-    """After a repair: the next sync fetches what was set aside, and the store is sound."""
-    with serve(seed=0, today=TODAY_2026) as sim:
-        store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS, progress=False)
-    assert store.verify().empty
-    for name in ENDPOINTS:
-        pd.testing.assert_frame_equal(store.read(name), sound[name])
 
 
 def test_a_kill_between_a_rename_and_the_manifest_is_not_damage(
@@ -262,7 +249,7 @@ def test_a_damaged_month_of_the_manifest_fails_only_reads_of_that_month(
     store.verify(repair=True)
     assert len(list((store.root / "_damaged").rglob("*.json.*"))) == 1
     assert len(list((store.root / "_damaged").rglob("data.parquet.*"))) == 1
-    _the_next_sync_restores(store, sound)
+    next_sync_restores(store, sound)
 
 
 def test_a_sync_sets_a_damaged_month_of_the_manifest_aside_and_fetches_it(

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import wxframe
-from tests.conftest import SECRET, TODAY, Call, fixture_server
+from tests.conftest import SECRET, TODAY, Call, fixture_server, month_file
 from wxframe import (
     Client,
     Store,
@@ -41,11 +41,6 @@ def summary_answer(extra_from: date | None) -> Any:
         return {"list": rows}
 
     return answer
-
-
-def month_file(store: Store, endpoint: str, month: str) -> Path:
-    (account,) = store.accounts()
-    return store.root / endpoint / f"account={account}" / f"month={month}" / "data.parquet"
 
 
 def test_read_prunes_partitions_and_filters(tmp_path: Path) -> None:

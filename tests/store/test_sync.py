@@ -24,6 +24,7 @@ from tests.conftest import (
     TODAY,
     Call,
     Reply,
+    answer_bad_once,
     fixture_server,
     minimum_calls,
     windows_written,
@@ -65,24 +66,6 @@ def calls_by_endpoint(sim: wxframe.simulator.Simulator) -> dict[str, int]:
     for name, *_ in sim.stats.answered:
         counts[name] = counts.get(name, 0) + 1
     return counts
-
-
-def _data(call: Call) -> bytes:
-    rows = [{"ref_date": (call.begin + timedelta(days=k)).isoformat(), "msgid": "1_1",
-             "detail": {"share_user": 5}} for k in range(call.days)]  # fmt: skip
-    return json.dumps({"list": rows, "is_delay": False}).encode()
-
-
-def _once(bad: bytes, days: set[date]) -> tuple[object, list[Call]]:
-    """Answers ``bad`` to the first call for each of ``days``, data after that."""
-    seen: list[Call] = []
-
-    def answer(call: Call) -> Reply:
-        first = call.begin in days and call not in seen
-        seen.append(call)
-        return (200, "application/json", bad if first else _data(call))
-
-    return answer, seen
 
 
 # An answer the workers' quick look takes for data (an object naming "list") that is not.
@@ -430,7 +413,7 @@ def test_an_answer_that_is_not_data_keeps_what_came_before(tmp_path: Path, bad: 
     # asking; the next sync asks for each window not written, once
     days = [date(2026, 10, 10) + timedelta(days=k) for k in range(40)]
     bad_day = days[2]
-    answer, seen = _once(bad, {bad_day})
+    answer, seen = answer_bad_once(bad, {bad_day})
     store = Store(tmp_path)
     with fixture_server(answer) as server:
         sync = {"endpoints": "getarticleshare", "progress": False}

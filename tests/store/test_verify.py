@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.conftest import month_file, next_sync_restores
 from wxframe import Store, StoreDamagedWarning, StoreError
 from wxframe.simulator import serve
 
@@ -20,20 +21,6 @@ ENDPOINTS = ["getusersummary", "getusercumulate"]
 
 
 SIM_SYNC = ["--simulator", "--seed", "0", "--today", TODAY_2026, "--quiet"]
-
-
-def month_file(store: Store, endpoint: str, month: str) -> Path:
-    (account,) = store.accounts()
-    return store.root / endpoint / f"account={account}" / f"month={month}" / "data.parquet"
-
-
-def _the_next_sync_restores(store: Store, sound: dict[str, pd.DataFrame]) -> None:
-    """After a repair: the next sync fetches what was set aside, and the store is sound."""
-    with serve(seed=0, today=TODAY_2026) as sim:
-        store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS, progress=False)
-    assert store.verify().empty
-    for name in ENDPOINTS:
-        pd.testing.assert_frame_equal(store.read(name), sound[name])
 
 
 def test_a_deleted_file_is_reported_and_fetched_again(
@@ -150,4 +137,4 @@ def test_a_lost_month_of_the_manifest_is_named_by_verify_and_repaired(
     assert problems["path"].iloc[0] == str(month_file(store, "getusersummary", "2026-09"))
     store.verify(repair=True)  # moved aside, kept
     assert len(list((store.root / "_damaged").rglob("data.parquet.*"))) == 1
-    _the_next_sync_restores(store, sound)
+    next_sync_restores(store, sound)
