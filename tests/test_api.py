@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import wxframe
 
 
@@ -28,3 +30,17 @@ def test_import_is_light() -> None:
     code = "import sys, wxframe; print('matplotlib' in sys.modules, 'tqdm' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.slow
+def test_import_wxframe_gives_datasets_simulator_and_a_version() -> None:
+    code = (
+        "import wxframe; print(wxframe.datasets.api_example('getbizsummary')['list'][0]"
+        "['ref_date'], wxframe.simulator.serve.__name__)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["2025-11-01", "serve"]
+    version = subprocess.run(
+        [sys.executable, "-m", "wxframe", "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.strip() == f"wxframe {wxframe.__version__}"

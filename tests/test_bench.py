@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_benchmarks_smoke_mode_runs_every_benchmark(tmp_path: Path) -> None:
     out = tmp_path / "smoke.md"
     run = subprocess.run(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import wxframe
-from tests.fixture_server import APPID, SECRET, TOKEN, Call, fixture_server
+from tests.conftest import APPID, SECRET, TOKEN, Call, fixture_server
 from wxframe.simulator import Simulator, serve
 
 #: The simulators play today (Beijing): `wxframe doctor` runs on the real clock, as a
@@ -53,6 +53,7 @@ def no_secrets(sim: Simulator, run: subprocess.CompletedProcess) -> None:
     assert issued and not [t for t in issued if t in text]
 
 
+@pytest.mark.slow
 def test_a_healthy_account_today(tmp_path: Path) -> None:
     with serve(seed=0, today=TODAY) as sim:
         run = run_doctor(sim, "--json")
@@ -72,6 +73,7 @@ def test_a_healthy_account_today(tmp_path: Path) -> None:
     no_secrets(sim, text)
 
 
+@pytest.mark.slow
 def test_both_token_endpoints_are_tried_when_asked() -> None:
     with serve(seed=0, today=TODAY) as sim:
         run = run_doctor(sim, "--json", "--token", "both")
@@ -83,6 +85,7 @@ def test_both_token_endpoints_are_tried_when_asked() -> None:
     assert run.returncode == 0
 
 
+@pytest.mark.slow
 def test_a_wrong_secret_says_so_and_asks_nothing(tmp_path: Path) -> None:
     with serve(seed=0, today=TODAY) as sim:
         run = run_doctor(sim, "--json", secret="not-the-secret-0123")
@@ -95,6 +98,7 @@ def test_a_wrong_secret_says_so_and_asks_nothing(tmp_path: Path) -> None:
     assert "not-the-secret-0123" not in run.stdout + run.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("setup", "status", "errcode", "advice"),
     [
@@ -116,6 +120,7 @@ def test_each_refusal_has_its_verdict(setup: dict, status: str, errcode: int, ad
     assert "not every current endpoint is usable" not in run.stdout  # JSON: no prose
 
 
+@pytest.mark.slow
 def test_empty_answers_and_other_errors() -> None:
     def answer(call: Call) -> Any:
         if call.endpoint == "getarticleshare":
@@ -138,6 +143,7 @@ def test_empty_answers_and_other_errors() -> None:
     assert TOKEN not in run.stdout and SECRET not in run.stdout
 
 
+@pytest.mark.slow
 def test_with_a_store_it_says_what_is_held_and_what_a_sync_would_ask(tmp_path: Path) -> None:
     with serve(seed=0, today=TODAY) as sim:
         store = wxframe.Store(tmp_path)

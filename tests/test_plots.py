@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -22,35 +17,18 @@ from wxframe import (
     ConfigurationError,
     FrameShapeError,
     MissingFontWarning,
+    add_rates,
     article_lifecycle,
+    follower_growth,
     plot_article_decay,
     plot_channel_mix,
     plot_hourly_heatmap,
     plot_share_scenes,
     plot_top_articles,
-    to_frame,
 )
-from wxframe.simulator import SimulatedAccount, records
+from wxframe.simulator import serve
 
-BEGIN, END = date(2024, 5, 1), date(2024, 5, 28)
 HAS_CJK = wxframe.cjk_font() is not None
-
-
-@pytest.fixture(scope="module")
-def frames() -> dict[str, pd.DataFrame]:
-    acct = SimulatedAccount(seed=2, today=date(2024, 6, 1))
-    return {
-        "read": to_frame("getuserread", records(acct, "getuserread", BEGIN, END)),
-        "read_hour": to_frame("getuserreadhour", records(acct, "getuserreadhour", BEGIN, END)),
-        "share": to_frame("getusershare", records(acct, "getusershare", BEGIN, END)),
-        "total": to_frame("getarticletotal", records(acct, "getarticletotal", BEGIN, END)),
-    }
-
-
-@pytest.fixture(autouse=True)
-def _close_figures() -> Iterator[None]:
-    yield
-    plt.close("all")
 
 
 def _render(ax: plt.Axes) -> list[warnings.WarningMessage]:
@@ -65,8 +43,17 @@ def _legend(ax: plt.Axes) -> list[str]:
     return [t.get_text() for t in ax.get_legend().get_texts()]
 
 
-def test_channel_mix_draws_one_area_per_channel(frames: dict) -> None:
-    ax = plot_channel_mix(frames["read"])
+plot_engagement = wxframe.plot_engagement
+
+
+plot_dropoff = wxframe.plot_dropoff
+
+
+plot_followers = wxframe.plot_followers
+
+
+def test_channel_mix_draws_one_area_per_channel(plot_frames: dict) -> None:
+    ax = plot_channel_mix(plot_frames["read"])
     areas = [c for c in ax.collections if isinstance(c, PolyCollection)]
     channels = ["messages", "chats", "Moments", "account page", "other", "Top Stories", "Search"]
     assert len(areas) == len(channels)
@@ -79,18 +66,18 @@ def test_channel_mix_draws_one_area_per_channel(frames: dict) -> None:
     assert np.allclose(top.max(), 1.0)
 
 
-def test_channel_mix_counts_into_a_given_axes_and_hourly_input(frames: dict) -> None:
+def test_channel_mix_counts_into_a_given_axes_and_hourly_input(plot_frames: dict) -> None:
     _, given = plt.subplots()
-    ax = plot_channel_mix(frames["read_hour"], "int_page_read_user", normalize=False, ax=given)
+    ax = plot_channel_mix(plot_frames["read_hour"], "int_page_read_user", normalize=False, ax=given)
     assert ax is given
     assert ax.get_ylabel() == "readers"
     assert len(_legend(ax)) == 7
 
 
-def test_chinese_channel_names_fall_back_with_a_single_warning(frames: dict) -> None:
+def test_chinese_channel_names_fall_back_with_a_single_warning(plot_frames: dict) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ax = plot_channel_mix(frames["read"], labels="zh")
+        ax = plot_channel_mix(plot_frames["read"], labels="zh")
         drawn = _render(ax)
     font_warnings = [w for w in caught if issubclass(w.category, MissingFontWarning)]
     if HAS_CJK:
@@ -102,11 +89,11 @@ def test_chinese_channel_names_fall_back_with_a_single_warning(frames: dict) -> 
     assert not [w for w in drawn if "Glyph" in str(w.message)]
 
 
-def test_hourly_heatmap_is_weekday_by_hour_means(frames: dict) -> None:
-    ax = plot_hourly_heatmap(frames["read_hour"])
+def test_hourly_heatmap_is_weekday_by_hour_means(plot_frames: dict) -> None:
+    ax = plot_hourly_heatmap(plot_frames["read_hour"])
     grid = ax.images[0].get_array()
     assert grid.shape == (7, 24)
-    hour = frames["read_hour"]
+    hour = plot_frames["read_hour"]
     rows = hour[(hour["channel"] == "all") & (hour["ref_hour"] == 20)]
     mondays = rows[rows["ref_date"].dt.day_of_week == 0]["int_page_read_count"]
     assert grid[0, 20] == pytest.approx(float(mondays.mean()))
@@ -115,14 +102,14 @@ def test_hourly_heatmap_is_weekday_by_hour_means(frames: dict) -> None:
     assert len(ax.figure.axes) == 2  # the colour bar
 
 
-def test_article_decay_draws_a_line_per_article_reaching_one(frames: dict) -> None:
+def test_article_decay_draws_a_line_per_article_reaching_one(plot_frames: dict) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ax = plot_article_decay(frames["total"], n=6)
+        ax = plot_article_decay(plot_frames["total"], n=6)
         drawn = _render(ax)
     lines = ax.get_lines()
     assert len(lines) == 6
-    life = article_lifecycle(frames["total"])
+    life = article_lifecycle(plot_frames["total"])
     top = life[life["complete"]].head(6)  # only articles whose 7 days are over
     for line in lines:
         x, y = line.get_data()
@@ -140,34 +127,34 @@ def test_article_decay_draws_a_line_per_article_reaching_one(frames: dict) -> No
     assert ax.get_xlabel() == "days after sending"
 
 
-def test_article_decay_daily_and_chosen_articles(frames: dict) -> None:
-    msgids = frames["total"]["msgid"].unique()[:2].tolist()
+def test_article_decay_daily_and_chosen_articles(plot_frames: dict) -> None:
+    msgids = plot_frames["total"]["msgid"].unique()[:2].tolist()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingFontWarning)
-        ax = plot_article_decay(frames["total"], msgids=msgids, cumulative=False)
-    daily = wxframe.to_daily(frames["total"])
+        ax = plot_article_decay(plot_frames["total"], msgids=msgids, cumulative=False)
+    daily = wxframe.to_daily(plot_frames["total"])
     first = daily[daily["msgid"] == msgids[0]]["int_page_read_count_daily"].astype(float).tolist()
     drawn = {tuple(line.get_ydata()) for line in ax.get_lines()}
     assert tuple(first) in drawn
     with pytest.raises(ConfigurationError, match="not in the frame"):
-        plot_article_decay(frames["total"], msgids=["nope_1"])
+        plot_article_decay(plot_frames["total"], msgids=["nope_1"])
 
 
-def test_top_articles_bars_are_the_largest_in_order(frames: dict) -> None:
+def test_top_articles_bars_are_the_largest_in_order(plot_frames: dict) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingFontWarning)
-        ax = plot_top_articles(frames["total"], n=5, by="share_count")
+        ax = plot_top_articles(plot_frames["total"], n=5, by="share_count")
     widths = [p.get_width() for p in ax.patches]
-    best = article_lifecycle(frames["total"])["share_count"].sort_values().tail(5)
+    best = article_lifecycle(plot_frames["total"])["share_count"].sort_values().tail(5)
     assert widths == best.astype(float).tolist()  # bottom to top: the largest on top
     assert ax.get_xlabel() == "share_count"
     assert len(ax.get_yticklabels()) == 5
     with pytest.raises(ConfigurationError, match="by='nope'"):
-        plot_top_articles(frames["total"], by="nope")
+        plot_top_articles(plot_frames["total"], by="nope")
 
 
-def test_share_scenes_draws_three_areas(frames: dict) -> None:
-    ax = plot_share_scenes(frames["share"])
+def test_share_scenes_draws_three_areas(plot_frames: dict) -> None:
+    ax = plot_share_scenes(plot_frames["share"])
     areas = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(areas) == 3
     assert _legend(ax) == ["chats", "Moments", "other"]  # the scenes' English names
@@ -175,43 +162,95 @@ def test_share_scenes_draws_three_areas(frames: dict) -> None:
 
 
 def test_a_named_font_file_draws_titles_as_text(
-    frames: dict, monkeypatch: pytest.MonkeyPatch
+    plot_frames: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     monkeypatch.setenv("WXFRAME_CJK_FONT", str(font))
     assert wxframe.cjk_font() == "DejaVu Sans"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ax = plot_top_articles(frames["total"], n=3)
+        ax = plot_top_articles(plot_frames["total"], n=3)
     assert not [w for w in caught if issubclass(w.category, MissingFontWarning)]
-    titles = article_lifecycle(frames["total"])["title"].head(3).tolist()[::-1]
+    titles = article_lifecycle(plot_frames["total"])["title"].head(3).tolist()[::-1]
     assert [t.get_text() for t in ax.get_yticklabels()] == titles
     monkeypatch.setenv("WXFRAME_CJK_FONT", "/no/such/font.ttf")
     with pytest.raises(ConfigurationError, match="not a font file"):
         wxframe.cjk_font()
 
 
-def test_plots_refuse_frames_of_the_wrong_shape(frames: dict) -> None:
+def test_plots_refuse_frames_of_the_wrong_shape(plot_frames: dict) -> None:
     with pytest.raises(FrameShapeError, match="looks like a getusershare frame"):
-        plot_channel_mix(frames["share"])
+        plot_channel_mix(plot_frames["share"])
     with pytest.raises(FrameShapeError, match="ref_hour"):
-        plot_hourly_heatmap(frames["read"])
+        plot_hourly_heatmap(plot_frames["read"])
     with pytest.raises(FrameShapeError, match="getarticletotal"):
-        plot_article_decay(frames["read"])
+        plot_article_decay(plot_frames["read"])
     with pytest.raises(ConfigurationError, match="n=0"):
-        plot_article_decay(frames["total"], n=0)
+        plot_article_decay(plot_frames["total"], n=0)
 
 
-def test_the_wx_accessor_reaches_every_helper(frames: dict) -> None:
-    read, total = frames["read"], frames["total"]
-    assert read.wx.kind == "getuserread" and total.wx.kind == "getarticletotal"
-    pd.testing.assert_frame_equal(read.wx.pivot_channels(), wxframe.pivot_channels(read))
-    pd.testing.assert_frame_equal(total.wx.to_daily().wx.to_cumulative(), total)
-    assert "read_through_rate" in read.wx.add_rates().columns
-    assert len(frames["share"].wx.pivot_scenes().columns) == 3
-    assert total.wx.article_lifecycle()["msgid"].is_unique
-    assert len(read.wx.plot_channel_mix().collections) == 7
-    with pytest.raises(FrameShapeError, match="to_daily needs a getarticletotal or"):
-        read.wx.to_daily()
-    with pytest.raises(FrameShapeError, match=r"getusershare.*looks like a getuserread"):
-        read.wx.pivot_scenes()
+def test_plot_engagement_over_time_and_per_article(current_frames: dict) -> None:
+    ax = plot_engagement(current_frames["biz"], ["like_rate", "comment_rate"], linestyle="--")
+    lines = ax.get_lines()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["like_rate", "comment_rate"]
+    assert all(line.get_linestyle() == "--" for line in lines)
+    biz = add_rates(current_frames["biz"])
+    expected = biz[biz["channel"] == "all"].sort_values("ref_date")["like_rate"]
+    assert np.allclose(lines[0].get_ydata(), expected.to_numpy(dtype=float))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", wxframe.MissingFontWarning)
+        bars = plot_engagement(current_frames["detail"], ["like_rate"], n=4, color="tab:red")
+    assert len(bars.patches) == 4
+    assert bars.patches[0].get_facecolor() == matplotlib.colors.to_rgba("tab:red")
+    with pytest.raises(ConfigurationError, match=r"rates \['fav_rate'\].*like_rate"):
+        plot_engagement(current_frames["biz"], ["fav_rate"])
+    plt.close("all")
+
+
+def test_plot_dropoff_draws_each_articles_jump_profile(current_frames: dict) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", wxframe.MissingFontWarning)
+        ax = plot_dropoff(current_frames["detail"], n=3, linewidth=4)
+    life = article_lifecycle(current_frames["detail"]).head(3)
+    for line, (_, row) in zip(ax.get_lines(), life.iterrows(), strict=True):
+        assert line.get_linewidth() == 4
+        expected = [row[f"jump_rate_{p}"] for p in range(1, 6)]
+        got = line.get_ydata()
+        for e, g in zip(expected, got, strict=True):
+            assert g == (0.0 if pd.isna(e) else pytest.approx(e))  # unlisted: nobody left
+    assert ax.get_xticklabels()[0].get_text() == "0-20%"
+    plt.close("all")
+
+
+def test_plot_followers_bars_are_net_growth_and_the_line_the_total(current_frames: dict) -> None:
+    ax = plot_followers(current_frames["followers"], current_frames["cumulate"], alpha=0.4)
+    growth = follower_growth(current_frames["followers"], current_frames["cumulate"])
+    assert [p.get_height() for p in ax.patches] == growth["net_user"].astype(float).tolist()
+    assert all(p.get_alpha() == 0.4 for p in ax.patches)
+    total = ax.right.get_lines()[0].get_ydata()  # type: ignore[attr-defined]
+    assert total.tolist() == growth["cumulate_user"].astype(float).tolist()
+    plt.close("all")
+
+
+def test_every_plot_passes_a_matplotlib_keyword_on(current_frames: dict) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", wxframe.MissingFontWarning)
+        mix = wxframe.plot_channel_mix(current_frames["biz"], alpha=0.25)
+        areas = [c for c in mix.collections if isinstance(c, PolyCollection)]
+        assert len(areas) == 7 and all(a.get_alpha() == 0.25 for a in areas)
+        decay = wxframe.plot_article_decay(current_frames["detail"], n=3, linewidth=5)
+        assert [line.get_linewidth() for line in decay.get_lines()] == [5, 5, 5]
+        assert decay.get_xlabel() == "days after publishing"
+        assert all(line.get_xdata()[-1] == 29 for line in decay.get_lines())
+        top = wxframe.plot_top_articles(current_frames["detail"], n=4, color="tab:olive")
+        olive = matplotlib.colors.to_rgba("tab:olive")
+        assert len(top.patches) == 4 and all(p.get_facecolor() == olive for p in top.patches)
+    with serve(seed=0, today="2024-06-01") as old:
+        hour = wxframe.load_user_read_hour(old.client(), "2024-05-01", "2024-05-07")
+        share = wxframe.load_user_share(old.client(), "2024-05-01", "2024-05-07")
+    heat = wxframe.plot_hourly_heatmap(hour, cmap="magma", cbar=False, alpha=0.5)
+    assert heat.images[0].get_cmap().name == "magma" and heat.images[0].get_alpha() == 0.5
+    assert len(heat.figure.axes) == 1  # no colour bar
+    scenes = wxframe.plot_share_scenes(share, hatch="//")
+    assert all(c.get_hatch() == "//" for c in scenes.collections if isinstance(c, PolyCollection))
+    plt.close("all")

@@ -17,8 +17,9 @@ import time
 import warnings
 from pathlib import Path
 
-from tests.reliability.conftest import assert_same_store
-from tests.test_store import windows_written
+import pytest
+
+from tests.conftest import assert_same_store, windows_written
 from wxframe import OFFLINE_ENDPOINTS, Store, StoreDamagedWarning
 from wxframe.simulator import serve
 
@@ -31,6 +32,7 @@ ARGS = ["--simulator", "--seed", "0", "--today", "2024-06-01", "--begin", "2024-
 SYNC = [sys.executable, "-m", "wxframe", "sync"]
 
 
+@pytest.mark.slow
 def test_twenty_kills_lose_nothing_and_every_rerun_completes(tmp_path: Path) -> None:
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     subprocess.run([*SYNC, "--store", str(clean), *ARGS], check=True, capture_output=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.conftest import FAST, assert_same_store
+from tests.conftest import FAST, assert_same_store
 from wxframe import OFFLINE_ENDPOINTS, Store, SyncIncomplete
 from wxframe.simulator import serve
 
@@ -25,6 +25,7 @@ END = TODAY - timedelta(days=1)
 YEAR_BEGIN = END - timedelta(days=364)
 
 
+@pytest.mark.slow
 def test_a_year_under_faults_is_identical_to_a_fault_free_sync(tmp_path: Path) -> None:
     with serve(seed=0, today=TODAY) as clean_sim:
         Store(tmp_path / "clean").sync(
@@ -74,6 +75,7 @@ def test_a_year_under_faults_is_identical_to_a_fault_free_sync(tmp_path: Path) -
     )
 
 
+@pytest.mark.slow
 def test_quota_stop_keeps_what_was_fetched_and_the_next_day_completes(tmp_path: Path) -> None:
     begin = END - timedelta(days=89)
     store = Store(tmp_path / "store")

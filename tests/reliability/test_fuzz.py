@@ -37,6 +37,7 @@ def valid_share_records(draw: st.DrawFn) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(valid_share_records())
 def test_records_inside_the_schema_parse_exactly(records: list[dict[str, Any]]) -> None:
@@ -84,6 +85,7 @@ def any_hour_records(draw: st.DrawFn) -> list[Any]:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(any_hour_records())
 def test_any_records_are_parsed_or_refused_clearly(records: list[Any]) -> None:
@@ -108,6 +110,7 @@ def _parse(records: list[Any]) -> tuple[pd.DataFrame | None, MalformedResponseEr
         return None, exc
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(any_hour_records(), st.booleans())
 def test_decoding_from_bytes_gives_the_frame_json_gives_or_steps_aside(

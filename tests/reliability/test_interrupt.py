@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixture_server import APPID, SECRET, TOKEN, Call, fixture_server
+from tests.conftest import APPID, SECRET, TOKEN, Call, fixture_server
 from wxframe import Client, Store, TransportError
 
 #: Seconds a stuck request would hold a worker (its timeout); retries multiply it.
@@ -53,6 +53,7 @@ def summary_rows(call: Call) -> dict[str, Any]:
                       "cancel_user": 0} for d in days]}  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("what", ["load", "sync"])
 def test_ctrl_c_against_a_stuck_server_raises_at_once(tmp_path: Path, what: str) -> None:
     release = threading.Event()

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import wxframe
-from tests.reliability.conftest import FAST
+from tests.conftest import FAST
 from wxframe.report import render_report
 from wxframe.simulator import serve
 
@@ -36,6 +36,7 @@ def _everything_about(exc: BaseException) -> str:
     return "\n".join([str(exc), repr(exc), *traceback.format_exception(exc)])
 
 
+@pytest.mark.slow
 def test_no_secret_or_token_anywhere(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []

@@ -13,26 +13,13 @@ import pandas as pd
 import pytest
 
 import wxframe
+from tests.conftest import month_file
 from wxframe import ConfigurationError, Refetch, Store, StoreDamagedWarning, Window
 from wxframe.cli import main
 from wxframe.simulator import serve
 
 TODAY = "2026-12-01"
 ENDPOINTS = ["getusersummary", "getusercumulate"]
-
-
-@pytest.fixture
-def synced(tmp_path: Path) -> tuple[Store, dict[str, pd.DataFrame]]:
-    """Two months of two endpoints, and what a sound store reads back."""
-    store = Store(tmp_path / "store")
-    with serve(seed=0, today=TODAY) as sim:
-        store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS, progress=False)
-    return store, {name: store.read(name) for name in ENDPOINTS}
-
-
-def month_file(store: Store, endpoint: str, month: str) -> Path:
-    (account,) = store.accounts()
-    return store.root / endpoint / f"account={account}" / f"month={month}" / "data.parquet"
 
 
 # ------------------------------------------------------------------------ plan

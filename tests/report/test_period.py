@@ -19,8 +19,6 @@ from wxframe.datasets import open_demo_store
 from wxframe.report import render_report
 from wxframe.simulator import serve
 
-CURRENT = list(wxframe.CURRENT_ENDPOINTS)
-
 
 def table(html: str, uuid: str) -> pd.DataFrame:
     """A Styler table of the report (``set_uuid(uuid)``), as the text a reader sees."""
@@ -50,6 +48,19 @@ def raw(root: Path, endpoint: str, begin: date, end: date) -> pd.DataFrame:
     return df[(days >= pd.Timestamp(begin)) & (days <= pd.Timestamp(end))]
 
 
+@pytest.fixture(scope="module")
+def sixty_day_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of the current family's last 60 days, as a new user's first sync."""
+    root = tmp_path_factory.mktemp("sixty")
+    with serve(seed=2, today="2026-12-01") as sim:
+        wxframe.Store(root).sync(sim.client(), "2026-10-02", "2026-11-30", progress=False)
+    return root
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.slow
 def test_the_headline_is_the_store_computed_independently(tmp_path: Path) -> None:
     root = open_demo_store().root
     begin, end = date(2025, 12, 4), date(2025, 12, 31)
@@ -91,22 +102,14 @@ def test_the_headline_is_the_store_computed_independently(tmp_path: Path) -> Non
     assert "reads" not in kpis.index and "articles sent" not in kpis.index
 
 
-@pytest.fixture(scope="module")
-def sixty_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store of the current family's last 60 days, as a new user's first sync."""
-    root = tmp_path_factory.mktemp("sixty")
-    with serve(seed=2, today="2026-12-01") as sim:
-        wxframe.Store(root).sync(sim.client(), "2026-10-02", "2026-11-30", progress=False)
-    return root
-
-
+@pytest.mark.slow
 def test_a_previous_period_the_store_does_not_hold_is_not_compared(
-    sixty_days: Path, tmp_path: Path
+    sixty_day_store: Path, tmp_path: Path
 ) -> None:
     # the 30 days before 2026-11-01..30 are held; the 60 before the whole store are not
     full = table(
         render_report(
-            sixty_days, tmp_path / "a.html", begin="2026-10-02", end="2026-11-30"
+            sixty_day_store, tmp_path / "a.html", begin="2026-10-02", end="2026-11-30"
         ).read_text(encoding="utf-8"),
         "kpis",
     )
@@ -115,21 +118,22 @@ def test_a_previous_period_the_store_does_not_hold_is_not_compared(
     assert full.loc["readers", "this period"] != "n/a"
     half = table(
         render_report(
-            sixty_days, tmp_path / "b.html", begin="2026-11-01", end="2026-11-30"
+            sixty_day_store, tmp_path / "b.html", begin="2026-11-01", end="2026-11-30"
         ).read_text(encoding="utf-8"),
         "kpis",
     )
     assert not half["change"].str.startswith("n/a").any()
 
 
+@pytest.mark.slow
 def test_no_growing_article_in_the_figures_of_a_finished_life(
-    sixty_days: Path, tmp_path: Path
+    sixty_day_store: Path, tmp_path: Path
 ) -> None:
     begin, end = date(2026, 10, 2), date(2026, 11, 30)
-    html = render_report(sixty_days, tmp_path / "r.html", begin=begin, end=end).read_text(
+    html = render_report(sixty_day_store, tmp_path / "r.html", begin=begin, end=end).read_text(
         encoding="utf-8"
     )
-    published = raw(sixty_days, "getarticletotaldetail", begin, end)
+    published = raw(sixty_day_store, "getarticletotaldetail", begin, end)
     by_article = published.groupby("msgid")["ref_date"].first().dt.date
     finished = int((by_article <= end - timedelta(days=29)).sum())
     growing = len(by_article) - finished
@@ -147,6 +151,7 @@ def test_no_growing_article_in_the_figures_of_a_finished_life(
     assert f"The {growing} still growing are left out." in text
 
 
+@pytest.mark.slow
 def test_the_report_in_chinese_uses_the_platforms_labels(tmp_path: Path) -> None:
     html = render_report(open_demo_store().root, tmp_path / "zh.html", lang="zh").read_text(
         encoding="utf-8"
@@ -164,6 +169,7 @@ def test_the_report_in_chinese_uses_the_platforms_labels(tmp_path: Path) -> None
         render_report(open_demo_store().root, tmp_path / "fr.html", lang="fr")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("font", ["installed", "none"])
 def test_no_font_warning_either_way(font: str, tmp_path: Path, monkeypatch) -> None:
     if font == "none":
@@ -175,9 +181,7 @@ def test_no_font_warning_either_way(font: str, tmp_path: Path, monkeypatch) -> N
     assert (note in html) == (font == "none" or wxframe.cjk_font() is None)
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
+@pytest.mark.slow
 def test_the_report_in_a_real_browser(tmp_path: Path) -> None:
     if CHROMIUM is None:
         pytest.skip("no Chromium here: .ci/run installs Debian's chromium where apt-get can")

@@ -1,42 +1,38 @@
-"""Many accounts in one store (issue 17): sync_many, `wxframe sync --accounts`, one lock per
-account, and the store as one dataset for out-of-core tools."""
+"""Many accounts in one store (issue 17): sync_many, one lock per account, an appid that
+must be named and cannot leave the root, and the store as one dataset for out-of-core
+tools (`wxframe sync --accounts`: test_accounts)."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
-import dask.dataframe as dd
 import duckdb
 import filelock
 import pandas as pd
 import pytest
 
 import wxframe
-from wxframe import CredentialError, Store, StoreLockedError
-from wxframe.accounts import Account, sync_accounts
-from wxframe.simulator import Simulator, serve
+from tests.conftest import TODAY, three_accounts
+from wxframe import (
+    Client,
+    ConfigurationError,
+    CredentialError,
+    Store,
+    StoreLockedError,
+)
+from wxframe.simulator import serve
 
-TODAY = "2026-12-01"
+TODAY_2026 = "2026-12-01"
+
+
 BEGIN, END = "2026-11-01", "2026-11-30"
+
+
 ENDPOINTS = ["getbizsummary", "getusersummary", "getusercumulate"]
-
-
-@contextlib.contextmanager
-def three_accounts() -> Iterator[list[Simulator]]:
-    with (
-        serve(seed=0, today=TODAY) as a,
-        serve(seed=1, today=TODAY) as b,
-        serve(seed=2, today=TODAY) as c,
-    ):
-        yield [a, b, c]
 
 
 def test_sync_many_is_each_accounts_own_sync(tmp_path: Path) -> None:
@@ -64,7 +60,10 @@ def test_sync_many_is_each_accounts_own_sync(tmp_path: Path) -> None:
     expected = many.read("getbizsummary").query("channel == 'all'")
     expected = expected.groupby("account")["read_user"].sum()
     assert by_account["readers"].tolist() == expected.tolist()
-    # the README's Dask query, on the files the manifests list
+    # the README's Dask query, on the files the manifests list (dask imported here: it
+    # costs every test worker a second at collection otherwise)
+    import dask.dataframe as dd
+
     with warnings.catch_warnings():  # dask's own use of a pandas keyword pandas 4 drops
         warnings.simplefilter("ignore", pd.errors.Pandas4Warning)
         frame = dd.read_parquet(many.dataset("getbizsummary").files)
@@ -72,12 +71,15 @@ def test_sync_many_is_each_accounts_own_sync(tmp_path: Path) -> None:
     assert dask_sums.sort_index().tolist() == expected.tolist()
 
 
+@pytest.mark.slow
 def test_all_accounts_share_one_bounded_pool(tmp_path: Path) -> None:
     # Four accounts, each client allowed 3 requests at once, one pool of 4 for all: the
     # servers together never see more than 4 at a moment, none more than 3, and more
     # than one account is in flight at once (the pool is shared, not one per account).
     with contextlib.ExitStack() as stack:
-        sims = [stack.enter_context(serve(seed=k, today=TODAY, latency=0.03)) for k in range(4)]
+        sims = [
+            stack.enter_context(serve(seed=k, today=TODAY_2026, latency=0.03)) for k in range(4)
+        ]
         seen: list[int] = []
         done = threading.Event()
 
@@ -122,7 +124,7 @@ def test_one_accounts_failure_does_not_stop_the_others(tmp_path: Path) -> None:
 
 
 def test_each_account_has_its_own_lock(tmp_path: Path) -> None:
-    with serve(seed=0, today=TODAY) as a, serve(seed=1, today=TODAY) as b:
+    with serve(seed=0, today=TODAY_2026) as a, serve(seed=1, today=TODAY_2026) as b:
         store = Store(tmp_path)
         tmp_path.mkdir(exist_ok=True)
         holder = filelock.FileLock(str(tmp_path / f".wxframe.{a.appid}.lock"))
@@ -133,70 +135,35 @@ def test_each_account_has_its_own_lock(tmp_path: Path) -> None:
                 store.sync(a.client(), BEGIN, END, endpoints=ENDPOINTS, progress=False)
 
 
-def test_wxframe_sync_accounts_reads_secrets_from_the_environment(tmp_path: Path) -> None:
-    with three_accounts() as sims:
-        accounts = tmp_path / "accounts.toml"
-        accounts.write_text(
-            "".join(
-                f'[[account]]\nappid = "{s.appid}"\nsecret_env = "SECRET_{n}"\n'
-                f'base_url = "{s.url}"\n'
-                for n, s in enumerate(sims)
-            )
-        )
-        env = {**os.environ} | {f"SECRET_{n}": s.secret for n, s in enumerate(sims)}
-        args = [
-            sys.executable,
-            "-m",
-            "wxframe",
-            "sync",
-            "--store",
-            str(tmp_path / "store"),
-            "--accounts",
-            str(accounts),
-            "--begin",
-            BEGIN,
-            "--end",
-            END,
-            "--quiet",
-            *[f"--endpoint={e}" for e in ENDPOINTS],
-        ]
-        run = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
-        assert run.returncode == 0, run.stderr
-        assert [line.split(":")[0] for line in run.stdout.splitlines()] == [s.appid for s in sims]
-        assert not any(s.secret in run.stdout + run.stderr for s in sims)
-        del env["SECRET_2"]
-        missing = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
-        assert missing.returncode == 2
-        assert "SECRET_2 is not set" in missing.stderr and sims[2].secret not in missing.stderr
-        accounts.write_text(f'[[account]]\nappid = "{sims[0].appid}"\nsecret = "x"\n')
-        refused = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
-        assert refused.returncode == 2 and "never the secret itself" in refused.stderr
-    assert set(Store(tmp_path / "store").accounts()) == {s.appid for s in sims}
+def test_several_accounts_in_one_store(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with serve(seed=0, today=TODAY) as a, serve(seed=1, today=TODAY) as b:
+        assert (a.appid, b.appid) == ("wx5im0000000000001", "wx5im0000000000002")  # one a seed
+        store.sync(a.client(), "2024-05-01", "2024-05-07", endpoints=["getusershare"])
+        store.sync(b.client(), "2024-05-01", "2024-05-07", endpoints=["getusershare"])
+    assert store.accounts() == ["wx5im0000000000001", "wx5im0000000000002"]
+    both = store.read("getusershare")
+    assert both.groupby("account").size().tolist() == [21, 21]
+    only_b = store.read("getusershare", account="wx5im0000000000002")
+    assert len(only_b) == 21 and set(only_b["account"]) == {"wx5im0000000000002"}
 
 
-def test_accounts_dealt_to_processes_sync_as_each_accounts_own_sync(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Worker processes (spawned: they import wxframe afresh and read the secrets from the
-    # environment they inherit) each sync their share; one account without its secret
-    # fails alone.
-    with three_accounts() as sims:
-        for n, sim in enumerate(sims[:2]):
-            monkeypatch.setenv(f"WXF_TEST_SECRET_{n}", sim.secret)
-        monkeypatch.delenv("WXF_TEST_SECRET_2", raising=False)
-        accounts = [Account(s.appid, f"WXF_TEST_SECRET_{n}", base_url=s.url, max_workers=2)
-                    for n, s in enumerate(sims)]  # fmt: skip
-        store = Store(tmp_path / "processes")
-        results = sync_accounts(store, accounts, BEGIN, END, endpoints=ENDPOINTS, processes=2)
-        assert list(results) == [s.appid for s in sims]
-        assert all(isinstance(results[s.appid], wxframe.SyncSummary) for s in sims[:2])
-        assert isinstance(results[sims[2].appid], wxframe.ConfigurationError)
-        assert "WXF_TEST_SECRET_2 is not set" in str(results[sims[2].appid])
-        alone = Store(tmp_path / "alone")
-        for sim in sims[:2]:
-            alone.sync(sim.client(), BEGIN, END, endpoints=ENDPOINTS, progress=False)
-    assert store.accounts() == alone.accounts() == sorted(s.appid for s in sims[:2])
-    for name in ENDPOINTS:
-        pd.testing.assert_frame_equal(store.read(name), alone.read(name), obj=name)
-    with pytest.raises(wxframe.ConfigurationError, match="processes=0"):
-        sync_accounts(store, accounts, BEGIN, END, processes=0)
+def test_a_bare_token_client_must_say_its_account(tmp_path: Path) -> None:
+    with serve(seed=0, today="2026-12-01") as sim:
+        token = sim.client()._tokens.current()
+        bare = Client(access_token=token, base_url=sim.url, clock=sim.now)
+        with pytest.raises(ConfigurationError, match="pass appid="):
+            Store(tmp_path).sync(bare, "2026-11-20", "2026-11-26", progress=False)
+        named = Client(sim.appid, access_token=token, base_url=sim.url, clock=sim.now)
+        Store(tmp_path).sync(named, "2026-11-20", "2026-11-26", progress=False)
+    assert Store(tmp_path).accounts() == [sim.appid]
+
+
+@pytest.mark.parametrize("appid", ["../../x", "a/b", "wx..", "x" * 65])
+def test_an_appid_cannot_leave_the_store(tmp_path: Path, appid: str) -> None:
+    root = tmp_path / "store"
+    with serve(seed=0, today="2026-12-01") as sim:
+        c = Client(appid, sim.secret, base_url=sim.url, clock=sim.now)
+        with pytest.raises(ConfigurationError, match="is not an appid"):
+            Store(root).sync(c, "2026-11-20", "2026-11-26", progress=False)
+    assert not list(tmp_path.rglob("*.json"))

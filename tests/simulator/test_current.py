@@ -15,8 +15,14 @@ from wxframe.simulator import Simulator, serve
 from wxframe.simulator._current import SCENE_LABELS, TITLES_SINCE
 
 TODAY = date(2026, 12, 1)
+
+
 LAST = TODAY - timedelta(days=1)
+
+
 FIRST = LAST - timedelta(days=59)  # 60 days
+
+
 SPANS = {
     "getbizsummary": 30,
     "getarticleread": 1,
@@ -25,6 +31,8 @@ SPANS = {
     "getusersummary": 7,
     "getusercumulate": 7,
 }
+
+
 LABELS = {"全部", *SCENE_LABELS}
 
 
@@ -51,7 +59,7 @@ def records(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def world() -> Any:
+def current_world() -> Any:
     """60 days of every endpoint, both families, from one simulator with the six alive."""
     with serve(seed=0, today=TODAY, hour=12, legacy_offline_from=None) as sim:
         out = {name: fetch(sim, name, FIRST, LAST) for name in SPANS}
@@ -64,9 +72,11 @@ def world() -> Any:
     return out
 
 
-def test_article_read_all_entry_is_the_articles_readers_that_day(world: Any) -> None:
-    acct = world["_sim"].account
-    got = {(r["ref_date"], r["msgid"]): r["detail"] for r in records(world["getarticleread"])}
+def test_article_read_all_entry_is_the_articles_readers_that_day(current_world: Any) -> None:
+    acct = current_world["_sim"].account
+    got = {
+        (r["ref_date"], r["msgid"]): r["detail"] for r in records(current_world["getarticleread"])
+    }
     truth = {}
     for day in days(FIRST, LAST):
         for article, k, numbers in acct.articles_read_on(day):
@@ -87,11 +97,11 @@ def test_article_read_all_entry_is_the_articles_readers_that_day(world: Any) -> 
     assert published_before > 0  # articles read days after they were published are listed
 
 
-def test_article_share_is_the_articles_sharers_that_day(world: Any) -> None:
-    acct = world["_sim"].account
+def test_article_share_is_the_articles_sharers_that_day(current_world: Any) -> None:
+    acct = current_world["_sim"].account
     got = {
         (r["ref_date"], r["msgid"]): r["detail"]["share_user"]
-        for r in records(world["getarticleshare"])
+        for r in records(current_world["getarticleshare"])
     }
     truth = {
         (day.isoformat(), article.msgid): int(numbers.share_user[k])
@@ -102,11 +112,11 @@ def test_article_share_is_the_articles_sharers_that_day(world: Any) -> None:
     assert got == truth and all(v > 0 for v in got.values())
 
 
-def test_biz_summary_is_the_accounts_day_as_getuserread_counts_it(world: Any) -> None:
-    biz = {r["ref_date"]: r["detail"] for r in records(world["getbizsummary"])}
+def test_biz_summary_is_the_accounts_day_as_getuserread_counts_it(current_world: Any) -> None:
+    biz = {r["ref_date"]: r["detail"] for r in records(current_world["getbizsummary"])}
     assert sorted(biz) == [d.isoformat() for d in days(FIRST, LAST)]
     read = defaultdict(dict)
-    for row in records(world["getuserread"]):
+    for row in records(current_world["getuserread"]):
         read[row["ref_date"]][row["user_source"]] = row
     codes = (0, 1, 2, 4, 5, 6, 7)
     for day, detail in biz.items():
@@ -123,17 +133,17 @@ def test_biz_summary_is_the_accounts_day_as_getuserread_counts_it(world: Any) ->
             if c != 99999999 and row["int_page_read_user"]
         }
         assert scenes == expected
-        published = len(world["_sim"].account.publishes(date.fromisoformat(day)))
+        published = len(current_world["_sim"].account.publishes(date.fromisoformat(day)))
         assert detail["send_page_count"] == published
         assert 0 < detail["like_user"] < detail["read_user"] and detail["comment_count"] >= 0
-    assert {len(a["list"]) for a in world["getbizsummary"]} == {30}  # 30 days a call
+    assert {len(a["list"]) for a in current_world["getbizsummary"]} == {30}  # 30 days a call
 
 
 def test_total_detail_entries_are_running_totals_for_30_days_capped_at_yesterday(
-    world: Any,
+    current_world: Any,
 ) -> None:
-    acct = world["_sim"].account
-    listed = records(world["getarticletotaldetail"])
+    acct = current_world["_sim"].account
+    listed = records(current_world["getarticletotaldetail"])
     assert {r["publish_type"] for r in listed} == {0, 1}  # notified and quiet publishes
     assert {r["ref_date"] for r in listed} <= {d.isoformat() for d in days(FIRST, LAST)}
     by_msgid = {r["msgid"]: r for r in listed}
@@ -173,10 +183,12 @@ def test_total_detail_entries_are_running_totals_for_30_days_capped_at_yesterday
     assert answer == {"list": [], "is_delay": False}
 
 
-def test_cumulate_moves_by_the_days_net_follows(world: Any) -> None:
-    summary = records(world["getusersummary"])
-    cumulate = {r["ref_date"]: r["cumulate_user"] for r in records(world["getusercumulate"])}
-    assert all(r["user_source"] == 0 for r in records(world["getusercumulate"]))
+def test_cumulate_moves_by_the_days_net_follows(current_world: Any) -> None:
+    summary = records(current_world["getusersummary"])
+    cumulate = {
+        r["ref_date"]: r["cumulate_user"] for r in records(current_world["getusercumulate"])
+    }
+    assert all(r["user_source"] == 0 for r in records(current_world["getusercumulate"]))
     net = defaultdict(int)
     for row in summary:
         net[row["ref_date"]] += row["new_user"] - row["cancel_user"]

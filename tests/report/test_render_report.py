@@ -1,18 +1,16 @@
-"""The main job end to end: `wxframe demo`, `wxframe report`, the notebooks, the datasets."""
+"""The main job end to end: `wxframe demo`, `wxframe report` and the bundled demo store."""
 
 from __future__ import annotations
 
 import filecmp
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
 import wxframe
+from tests.conftest import run_wxframe
 from wxframe.datasets import (
     DEMO_BEGIN,
     DEMO_CURRENT_BEGIN,
@@ -20,9 +18,10 @@ from wxframe.datasets import (
     build_demo_store,
     open_demo_store,
 )
-from wxframe.report import NOTEBOOKS, execute_notebook
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+
+
 #: The report's sections on a period of the current family (the demo's last 28 days).
 SECTIONS = (
     "Headline",
@@ -34,6 +33,8 @@ SECTIONS = (
     "History: the six original endpoints",
     "Do the numbers agree?",
 )
+
+
 #: ... and on a period of the six's history.
 HISTORY_SECTIONS = (
     "Headline",
@@ -41,19 +42,9 @@ HISTORY_SECTIONS = (
     "History: the six original endpoints",
     "Do the numbers agree?",
 )
+
+
 IMAGE = re.compile(r'<img[^>]+src="data:image/png;base64,')
-
-
-def _wxframe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The installed command line, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "wxframe", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        check=False,
-    )
 
 
 def _check_report(html: str, sections: tuple[str, ...] = SECTIONS) -> None:
@@ -79,13 +70,14 @@ def test_readme_quickstart_is_what_ci_and_the_demo_test_run() -> None:
     assert lines[1] in ci
 
 
+@pytest.mark.slow
 def test_wxframe_demo_builds_a_store_and_a_complete_report(tmp_path: Path) -> None:
     # The README's first line, minus the install (this environment has it): `wxframe demo`.
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     command = readme.split("## Quickstart", 1)[1].split("&& ", 1)[1].split("\n", 1)[0]
     args = shlex.split(command)
     assert args[:2] == ["wxframe", "demo"]
-    run = _wxframe(*args[1:], "--quiet", "--today", "2026-12-01", cwd=tmp_path)
+    run = run_wxframe(*args[1:], "--quiet", "--today", "2026-12-01", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     demo = tmp_path / "wxframe-demo"
     assert f"{Path('wxframe-demo') / 'report.html'}" in run.stdout
@@ -101,23 +93,24 @@ def test_wxframe_demo_builds_a_store_and_a_complete_report(tmp_path: Path) -> No
     assert set(map(str, history["last"])) <= {"2025-10-31", "2025-10-30"}
     assert history.drop("getarticletotal")["days_held"].tolist() == [365] * 5
     _check_report((demo / "report.html").read_text(encoding="utf-8"))
-    again = _wxframe("demo", "--dir", str(demo), "--quiet", "--today", "2026-12-01")
+    again = run_wxframe("demo", "--dir", str(demo), "--quiet", "--today", "2026-12-01")
     assert again.returncode == 0, again.stderr
     # a rerun fetches only what may still change: getarticletotaldetail's 29 growing
     # publish days; the history is imported again without a change
     assert re.search(r"\b29 calls\b", again.stdout), again.stdout
-    early = _wxframe("demo", "--dir", str(tmp_path / "early"), "--today", "2025-06-01")
+    early = run_wxframe("demo", "--dir", str(tmp_path / "early"), "--today", "2025-06-01")
     assert early.returncode == 2 and "before the current family's data" in early.stderr
     other = tmp_path / "not-a-store"
     other.mkdir()
     (other / "notes.txt").write_text("mine")
-    refused = _wxframe("demo", "--dir", str(other))
+    refused = run_wxframe("demo", "--dir", str(other))
     assert refused.returncode == 2 and "not a wxframe store" in refused.stderr
 
 
+@pytest.mark.slow
 def test_wxframe_report_on_the_bundled_store_with_a_period(tmp_path: Path) -> None:
     out = tmp_path / "may.html"
-    run = _wxframe(
+    run = run_wxframe(
         "report", "--store", str(open_demo_store().root), "--begin", "2024-05-01",
         "--end", "2024-05-31", "--out", str(out),
     )  # fmt: skip
@@ -128,45 +121,7 @@ def test_wxframe_report_on_the_bundled_store_with_a_period(tmp_path: Path) -> No
     assert "2024-03-31 to 2024-04-30" in html  # the previous period it compares with
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--store", "/no/such/dir", "--out", "x.html"], "is not a directory"),
-        (["--store", "{demo}", "--out", "x.txt"], "must be an .html file"),
-        (["--store", "{demo}", "--account", "wxnope", "--out", "x.html"], "not in the store"),
-        (
-            ["--store", "{demo}", "--begin=2024-05-10", "--end=2024-05-01", "--out=o.html"],
-            "is after end",
-        ),
-        (["--store", "{demo}", "--begin", "May 1", "--out", "x.html"], "is not a date"),
-    ],
-)
-def test_wxframe_report_refuses_bad_arguments_before_running(
-    tmp_path: Path, args: list[str], message: str
-) -> None:
-    demo = str(open_demo_store().root)
-    run = _wxframe("report", *[a.replace("{demo}", demo) for a in args], cwd=tmp_path)
-    assert run.returncode == 2
-    assert message in run.stderr
-    assert not list(tmp_path.iterdir())
-
-
-@pytest.mark.parametrize("name", ["quickstart.ipynb", "account_report.ipynb"])
-def test_notebooks_are_committed_clean_and_run_without_errors(name: str) -> None:
-    path = ROOT / "notebooks" / name
-    assert path.resolve() == (NOTEBOOKS / name).resolve()
-    committed = nbformat.read(path, as_version=4)
-    for cell in committed.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None
-    params = {"store_dir": str(open_demo_store().root)} if name == "account_report.ipynb" else {}
-    nb = execute_notebook(path, params)
-    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
-    assert any("image/png" in o.get("data", {}) for o in outputs)
-
-
+@pytest.mark.slow
 def test_demo_store_regenerates_byte_for_byte(tmp_path: Path) -> None:
     bundled = open_demo_store().root
     build_demo_store(tmp_path / "demo-store")

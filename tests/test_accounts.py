@@ -1,0 +1,93 @@
+"""Many accounts from a TOML file: secrets from the environment, accounts dealt
+to processes, each synced as its own sync would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import wxframe
+from tests.conftest import three_accounts
+from wxframe import Store
+from wxframe.accounts import Account, sync_accounts
+
+BEGIN, END = "2026-11-01", "2026-11-30"
+
+
+ENDPOINTS = ["getbizsummary", "getusersummary", "getusercumulate"]
+
+
+@pytest.mark.slow
+def test_wxframe_sync_accounts_reads_secrets_from_the_environment(tmp_path: Path) -> None:
+    with three_accounts() as sims:
+        accounts = tmp_path / "accounts.toml"
+        accounts.write_text(
+            "".join(
+                f'[[account]]\nappid = "{s.appid}"\nsecret_env = "SECRET_{n}"\n'
+                f'base_url = "{s.url}"\n'
+                for n, s in enumerate(sims)
+            )
+        )
+        env = {**os.environ} | {f"SECRET_{n}": s.secret for n, s in enumerate(sims)}
+        args = [
+            sys.executable,
+            "-m",
+            "wxframe",
+            "sync",
+            "--store",
+            str(tmp_path / "store"),
+            "--accounts",
+            str(accounts),
+            "--begin",
+            BEGIN,
+            "--end",
+            END,
+            "--quiet",
+            *[f"--endpoint={e}" for e in ENDPOINTS],
+        ]
+        run = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+        assert run.returncode == 0, run.stderr
+        assert [line.split(":")[0] for line in run.stdout.splitlines()] == [s.appid for s in sims]
+        assert not any(s.secret in run.stdout + run.stderr for s in sims)
+        del env["SECRET_2"]
+        missing = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+        assert missing.returncode == 2
+        assert "SECRET_2 is not set" in missing.stderr and sims[2].secret not in missing.stderr
+        accounts.write_text(f'[[account]]\nappid = "{sims[0].appid}"\nsecret = "x"\n')
+        refused = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+        assert refused.returncode == 2 and "never the secret itself" in refused.stderr
+    assert set(Store(tmp_path / "store").accounts()) == {s.appid for s in sims}
+
+
+@pytest.mark.slow
+def test_accounts_dealt_to_processes_sync_as_each_accounts_own_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Worker processes (spawned: they import wxframe afresh and read the secrets from the
+    # environment they inherit) each sync their share; one account without its secret
+    # fails alone.
+    with three_accounts() as sims:
+        for n, sim in enumerate(sims[:2]):
+            monkeypatch.setenv(f"WXF_TEST_SECRET_{n}", sim.secret)
+        monkeypatch.delenv("WXF_TEST_SECRET_2", raising=False)
+        accounts = [Account(s.appid, f"WXF_TEST_SECRET_{n}", base_url=s.url, max_workers=2)
+                    for n, s in enumerate(sims)]  # fmt: skip
+        store = Store(tmp_path / "processes")
+        results = sync_accounts(store, accounts, BEGIN, END, endpoints=ENDPOINTS, processes=2)
+        assert list(results) == [s.appid for s in sims]
+        assert all(isinstance(results[s.appid], wxframe.SyncSummary) for s in sims[:2])
+        assert isinstance(results[sims[2].appid], wxframe.ConfigurationError)
+        assert "WXF_TEST_SECRET_2 is not set" in str(results[sims[2].appid])
+        alone = Store(tmp_path / "alone")
+        for sim in sims[:2]:
+            alone.sync(sim.client(), BEGIN, END, endpoints=ENDPOINTS, progress=False)
+    assert store.accounts() == alone.accounts() == sorted(s.appid for s in sims[:2])
+    for name in ENDPOINTS:
+        pd.testing.assert_frame_equal(store.read(name), alone.read(name), obj=name)
+    with pytest.raises(wxframe.ConfigurationError, match="processes=0"):
+        sync_accounts(store, accounts, BEGIN, END, processes=0)
