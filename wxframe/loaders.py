@@ -19,7 +19,13 @@ import pandas as pd
 
 from wxframe.client import Client
 from wxframe.dates import DateLike, Window, as_date, check_range
-from wxframe.endpoints import Endpoint, clip_to_first_days, get_endpoint, iter_endpoints
+from wxframe.endpoints import (
+    ENDPOINTS,
+    Endpoint,
+    clip_to_first_days,
+    get_endpoint,
+    iter_endpoints,
+)
 from wxframe.errors import (
     ApiError,
     ConfigurationError,
@@ -257,21 +263,6 @@ load_user_read_hour: Loader = make_loader("getuserreadhour")
 load_user_share: Loader = make_loader("getusershare")
 load_user_share_hour: Loader = make_loader("getusersharehour")
 
-#: Every registry entry's loader, by its name (``load_user_read``, ``load_biz_summary``...).
-LOADERS: dict[str, Loader] = {
-    loader.__name__: loader
-    for loader in (
-        load_biz_summary,
-        load_article_read,
-        load_article_share,
-        load_article_total_detail,
-        load_user_summary,
-        load_user_cumulate,
-        load_article_summary,
-        load_article_total,
-        load_user_read,
-        load_user_read_hour,
-        load_user_share,
-        load_user_share_hour,
-    )
-}
+#: Every registry entry's loader, by its name (``load_user_read``, ``load_biz_summary``...),
+#: in the registry's order: an entry without its typed line above fails here, at import.
+LOADERS: dict[str, Loader] = {spec.loader: globals()[spec.loader] for spec in ENDPOINTS.values()}

@@ -44,5 +44,4 @@ def records(account: SimulatedAccount, endpoint: str, begin: date, end: date) ->
     >>> sorted(r["share_scene"] for r in rows)
     [1, 2, 255]
     """
-    _, produce = DATACUBE[endpoint]
-    return produce(account, begin, end)
+    return DATACUBE[endpoint].produce(account, begin, end)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from wxframe.dates import BEIJING
@@ -28,30 +28,42 @@ from wxframe.simulator._account import CURRENT_SINCE, SimulatedAccount, unit_flo
 if TYPE_CHECKING:
     from wxframe.client import Client
 
-__all__ = ["Faults", "Simulator", "SimulatorStats", "serve"]
+__all__ = ["DATACUBE", "Answers", "Faults", "Simulator", "SimulatorStats", "serve", "serve_forever"]
 
-#: The platform's datacube endpoints: name -> (max span in days, what answers it).
-DATACUBE = {
-    "getarticlesummary": (1, _six.article_summary),
-    "getarticletotal": (1, _six.article_total),
-    "getuserread": (3, _six.user_read),
-    "getuserreadhour": (1, _six.user_read_hour),
-    "getusershare": (7, _six.user_share),
-    "getusersharehour": (1, _six.user_share_hour),
-    "getbizsummary": (30, _current.biz_summary),
-    "getarticleread": (1, _current.article_read),
-    "getarticleshare": (1, _current.article_share),
-    "getarticletotaldetail": (1, _current.article_total_detail),
-    "getusersummary": (7, _current.user_summary),
-    "getusercumulate": (7, _current.user_cumulate),
+
+class Answers(NamedTuple):
+    """How the simulated platform answers one datacube endpoint."""
+
+    #: Most days one request may ask for.
+    span: int
+    #: What answers a window: ``produce(account, begin, end)`` -> the records.
+    produce: Callable[[SimulatedAccount, date, date], list[dict[str, object]]]
+    #: ``"six"`` (switched off in 2026: 47009), ``"articles"`` (the current article
+    #: family: data from 2025-11-01, ``is_delay`` in every answer) or ``"followers"``.
+    family: Literal["six", "articles", "followers"]
+    #: Answered as text/plain without a charset, as the platform has been seen to.
+    text_plain: bool = False
+
+
+#: The platform's datacube endpoints, one line each.
+DATACUBE: dict[str, Answers] = {
+    "getarticlesummary": Answers(1, _six.article_summary, "six"),
+    "getarticletotal": Answers(1, _six.article_total, "six"),
+    "getuserread": Answers(3, _six.user_read, "six"),
+    "getuserreadhour": Answers(1, _six.user_read_hour, "six"),
+    "getusershare": Answers(7, _six.user_share, "six"),
+    "getusersharehour": Answers(1, _six.user_share_hour, "six"),
+    "getbizsummary": Answers(30, _current.biz_summary, "articles"),
+    "getarticleread": Answers(1, _current.article_read, "articles"),
+    "getarticleshare": Answers(1, _current.article_share, "articles"),
+    "getarticletotaldetail": Answers(1, _current.article_total_detail, "articles", True),
+    "getusersummary": Answers(7, _current.user_summary, "followers"),
+    "getusercumulate": Answers(7, _current.user_cumulate, "followers"),
 }
 #: The six the platform switched off in 2026 (errcode 47009).
-LEGACY = frozenset(list(DATACUBE)[:6])
+LEGACY = frozenset(name for name, a in DATACUBE.items() if a.family == "six")
 #: The current article endpoints: data from 2025-11-01, ``is_delay`` in every answer.
-CURRENT_ARTICLES = frozenset({"getbizsummary", "getarticleread", "getarticleshare",
-                              "getarticletotaldetail"})  # fmt: skip
-#: Answered as text/plain without a charset, as the platform has been seen to.
-TEXT_PLAIN = frozenset({"getarticletotaldetail"})
+CURRENT_ARTICLES = frozenset(name for name, a in DATACUBE.items() if a.family == "articles")
 #: The default day from which the simulated platform answers the six with 47009.
 LEGACY_OFFLINE_FROM = date(2026, 7, 1)
 FIRST_DAY = date(2014, 12, 1)
@@ -391,7 +403,7 @@ class Simulator:
         "list": [...]}``), the way scripts around wechatpy kept them; whatever the
         endpoint's status today. ``wxframe import`` reads such a file.
         """
-        max_span, produce = DATACUBE[endpoint]
+        max_span, produce, *_ = DATACUBE[endpoint]
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "w", encoding="utf-8") as f:
@@ -416,7 +428,7 @@ class Simulator:
 
     def datacube(self, endpoint: str, body: Any) -> tuple[int, dict[str, Any]]:
         """Validate a datacube request body and answer it: (errcode, payload)."""
-        max_span, produce = DATACUBE[endpoint]
+        max_span, produce, *_ = DATACUBE[endpoint]
         if not isinstance(body, dict) or "begin_date" not in body or "end_date" not in body:
             return 47001, {}
         try:
@@ -556,7 +568,7 @@ def _make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
             sim.record(endpoint, begin, end, code)
             if code:
                 return self._error(code)
-            return self._json(payload, "text/plain" if endpoint in TEXT_PLAIN else None)
+            return self._json(payload, "text/plain" if DATACUBE[endpoint].text_plain else None)
 
         def _count(self, name: str) -> None:
             with sim._lock:
