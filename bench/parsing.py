@@ -21,8 +21,7 @@ import wxframe
 from bench._harness import TIMING_COLUMNS, PeakMemory, Table, measure, timing_row, verdict
 from wxframe.endpoints import Endpoint
 from wxframe.frames import decode, decode_many, from_pages, stored_from_pages
-from wxframe.simulator import SimulatedAccount, records
-from wxframe.simulator._server import DATACUBE
+from wxframe.simulator import DATACUBE, SimulatedAccount, records
 from wxframe.store import FLUSH_WINDOWS
 
 _ACCOUNT = SimulatedAccount(seed=0, today=date(2024, 6, 1))
@@ -221,7 +220,7 @@ def decoding(smoke: bool) -> Table:
     # the reader takes them and as json does (the way of an answer the reader declines).
     nested = wxframe.ENDPOINTS["getarticletotaldetail"]
     account = SimulatedAccount(seed=0, today=date(2026, 12, 1))
-    produce = DATACUBE[nested.name][1]
+    produce = DATACUBE[nested.name].produce
     first = date(2026, 11, 1)
     days = [first + timedelta(days=k % 30) for k in range(windows)]
     records = [produce(account, d, d) for d in days]

@@ -14,6 +14,7 @@ from wxframe.simulator._server import (
     DATACUBE,
     DROP,
     HTML_502,
+    Answers,
     Faults,
     Simulator,
     SimulatorStats,
@@ -22,8 +23,10 @@ from wxframe.simulator._server import (
 )
 
 __all__ = [
+    "DATACUBE",
     "DROP",
     "HTML_502",
+    "Answers",
     "Article",
     "Faults",
     "SimulatedAccount",
