@@ -169,3 +169,14 @@ def test_doctor_never_rotates_the_accounts_token() -> None:
         # the other service's token still works: it fetches no new one
         wxframe.load_user_cumulate(other, "2026-11-01", "2026-11-02", progress=False)
         assert other.counts["token_refreshes"] == 1
+
+
+def test_a_bare_token_is_not_reported_as_issued() -> None:
+    # Without a secret there is no token to fetch: the token check cannot pass, and no
+    # endpoint is asked with a token nobody checked.
+    with serve(seed=0, today=TODAY) as sim:
+        report = wxframe.doctor(wxframe.Client(access_token="bogus", base_url=sim.url))
+        assert sim.stats.datacube_calls == 0
+    token = report.set_index("check").loc["token"]
+    assert token["status"] == "credentials" and "issued" not in token["advice"]
+    assert (report["status"] == "skipped").sum() == len(wxframe.ENDPOINTS)

@@ -123,3 +123,30 @@ def test_a_load_stops_asking_soon_after_an_answer_that_is_not_data() -> None:
         wxframe.load_article_share(server.client(max_workers=4), first,
                                    first + timedelta(days=59), progress=False)  # fmt: skip
     assert len(seen) < 20
+
+
+def test_every_warning_of_a_load_or_a_sync_points_at_the_callers_line(tmp_path: Path) -> None:
+    # A warning names the line that made the call (UnexpectedRowsWarning for rows of a
+    # day not asked for, RangeClippedWarning for a begin before a first day), whether
+    # the call is load, a per-endpoint loader, load_many or Store.sync.
+    import warnings
+
+    def leaky(call: Call) -> Reply:
+        answer = json.loads(share_answer(call))
+        extra = {"ref_date": (call.end + timedelta(days=1)).isoformat(), "msgid": "2_1",
+                 "detail": {"share_user": 1}}  # fmt: skip
+        return {"list": [*answer["list"], extra], "is_delay": False}
+
+    day = date(2025, 11, 2)
+    with fixture_server(leaky) as server, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        wxframe.load_article_share(server.client(), day, day, progress=False)
+        wxframe.load(server.client(), "getarticleshare", day, day, progress=False)
+        wxframe.load_many(server.client(), "2025-10-31", day, endpoints=["getarticleshare"],
+                          progress=False)  # fmt: skip
+        Store(tmp_path).sync(server.client(), "2025-10-31", day, endpoints=["getarticleshare"],
+                             progress=False)  # fmt: skip
+    ours = [w for w in caught if issubclass(w.category, wxframe.WxframeWarning)]
+    kinds = sorted(w.category.__name__ for w in ours)
+    assert kinds == ["RangeClippedWarning"] * 2 + ["UnexpectedRowsWarning"] * 4, kinds
+    assert [(w.category.__name__, w.filename) for w in ours if w.filename != __file__] == []

@@ -170,15 +170,33 @@ def test_no_module_and_no_class_is_too_long() -> None:
     assert not too_long, "\n".join(too_long)
 
 
-def _defined_private_names(tree: ast.AST) -> set[str]:
-    names = set()
+def _defined_private_names(tree: ast.Module) -> set[str]:
+    """The private names this module owns: its module-level and class-level definitions
+    (a class nested in a function too) and the attributes its code sets on ``self``;
+    not a local variable that happens to share a name."""
+    names: set[str] = set()
+
+    def body(statements: list[ast.stmt]) -> None:
+        for node in statements:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            for target in getattr(node, "targets", [getattr(node, "target", None)]):
+                if isinstance(target, ast.Name):
+                    names.add(target.id)
+            if isinstance(node, ast.ClassDef):
+                body(node.body)
+
+    body(tree.body)
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+        if isinstance(node, ast.ClassDef):
+            body(node.body)
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Store)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "self"
+        ):
             names.add(node.attr)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
     return {n for n in names if n.startswith("_")}
 
 
@@ -200,6 +218,17 @@ def test_no_module_reaches_a_private_name_of_another() -> None:
                     # a package's private module, from inside that package, is its own
                     if private and not (sub in MODULES and name.startswith(node.module or "")):
                         wrong.append(f"{path}:{node.lineno}: imports {alias.name}")
+            if (  # getattr(obj, "_name") is the same reach
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "hasattr", "setattr")
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Constant)
+                and str(node.args[1].value).startswith("_")
+                and not str(node.args[1].value).startswith("__")
+                and node.args[1].value not in own
+            ):
+                wrong.append(f"{path}:{node.lineno}: {ast.unparse(node)}")
             if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
                 if node.attr.startswith("__") or node.attr in own:
                     continue

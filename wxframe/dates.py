@@ -109,6 +109,7 @@ def check_range(
     warn: bool = True,
     earliest: date = FIRST_DAY,
     endpoint: str | None = None,
+    stacklevel: int = 3,
 ) -> tuple[date, date]:
     """Validate a date range before any request is sent.
 
@@ -141,7 +142,7 @@ def check_range(
             f"end={e} is yesterday and it is {now:%H:%M} in Beijing: the platform completes "
             f"yesterday's numbers after 08:00, so this day may be partial",
             IncompleteDataWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     return b, e
 

@@ -93,15 +93,23 @@ def load(
     friends    7
     dtype: int64
     """
-    spec = get_endpoint(endpoint)
+    return _load(client, get_endpoint(endpoint), begin, end, progress=progress)
+
+
+def _load(
+    client: Client, spec: Endpoint, begin: DateLike, end: DateLike, *, progress: bool | None
+) -> pd.DataFrame:
+    """:func:`load`, called by it and by each per-endpoint loader alike, so that its
+    warnings point at the user's line through either (two frames above this one)."""
     _check_client(client)
     now = client.now()
     # One endpoint named for the range: days before its first day are refused.
     clip_to_first_days([spec], as_date(begin, "begin"), as_date(end, "end"), refuse=True, now=now)
-    b, e = check_range(begin, end, now=now)
+    b, e = check_range(begin, end, now=now, earliest=spec.earliest, endpoint=spec.name,
+                       stacklevel=4)  # fmt: skip
     jobs = [(spec, w) for w in spec.windows(b, e)]
     pages, fetch = _fetch_pages(client, jobs, progress=progress)
-    fetch.warn_outside(stacklevel=2)
+    fetch.warn_outside(stacklevel=3)
     return from_pages(spec, pages[spec.name])  # to_frame sorts by key
 
 
@@ -213,7 +221,7 @@ def make_loader(endpoint: str | Endpoint) -> Loader:
     def loader(
         client: Client, begin: DateLike, end: DateLike, *, progress: bool | None = None
     ) -> pd.DataFrame:
-        return load(client, spec, begin, end, progress=progress)
+        return _load(client, spec, begin, end, progress=progress)
 
     loader.__name__ = loader.__qualname__ = spec.loader
     loader.__module__ = "wxframe"

@@ -145,12 +145,18 @@ class Client:
                 "Client.from_env() reads WX_APPID and WX_APPSECRET"
             )
         unknown = sorted(set(retry_options) - set(RetryPolicy.__dataclass_fields__))
-        if unknown or (retry is not None and retry_options):
+        if unknown:
             raise ConfigurationError(
-                f"unexpected keyword(s) {', '.join(unknown or sorted(retry_options))}; allowed: "
-                "retry=RetryPolicy(...), or its fields max_retries, backoff, max_backoff, "
-                "rate_limit_wait on their own"
+                f"unexpected keyword(s) {', '.join(unknown)}; allowed: retry=RetryPolicy(...), "
+                "or its fields max_retries, backoff, max_backoff, rate_limit_wait on their own"
             )
+        if retry is not None and retry_options:
+            raise ConfigurationError(
+                f"retry= and {', '.join(sorted(retry_options))}= both given; give the "
+                "RetryPolicy alone, or its fields alone"
+            )
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigurationError(f"retry={retry!r}; allowed: a wxframe.RetryPolicy")
         self.retry = retry if retry is not None else RetryPolicy(**retry_options)
         if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
             raise ConfigurationError(f"max_workers={max_workers!r}; allowed: an integer >= 1")
@@ -465,7 +471,7 @@ class Client:
         work = functools.partial(self.fetch_window, raw=raw)
         return run_jobs(
             work, jobs, limit=self.max_workers, pool=pool, stopped=stopped, isolate=isolate,
-            bar=_progress_bar(len(jobs), progress, label),
+            bar=functools.partial(_progress_bar, len(jobs), progress, label),
         )  # fmt: skip
 
 

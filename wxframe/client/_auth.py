@@ -34,8 +34,12 @@ MakeError = Callable[[int, str, str], ApiError]
 class Tokens:
     """One account's token: fetched, cached and refreshed under one lock.
 
-    ``request`` sends a request to the platform (the client's, with its retries).
+    ``request`` sends a request to the platform (the client's, with its retries). Slots,
+    not a ``__dict__``: ``vars()`` of it shows no secret, and it is never pickled.
     """
+
+    __slots__ = ("__secret", "__token", "_counted", "_error", "_expires", "_lock",
+                 "_request", "appid", "kind")  # fmt: skip
 
     def __init__(
         self,
@@ -61,6 +65,9 @@ class Tokens:
     def __repr__(self) -> str:
         return f"Tokens(appid={self.appid!r}, kind={self.kind!r})"
 
+    def __getstate__(self) -> None:
+        raise TypeError("the account's tokens are not pickled; make a Client per process")
+
     @property
     def can_refresh(self) -> bool:
         """Whether there is a secret to fetch a new token with."""
@@ -80,10 +87,11 @@ class Tokens:
     def check(self) -> float:
         """Seconds the token this client would send has left, fetching one (never by
         force) if it holds none that lasts: a check that changes nothing for the
-        account's other services."""
+        account's other services. Without a secret there is nothing to check a given
+        token with but a datacube call: :class:`~wxframe.TokenError`, as a refusal."""
         with self._lock:
-            if not (self.__token and time.monotonic() < self._expires):
-                self._fetch(force=False)
+            if not self.__secret or not (self.__token and time.monotonic() < self._expires):
+                self._fetch(force=False)  # raises without a secret
             return self._expires - time.monotonic()
 
     def refresh(self, failed: str) -> None:

@@ -230,11 +230,13 @@ def run_jobs(
     pool: RequestPool | None = None,
     stopped: dict[str, tuple[ApiError, list[Window]]] | None = None,
     isolate: tuple[type[ApiError], ...] = (EndpointOfflineError,),
-    bar: Any = None,
+    bar: Callable[[], Any] | None = None,
 ) -> Generator[tuple[Endpoint, Window, Page | RawPage], None, None]:
     """Run ``work`` on every job through a lease of ``pool`` (or a pool of its own);
     yield ``(endpoint, window, answer)`` as each completes. See
-    :meth:`~wxframe.Client.fetch_many` for ``stopped`` and ``isolate``."""
+    :meth:`~wxframe.Client.fetch_many` for ``stopped`` and ``isolate``; ``bar`` makes the
+    progress bar (or None), once the first answer is asked for."""
+    progress = bar() if bar is not None else None
     ready: deque[Job] = deque()
     # An endpoint the platform has switched off answers 47009 to every window: ask it
     # one window first, and the rest only once that one came back with data.
@@ -280,8 +282,8 @@ def run_jobs(
                     lease.offer(held.pop(spec.name))
                 finished.append((spec, window, page))
             for spec, window, page in finished:
-                if bar is not None:
-                    bar.update(1)
+                if progress is not None:
+                    progress.update(1)
                 yield spec, window, page
         if error is not None:
             raise error
@@ -291,5 +293,5 @@ def run_jobs(
         lease.cancel()
         if own:
             workers.close()
-        if bar is not None:
-            bar.close()
+        if progress is not None:
+            progress.close()

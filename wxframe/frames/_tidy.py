@@ -248,14 +248,14 @@ def _channel_code_rules(spec: Endpoint, columns: dict[str, Any], code: str) -> N
     if pc.any(missing).as_py():
         # Before 2020-02-28 the platform gave only the all-channel row, without a code.
         columns[code] = pc.if_else(missing, ALL_CHANNELS, columns[code])
-    channel_rows = pc.fill_null(pc.not_equal(columns[code], ALL_CHANNELS), False)
-    if not pc.any(channel_rows).as_py():
+    per_channel = pc.fill_null(pc.not_equal(columns[code], ALL_CHANNELS), False)
+    if not pc.any(per_channel).as_py():
         return
     for f in spec.all_fields:
         if f.all_only and f.name in columns:
             # Channel rows send 0 (or nothing) here: not a real zero.
             column = columns[f.name]
-            columns[f.name] = pc.if_else(channel_rows, pa.scalar(None, column.type), column)
+            columns[f.name] = pc.if_else(per_channel, pa.scalar(None, column.type), column)
 
 
 def _unique(spec: Endpoint, table: pa.Table) -> pa.Table:

@@ -237,14 +237,14 @@ def sync_account(
                 "not asked, the platform has switched them off for this account: "
                 + "; ".join(f"{name} ({why})" for name, why in skipped.items()),
                 EndpointSkippedWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             summary.offline |= skipped
         specs = [s for s in specs if s.name not in skipped]
         # Days before an endpoint's first day are never asked; a begin the caller gave
         # that reaches before one is said once.
         ranges = clip_to_first_days(specs, b, e, warn=begin is not None, doing="syncing",
-                                    stacklevel=4)  # fmt: skip
+                                    stacklevel=3)  # fmt: skip
         plans = {
             s.name: plan_windows(s, manifest, *w) if (w := ranges[s.name]) else ([], 0)
             for s in specs
