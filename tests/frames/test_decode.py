@@ -47,7 +47,7 @@ def _answers(name: str, days: int) -> list[bytes]:
     """The simulator's one-day answers of ``name`` for ``days`` days, ``is_delay`` true
     in every third."""
     account = SimulatedAccount(seed=3, today=date(2026, 12, 1))
-    produce = DATACUBE[name][1]
+    produce = DATACUBE[name].produce
     out = []
     for k in range(days):
         day = date(2026, 11, 1) + timedelta(days=k)
@@ -155,7 +155,7 @@ def test_answers_decoded_from_bytes_are_the_frames_json_gives(name: str, today: 
     # a partial day at 06:00): decoded by pyarrow in a worker, or by json + to_frame.
     spec = ENDPOINTS[name]
     account = SimulatedAccount(seed=3, today=today, hour=6)
-    _, produce = DATACUBE[name]
+    produce = DATACUBE[name].produce
     end = today - timedelta(days=1)
     decoded = 0
     for last in (end, end - timedelta(days=40)):
@@ -226,7 +226,7 @@ def test_decoding_steps_aside_for_a_float_field_beyond_exact_doubles() -> None:
     # where json keeps the integer and typing refuses it; the answer goes the json way
     spec = ENDPOINTS["getarticletotaldetail"]
     account = SimulatedAccount(seed=3, today=date(2026, 12, 1))
-    records = DATACUBE[spec.name][1](account, date(2026, 11, 10), date(2026, 11, 10))
+    records = DATACUBE[spec.name].produce(account, date(2026, 11, 10), date(2026, 11, 10))
     body = json.dumps({"list": records}).encode()
     assert decode(spec, body) is not None
     for number in (b"18446744073709551616", b"9007199254740993", b"1e20"):

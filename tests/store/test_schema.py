@@ -46,7 +46,7 @@ def test_the_stored_table_is_what_from_pandas_makes_of_the_frame(
     spec = ENDPOINTS[name]
     today = date(2026, 12, 1) if name in CURRENT_ARTICLES else date(2024, 6, 1)
     last = today - timedelta(days=data.draw(st.integers(1, 30), label="days back"))
-    records = DATACUBE[name][1](SimulatedAccount(seed=1, today=today), last, last)
+    records = DATACUBE[name].produce(SimulatedAccount(seed=1, today=today), last, last)
     for k, values in enumerate(kinds):
         for record in records:
             if data.draw(st.booleans(), label="has it"):
