@@ -48,8 +48,9 @@ def test_a_plan_of_an_account_not_held_is_every_window_from_the_first_day(
     tmp_path: Path,
 ) -> None:
     store = Store(tmp_path)
-    plan = store.plan("2025-10-25", "2025-11-03", account="wx0123456789abcdef",
-                      endpoints=["getbizsummary", "getusersummary"])  # fmt: skip
+    with pytest.warns(wxframe.RangeClippedWarning, match="planning getbizsummary from 2025-11-01"):
+        plan = store.plan("2025-10-25", "2025-11-03", account="wx0123456789abcdef",
+                          endpoints=["getbizsummary", "getusersummary"])  # fmt: skip
     assert plan["getbizsummary"] == [Window(date(2025, 11, 1), date(2025, 11, 3))]
     assert [w.days for w in plan["getusersummary"]] == [7, 3]
     with pytest.raises(ConfigurationError, match="after"):

@@ -388,7 +388,8 @@ def test_a_quota_stop_stops_only_its_endpoint(tmp_path: Path) -> None:
 
 def test_each_endpoints_first_day_bounds_a_sync(tmp_path: Path) -> None:
     store = Store(tmp_path)
-    with serve(seed=0, today=SYNC_TODAY) as sim:
+    clipped = pytest.warns(wxframe.RangeClippedWarning, match="syncing getbizsummary from")
+    with serve(seed=0, today=SYNC_TODAY) as sim, clipped:
         summary = store.sync(sim.client(), "2025-10-20", "2025-11-05", progress=False)
         asked = {(name, begin) for name, begin, *_ in sim.stats.answered}
     assert summary.calls > 0
