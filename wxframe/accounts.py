@@ -15,6 +15,7 @@ import concurrent.futures
 import multiprocessing
 import os
 import tomllib
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,9 +50,13 @@ class Account:
         secret = os.environ.get(self.secret_env)
         if not secret:
             raise ConfigurationError(
-                f"{self.appid}: the variable {self.secret_env} is not set (it holds the secret)"
+                f"the variable {self.secret_env} is not set (it holds the secret of {self.appid})"
             )
-        return Client(self.appid, secret, base_url=self.base_url, max_workers=self.max_workers)
+        return Client(
+            self.appid, secret, base_url=self.base_url, max_workers=self.max_workers,
+            credentials_from=f"the appid {self.appid} and the secret in {self.secret_env} "
+            "(its entry in the accounts file)",
+        )  # fmt: skip
 
 
 def read_accounts(path: str | os.PathLike[str]) -> list[Account]:
@@ -152,10 +157,13 @@ def sync_accounts(
         # locks that a forked child would inherit in whatever state they were.
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(len(groups), mp_context=context) as pool:
-            futures = {pool.submit(_sync_group, group, *args): group for group in groups}
+            futures = {pool.submit(_sync_in_child, group, *args): group for group in groups}
             for future in concurrent.futures.as_completed(futures):
                 try:
-                    results |= future.result()
+                    done, caught = future.result()
+                    results |= done
+                    for message, category in caught:  # said here, where the caller is
+                        warnings.warn(message, category, stacklevel=2)
                 except Exception as exc:  # the process died (killed, out of memory)
                     why = StoreError(
                         f"the process syncing these accounts stopped ({type(exc).__name__}); "
@@ -163,6 +171,18 @@ def sync_accounts(
                     )
                     results |= dict.fromkeys((a.appid for a in futures[future]), why)
     return {appid: results[appid] for appid in appids}
+
+
+def _sync_in_child(
+    group: Sequence[Account], *args: Any
+) -> tuple[dict[str, SyncSummary | WxframeError], list[tuple[str, type[Warning]]]]:
+    """:func:`_sync_group` in a worker process, with the warnings it raised, to be raised
+    again in the parent (whose filters and display the caller chose)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        done = _sync_group(group, *args)
+    seen = dict.fromkeys((str(w.message), w.category) for w in caught)
+    return done, list(seen)
 
 
 def _sync_group(

@@ -7,14 +7,14 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from wxframe.store import RepairSummary
 
-__all__ = ["build_parser", "main"]
+__all__ = ["EXIT_CODES", "build_parser", "main"]
 
 
 def _date(value: str) -> date:
@@ -41,7 +41,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _cmd_sync(args: argparse.Namespace) -> int:
     import contextlib
 
-    from wxframe.errors import SyncIncomplete, WxframeError
+    from wxframe.errors import WxframeError
     from wxframe.store import Store
 
     store = Store(args.store, lock_timeout=args.lock_timeout)
@@ -52,21 +52,18 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             client = _clients(args, stack)()
         except WxframeError as exc:
             print(f"wxframe sync: {exc}", file=sys.stderr)
-            return 2
+            return _status(exc)
         if args.simulator:
             print(f"syncing from the built-in simulator ({client.base_url}, "
                   f"today {client.now():%Y-%m-%d})")  # fmt: skip
         try:
             summary = store.sync(
                 client, args.begin, args.end, endpoints=args.endpoint or _family(args.family),
-                progress=not args.quiet,
+                progress=_progress(args),
             )  # fmt: skip
-        except SyncIncomplete as exc:
-            print(f"wxframe sync: {exc}", file=sys.stderr)
-            return 3
         except WxframeError as exc:
             print(f"wxframe sync: {exc}", file=sys.stderr)
-            return 2
+            return _status(exc)
     print(f"synced {store.root}: {summary}")
     return 0
 
@@ -95,7 +92,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                 problems = store.verify(account=args.account)
         except WxframeError as exc:
             print(f"wxframe verify: {exc}", file=sys.stderr)
-            return 2
+            return _status(exc)
         if problems.empty:
             print(f"{store.root}: every file the manifest lists is sound")
             return 0
@@ -122,7 +119,7 @@ def _print_repair(root: Path, repaired: RepairSummary) -> int:
         if account in repaired.stopped:
             print(f"wxframe verify: the repair's sync stopped: {repaired.stopped[account]}",
                   file=sys.stderr)  # fmt: skip
-            return 3
+            return _status(repaired.stopped[account])
         if account in repaired.synced:
             print(f"repaired {account}: {repaired.synced[account]}")
             continue
@@ -135,38 +132,54 @@ def _print_repair(root: Path, repaired: RepairSummary) -> int:
 
 
 def _sync_accounts(args: argparse.Namespace, store: Any) -> int:
-    """``wxframe sync --accounts FILE``: every account of a TOML file, several at once."""
+    """``wxframe sync --accounts FILE``: every account of a TOML file, several at once,
+    and one row per account: what it synced, or what stopped it and what to do."""
     from wxframe.accounts import read_accounts, sync_accounts
     from wxframe.errors import SyncIncomplete, WxframeError
 
     try:
         accounts = read_accounts(args.accounts)
-        for account in accounts:  # every secret there before the first request
-            account.client()
-    except WxframeError as exc:
-        print(f"wxframe sync: --accounts {args.accounts}: {exc}", file=sys.stderr)
-        return 2
-    endpoints = args.endpoint or _family(args.family)
-    try:
         results = sync_accounts(
-            store, accounts, args.begin, args.end, endpoints=endpoints,
-            max_workers=args.max_workers, max_accounts=args.max_accounts,
-            processes=args.processes,
+            store, accounts, args.begin, args.end, endpoints=args.endpoint or
+            _family(args.family), max_workers=args.max_workers,
+            max_accounts=args.max_accounts, processes=args.processes,
         )  # fmt: skip
-    except WxframeError as exc:
-        print(f"wxframe sync: {exc}", file=sys.stderr)
-        return 2
-    status = 0
+    except WxframeError as exc:  # the file itself, or an option: no account was synced
+        print(f"wxframe sync: --accounts {args.accounts}: {exc}", file=sys.stderr)
+        return _status(exc)
+    statuses = []
+    width = max(len(appid) for appid in results)
     for appid, result in results.items():
-        if isinstance(result, SyncIncomplete):
-            print(f"{appid}: incomplete: {result}", file=sys.stderr)
-            status = max(status, 3)
-        elif isinstance(result, WxframeError):
-            print(f"{appid}: failed: {result}", file=sys.stderr)
-            status = 2 if status == 0 else status
+        if isinstance(result, WxframeError):
+            statuses.append(_status(result))
+            verdict = "stopped, run again later" if result.rerun_helps else "needs a fix"
+            if isinstance(result, SyncIncomplete):
+                left = ", ".join(result.remaining) or "nothing"
+                text = (f"{result.reason} (kept {result.summary.rows_written} rows; "
+                        f"unfinished: {left})")  # fmt: skip
+            else:
+                text = str(result)
+            print(f"{appid:<{width}}  {verdict}: {text}")
         else:
-            print(f"{appid}: {result}")
-    return status
+            print(f"{appid:<{width}}  synced: {result}")
+    failed = sum(status != 0 for status in statuses)
+    if failed:
+        print(f"wxframe sync: {failed} of {len(results)} account(s) not finished (see their "
+              "rows); the others synced", file=sys.stderr)  # fmt: skip
+    # A fix to make outranks a rerun: a rerun alone would not finish those accounts.
+    return 2 if 2 in statuses else max(statuses, default=0)
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """Progress bars only where someone watches: not with --quiet, and not into a log
+    file or a pipe (a bar redrawn there is hundreds of lines of noise)."""
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _status(exc: BaseException) -> int:
+    """The exit code for an error (the table in ``wxframe --help``): 3 when running the
+    same command again later can finish it, 2 when something must be fixed first."""
+    return 3 if getattr(exc, "rerun_helps", False) else 2
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
@@ -190,7 +203,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
                 report = pd.concat([report.iloc[:1], classic, report.iloc[1:]], ignore_index=True)
         except WxframeError as exc:
             print(f"wxframe doctor: {exc}", file=sys.stderr)
-            return 2
+            return _status(exc)
     ok = usable(report)
     if args.json:
         rows = report.astype(object).where(report.notna(), None).to_dict(orient="records")
@@ -234,7 +247,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         )
     except WxframeError as exc:
         print(f"wxframe import: {exc}", file=sys.stderr)
-        return 2
+        return _status(exc)
     print(f"imported into {store.root} ({args.endpoint}): {summary}")
     return 0
 
@@ -305,7 +318,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             print(f"[1/3] syncing {begin}..{end} of the current family (what a real account "
                   f"gets today) from the built-in simulator at {sim.url} into {root}/",
                   flush=True)  # fmt: skip
-            summary = store.sync(sim.client(), begin, end, progress=not args.quiet)
+            summary = store.sync(sim.client(), begin, end, progress=_progress(args))
             print(f"      {summary}", flush=True)
             # The six original endpoints are switched off: their history comes from the
             # JSON a team saved before, here a year of it up to the switch to the new family.
@@ -323,7 +336,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         render_report(root, report)
     except WxframeError as exc:
         print(f"wxframe demo: {exc}", file=sys.stderr)
-        return 2
+        return _status(exc)
     print(
         f"""
 done in {time.perf_counter() - started:.0f} s.
@@ -355,7 +368,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         )
     except WxframeError as exc:
         print(f"wxframe report: {exc}", file=sys.stderr)
-        return 2
+        return _status(exc)
     print(f"wrote {out}")
     return 0
 
@@ -364,6 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wxframe",
         description="WeChat article analytics as tidy pandas DataFrames and parquet snapshots.",
+        epilog=_exit_codes_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     from importlib.metadata import version  # not the package itself: the CLI sits below it
 
@@ -384,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=90, help="days to sync (90)")
     demo.add_argument("--seed", type=int, default=0, help="the simulated account's seed")
     demo.add_argument("--today", type=_date, default=None, help="the simulator's Beijing date")
-    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars (none off a terminal)")
     demo.set_defaults(func=_cmd_demo)
 
     report = sub.add_parser(
@@ -460,7 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--seed", type=int, default=0, help="the simulator's seed")
     sync.add_argument("--today", type=_date, default=None, help="the simulator's Beijing date")
     sync.add_argument("--lock-timeout", type=float, default=0.0, help="seconds to wait for a lock")
-    sync.add_argument("--quiet", action="store_true", help="no progress bars")
+    sync.add_argument("--quiet", action="store_true", help="no progress bars (none off a terminal)")
     sync.set_defaults(func=_cmd_sync)
 
     imp = sub.add_parser(
@@ -536,11 +551,69 @@ def _endpoint_names() -> list[str]:
     return list(ENDPOINTS)
 
 
+#: The exit codes of every command, as the README's table gives them (a test compares).
+EXIT_CODES = (
+    (0, "done; nothing to look at"),
+    (
+        1,
+        "done, and it found something to look at: damaged store files (verify), an "
+        "endpoint not usable (doctor), an archive to import again (verify --repair)",
+    ),
+    (
+        2,
+        "a mistake to fix before running again: an argument, no store at the path, "
+        "credentials or configuration, a period the store holds nothing of, a file "
+        "refused; with --accounts, at least one account's row names what to fix (the "
+        "others ran)",
+    ),
+    (
+        3,
+        "stopped part-way by the platform or the network (a quota, retries used up), or "
+        "a repair left days to fetch: what was fetched is kept; run the same command again "
+        "later (or the sync it prints) and it resumes",
+    ),
+    (130, "interrupted (Ctrl+C)"),
+)
+
+
+def _exit_codes_text() -> str:
+    import textwrap
+
+    lines = ["exit codes:"]
+    for code, meaning in EXIT_CODES:
+        lines += textwrap.wrap(meaning, 76, initial_indent=f"  {code:<4} ",
+                               subsequent_indent=" " * 7)  # fmt: skip
+    return "\n".join(lines)
+
+
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Warnings as the command line shows them: one line, no source path or code."""
+    text = " ".join(str(message).split())
+    print(f"warning: {text}", file=file or sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return int(args.func(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `wxframe doctor | head`: the reader has gone, and that is fine
+        import os
+
+        # Python flushes stdout again at exit; point it at nothing so that is quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

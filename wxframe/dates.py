@@ -109,13 +109,17 @@ def check_range(
     warn: bool = True,
     earliest: date = FIRST_DAY,
     endpoint: str | None = None,
+    end_given: bool = True,
     stacklevel: int = 3,
 ) -> tuple[date, date]:
     """Validate a date range before any request is sent.
 
     ``begin <= end``, ``begin >= earliest`` (the platform's 2014-12-01, or the
     endpoint's own first day) and ``end <= yesterday`` (Beijing time); a range ending
-    yesterday before 08:00 warns that the day may be incomplete.
+    yesterday before 08:00 warns that the day may be incomplete. Each mistake has its
+    own sentence: a begin not over yet, a begin after the end (``end_given=False``
+    when the end is the caller's default, the last complete day), a begin before the
+    first day, an end not over yet.
 
     >>> noon = datetime(2024, 6, 1, 12, tzinfo=BEIJING)
     >>> check_range("2024-05-01", "2024-06-01", now=noon)
@@ -130,6 +134,15 @@ def check_range(
     allowed = (
         f"{endpoint} has data from" if endpoint else "allowed:"
     ) + f" {earliest.isoformat()} to {yesterday.isoformat()} (yesterday, Beijing time)"
+    if b > yesterday:
+        when = "is today, not over yet" if b == now.date() else "is in the future"
+        raise InvalidDateError(f"begin={b} {when} in Beijing (today is {now.date()}); {allowed}")
+    if b > e and not end_given:
+        raise InvalidDateError(
+            f"begin={b} is after {e}, the last complete day (the default end): the "
+            f"platform completes {b}'s numbers at 08:00 Beijing, it is {now:%H:%M}; "
+            "begin earlier, or wait"
+        )
     if b > e:
         raise InvalidDateError(f"begin={b} is after end={e}: begin must be on or before end")
     if b < earliest:

@@ -36,6 +36,11 @@ The tree::
 
 Every ``ApiError`` carries ``errcode``, ``errmsg``, ``endpoint`` and ``window`` and names
 them in its message. No message ever holds an access token or an app secret.
+
+Every error says whether running the same thing again later can help
+(:attr:`WxframeError.rerun_helps`: a used-up quota, a busy platform, a network that
+failed) or a person must fix something first (a wrong secret, an unauthorised account, a
+switched-off endpoint, a bad argument): the command line's exit codes 3 and 2.
 """
 
 from __future__ import annotations
@@ -96,6 +101,11 @@ __all__ = [
 class WxframeError(Exception):
     """Base of every wxframe error."""
 
+    #: Whether the same call made again later can succeed without anyone changing
+    #: anything (a quota, a busy platform, the network). ``False``: something must be
+    #: fixed first.
+    rerun_helps: ClassVar[bool] = False
+
 
 class InvalidDateError(WxframeError, ValueError):
     """A date that is malformed, out of order, before 2014-12-01 or not yet over."""
@@ -139,6 +149,8 @@ class NonJSONResponseError(MalformedResponseError):
 
 class TransportError(WxframeError):
     """The network failed (timeouts, dropped connections, 5xx) and retries ran out."""
+
+    rerun_helps = True
 
 
 class ApiError(WxframeError):
@@ -214,7 +226,7 @@ class TokenError(ApiError):
 class CredentialError(ApiError):
     codes = frozenset({40013, 40125, 41002})
     status = "credentials"
-    advice = "check WX_APPID / WX_APPSECRET (the app secret is on the platform's 基本配置 page)"
+    advice = "check the appid and the app secret (the secret is on the platform's 基本配置 page)"
 
 
 class AccessDeniedError(ApiError):
@@ -276,17 +288,20 @@ def _rebuild_offline_error(cls: type[EndpointOfflineError], *args: Any) -> Endpo
 
 class QuotaExceededError(ApiError):
     codes = frozenset({45009})
+    rerun_helps = True
     status = "quota used up"
     advice = "the daily quota for this endpoint is used up; run again tomorrow (Beijing time)"
 
 
 class RateLimitError(ApiError):
     codes = frozenset({45011})
+    rerun_helps = True
     advice = "the per-minute quota is used up; lower max_workers or try again in a minute"
 
 
 class BusyError(ApiError):
     codes = frozenset({-1})
+    rerun_helps = True
     advice = "the platform stayed busy through every retry; try again later"
 
 
@@ -297,6 +312,7 @@ class RequestRejectedError(ApiError):
 
 class DataNotReadyError(ApiError):
     codes = frozenset({61503})
+    rerun_helps = True
     status = "not ready"
     advice = (
         "the platform has not finished this day's numbers (61503); try again later, "
@@ -320,18 +336,31 @@ class SyncIncomplete(StoreError):
     """A sync stopped before it finished; everything it fetched is in the store.
 
     ``remaining`` maps endpoint name to the windows still to fetch, ``summary`` is what
-    the sync did before it stopped, and ``__cause__`` is the error that stopped it.
+    the sync did before it stopped, ``__cause__`` is the error that stopped it
+    (``reason`` its message, which survives pickling), and ``rerun_helps`` says whether
+    running the sync again later can finish it (a quota, a busy platform, the network)
+    or something must be fixed first (credentials, authorisation, a switched-off
+    endpoint).
     """
 
     def __init__(
-        self, message: str, *, remaining: Mapping[str, Sequence[WindowLike]], summary: Any
+        self,
+        message: str,
+        *,
+        remaining: Mapping[str, Sequence[WindowLike]],
+        summary: Any,
+        reason: str = "",
+        rerun_helps: bool = True,
     ) -> None:
         super().__init__(message)
         self.remaining = remaining
         self.summary = summary
+        self.reason = reason
+        self.rerun_helps = rerun_helps  # type: ignore[misc]
 
     def __reduce__(self) -> tuple[Any, ...]:
-        state = {"remaining": self.remaining, "summary": self.summary}
+        state = {"remaining": self.remaining, "summary": self.summary, "reason": self.reason,
+                 "rerun_helps": self.rerun_helps}  # fmt: skip
         return (_rebuild, (type(self), self.args, state))
 
 

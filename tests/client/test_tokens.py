@@ -75,7 +75,7 @@ def test_given_token_without_secret_raises_token_error() -> None:
 def test_wrong_credentials() -> None:
     with serve(seed=0, today=TODAY) as s:
         client = Client(s.appid, "not-the-secret", base_url=s.url, clock=s.now)
-        with pytest.raises(CredentialError, match=r"40125.*WX_APPSECRET"):
+        with pytest.raises(CredentialError, match=r"40125.*check the appid and the secret given"):
             client.fetch("getusershare", "2024-05-01", "2024-05-01")
         client = Client("wx-nobody", s.secret, base_url=s.url, clock=s.now, token="classic")
         with pytest.raises(CredentialError, match="40013"):

@@ -40,7 +40,9 @@ from wxframe.endpoints import Endpoint, get_endpoint
 from wxframe.errors import (
     ApiError,
     ConfigurationError,
+    CredentialError,
     EndpointOfflineError,
+    TokenError,
 )
 from wxframe.pages import Page, RawPage
 
@@ -112,6 +114,10 @@ class Client:
     allow_insecure:
         Allow a plain ``http://`` ``base_url`` on a host other than this machine
         (refused by default: credentials would travel unencrypted).
+    credentials_from:
+        Where the appid and secret came from, for the advice when the platform refuses
+        them (``"WX_APPID / WX_APPSECRET"`` from :meth:`from_env`; an accounts file's
+        entry names its own variable). Never the secret itself.
 
     Examples
     --------
@@ -135,6 +141,7 @@ class Client:
         max_workers: int = 4,
         clock: Callable[[], datetime] | None = None,
         allow_insecure: bool = False,
+        credentials_from: str | None = None,
         **retry_options: Any,
     ) -> None:
         if token not in ("stable", "classic"):
@@ -177,16 +184,29 @@ class Client:
         self.timeout = timeout
         self.max_workers = max_workers
         self._clock = clock or beijing_now
+        self.credentials_from = credentials_from or "the appid and the secret given to the Client"
         self.counts: dict[str, int] = {"retries": 0, "token_refreshes": 0, "calls": 0,
                                        "decoded": 0}  # fmt: skip
         self._counts_lock = threading.Lock()
         self._tokens = Tokens(
             appid, secret, access_token, kind=token, request=self._request_json,
-            error=lambda code, errmsg, where: api_error(code, errmsg, where, None, self.redact),
+            error=self._token_error,
             counted=functools.partial(self.count, "token_refreshes"),
         )  # fmt: skip
         size = max(max_workers, 4) * 2
         self._transport = Transport(self.base_url, size=size, timeout=timeout, redact=self.redact)
+
+    def _token_error(self, code: int, errmsg: str, where: str) -> ApiError:
+        """The error for a token endpoint's errcode. Refused credentials (40125, or 40001
+        from the token endpoint itself, which some gateways answer to a wrong secret)
+        name where they came from: the advice to "give a secret" is for a bare token."""
+        error = api_error(code, errmsg, where, None, self.redact)
+        if isinstance(error, CredentialError | TokenError):
+            error = type(error)(
+                code, error.errmsg, endpoint=where, advice=f"check {self.credentials_from}; "
+                "the app secret is on the platform's 基本配置 page",
+            )  # fmt: skip
+        return error
 
     # The retry policy's fields, as they were before it was an object of its own.
     max_retries = property(lambda self: self.retry.max_retries)
@@ -208,6 +228,7 @@ class Client:
             raise ConfigurationError(
                 "set WX_APPID and WX_APPSECRET (or WX_ACCESS_TOKEN) in the environment"
             )
+        kwargs.setdefault("credentials_from", "WX_APPID / WX_APPSECRET")
         return cls(appid, secret, access_token=token, base_url=base, **kwargs)
 
     def __repr__(self) -> str:

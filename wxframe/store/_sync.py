@@ -214,7 +214,8 @@ def sync_account(
     now = client.now()
     e = as_date(end, "end") if end is not None else last_complete_day(now)
     # Check what can be checked before waiting for the lock or sending anything.
-    check_range(begin if begin is not None else e, e, now=now, warn=False)
+    check_range(begin if begin is not None else e, e, now=now, warn=False,
+                end_given=end is not None)  # fmt: skip
     started = time.perf_counter()
     counts_before = dict(client.counts)
     summary = SyncSummary()
@@ -225,7 +226,7 @@ def sync_account(
         bad: list[DamagedShard] = []
         manifest = load_manifest(layout, account, damaged=bad)
         b = as_date(begin, "begin") if begin is not None else default_begin(manifest, specs, e)
-        b, e = check_range(b, e, now=now)
+        b, e = check_range(b, e, now=now, end_given=end is not None)
         layout.remove_stale_temp_files(account)
         settle_staged(layout, account, manifest)
         repair_before_sync(layout, account, manifest, specs, bad)
@@ -519,14 +520,23 @@ def _incomplete(
     parts = [
         f"{name}: {len(ws)} window(s) {ws[0].begin}..{ws[-1].end}" for name, ws in remaining.items()
     ]
-    causes = "; ".join(str(exc) for exc, _ in stopped.values())
-    quota = any(isinstance(exc, QuotaExceededError) for exc, _ in stopped.values())
+    errors = [exc for exc, _ in stopped.values()]
+    causes = "; ".join(dict.fromkeys(str(exc) for exc in errors))  # each cause once
+    rerun_helps = all(exc.rerun_helps for exc in errors)
+    quota = any(isinstance(exc, QuotaExceededError) for exc in errors)
+    if rerun_helps:
+        then = "Run the sync again to finish" + (
+            " (tomorrow, Beijing time, for a daily quota)." if quota else "."
+        )
+    else:  # running it again as it is would stop the same way
+        then = "Fix that first; then the sync resumes where it stopped."
     message = (
         f"sync stopped: {causes}. Kept {summary.rows_written} rows from {summary.calls} calls; "
-        f"remaining: {'; '.join(parts) or 'nothing'}. Run the sync again to finish"
-        + (" (tomorrow, Beijing time, for a daily quota)." if quota else ".")
+        f"remaining: {'; '.join(parts) or 'nothing'}. {then}"
     )
-    return SyncIncomplete(message, remaining=remaining, summary=summary)
+    return SyncIncomplete(
+        message, remaining=remaining, summary=summary, reason=causes, rerun_helps=rerun_helps
+    )
 
 
 # ------------------------------------------------------------------------ write
