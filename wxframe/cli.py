@@ -391,11 +391,14 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="the whole tool on the built-in simulator: a store and a report",
         description="Start the built-in simulator (the platform as it is today), sync the "
-        "last 90 days of the current family into a store under DIR, import a year of the six "
-        "original endpoints' history from JSON it saves, and render the account report to "
-        "DIR/report.html.",
+        "last --days days of the current family into a store at --dir (the folder is the "
+        "store), import a year of the six original endpoints' history from JSON it saves "
+        "in DIR/archive/, and render the account report to DIR/report.html.",
     )
-    demo.add_argument("--dir", default="./wxframe-demo", help="where to put it (./wxframe-demo)")
+    demo.add_argument(
+        "--dir", default="./wxframe-demo", metavar="DIR",
+        help="the store's folder, made if missing (./wxframe-demo)",
+    )  # fmt: skip
     demo.add_argument("--days", type=int, default=90, help="days to sync (90)")
     demo.add_argument("--seed", type=int, default=0, help="the simulated account's seed")
     demo.add_argument("--today", type=_date, default=None, help="the simulator's Beijing date")
