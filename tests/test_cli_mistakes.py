@@ -93,7 +93,7 @@ def test_many_accounts_each_failure_in_its_own_row_the_others_go_on(
     rows = dict(line.split(maxsplit=1) for line in out.splitlines())
     assert list(rows) == [s.appid for s, _ in entries]
     assert rows[good.appid].startswith("synced: ")
-    assert rows[bad.appid].startswith("needs a fix: ")
+    assert rows[bad.appid].startswith("access refused: ")
     assert f"the appid {bad.appid} and the secret in BAD_SECRET" in rows[bad.appid]
     assert rows[unset.appid] == (
         f"needs a fix: the variable UNSET_SECRET is not set (it holds the secret of {unset.appid})"
@@ -106,7 +106,7 @@ def test_many_accounts_each_failure_in_its_own_row_the_others_go_on(
     assert err.strip() == (
         "wxframe sync: 3 of 4 account(s) not finished (see their rows); the others synced"
     )
-    assert status == 2  # a fix to make outranks a rerun
+    assert status == 4  # the account that most needs a person: its access is refused
     assert good.secret not in out + err and quota.secret not in out + err
     assert Store(store).accounts() == sorted([good.appid, quota.appid])
 
@@ -141,9 +141,21 @@ def test_a_wrong_secret_in_the_environment_names_its_variables(
         status, _, err = wxframe_cli(
             capsys, "sync", "--store", str(tmp_path / "s"), "--quiet", *ENDPOINTS
         )
-    assert status == 2  # running it again as it is would fail the same way
+    assert status == 4  # running it again as it is would fail the same way
     assert "check WX_APPID / WX_APPSECRET" in err
     assert "Fix that first" in err and "Run the sync again" not in err
+
+
+def test_a_sync_of_only_switched_off_endpoints_is_not_up_to_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sync = ["sync", "--simulator", "--today", TODAY, "--store", str(tmp_path / "s"), "--quiet",
+            "--begin", "2026-11-01"]  # fmt: skip
+    status, _, err = wxframe_cli(capsys, *sync, "--endpoint", "getuserread")
+    assert status == 5
+    assert "switched getuserread off" in err and "sync getbizsummary instead" in err
+    status, _, err = wxframe_cli(capsys, *sync, "--endpoint", "getusersummary")
+    assert status == 0, err
 
 
 # ------------------------------------------------------------------------ dates

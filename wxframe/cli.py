@@ -65,7 +65,23 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             print(f"wxframe sync: {exc}", file=sys.stderr)
             return _status(exc)
     print(f"synced {store.root}: {summary}")
-    return 0
+    return _offline_status(summary, args)
+
+
+def _offline_status(summary: Any, args: argparse.Namespace) -> int:
+    """5 when the platform has switched off an endpoint the user named, or every
+    endpoint asked: a sync of nothing must not look like a sync that is up to date."""
+    from wxframe.endpoints import ENDPOINTS
+
+    asked = args.endpoint or _family(args.family)
+    off = [name for name in asked if name in summary.offline]
+    if not off or (not args.endpoint and len(off) < len(asked)):
+        return 0
+    for name in off:
+        instead = " or ".join(ENDPOINTS[name].successors) or "nothing (no successor)"
+        print(f"wxframe sync: the platform has switched {name} off ({summary.offline[name]}): "
+              f"sync {instead} instead", file=sys.stderr)  # fmt: skip
+    return 5
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -135,7 +151,7 @@ def _sync_accounts(args: argparse.Namespace, store: Any) -> int:
     """``wxframe sync --accounts FILE``: every account of a TOML file, several at once,
     and one row per account: what it synced, or what stopped it and what to do."""
     from wxframe.accounts import read_accounts, sync_accounts
-    from wxframe.errors import SyncIncomplete, WxframeError
+    from wxframe.errors import SyncIncomplete, WxframeError, most_urgent
 
     try:
         accounts = read_accounts(args.accounts)
@@ -152,7 +168,7 @@ def _sync_accounts(args: argparse.Namespace, store: Any) -> int:
     for appid, result in results.items():
         if isinstance(result, WxframeError):
             statuses.append(_status(result))
-            verdict = "stopped, run again later" if result.rerun_helps else "needs a fix"
+            verdict = VERDICTS[result.exit_status]
             if isinstance(result, SyncIncomplete):
                 left = ", ".join(result.remaining) or "nothing"
                 text = (f"{result.reason} (kept {result.summary.rows_written} rows; "
@@ -162,12 +178,13 @@ def _sync_accounts(args: argparse.Namespace, store: Any) -> int:
             print(f"{appid:<{width}}  {verdict}: {text}")
         else:
             print(f"{appid:<{width}}  synced: {result}")
+            statuses.append(_offline_status(result, args))
     failed = sum(status != 0 for status in statuses)
     if failed:
         print(f"wxframe sync: {failed} of {len(results)} account(s) not finished (see their "
               "rows); the others synced", file=sys.stderr)  # fmt: skip
     # A fix to make outranks a rerun: a rerun alone would not finish those accounts.
-    return 2 if 2 in statuses else max(statuses, default=0)
+    return most_urgent(statuses)
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -177,9 +194,9 @@ def _progress(args: argparse.Namespace) -> bool:
 
 
 def _status(exc: BaseException) -> int:
-    """The exit code for an error (the table in ``wxframe --help``): 3 when running the
-    same command again later can finish it, 2 when something must be fixed first."""
-    return 3 if getattr(exc, "rerun_helps", False) else 2
+    """The exit code for an error (the table in ``wxframe --help``), as the error's
+    class declares it."""
+    return int(getattr(exc, "exit_status", 2))
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
@@ -557,26 +574,29 @@ def _endpoint_names() -> list[str]:
 #: The exit codes of every command, as the README's table gives them (a test compares).
 EXIT_CODES = (
     (0, "done; nothing to look at"),
-    (
-        1,
-        "done, and it found something to look at: damaged store files (verify), an "
-        "endpoint not usable (doctor), an archive to import again (verify --repair)",
-    ),
-    (
-        2,
-        "a mistake to fix before running again: an argument, no store at the path, "
-        "credentials or configuration, a period the store holds nothing of, a file "
-        "refused; with --accounts, at least one account's row names what to fix (the "
-        "others ran)",
-    ),
-    (
-        3,
-        "stopped part-way by the platform or the network (a quota, retries used up), or "
-        "a repair left days to fetch: what was fetched is kept; run the same command again "
-        "later (or the sync it prints) and it resumes",
-    ),
+    (1, "done, and it found something to look at: damaged store files (verify), an "
+        "endpoint not usable (doctor), an archive to import again (verify --repair)"),
+    (2, "a mistake to fix in what was asked: an argument, no store at the path, a "
+        "missing credential or setting, a period the store holds nothing of, a file "
+        "refused; nothing was written"),
+    (3, "stopped part-way by the platform or the network (a quota, a busy platform, "
+        "retries used up), or a repair left days to fetch: what was fetched is kept; run "
+        "the same command again later (or the sync it prints) and it resumes"),
+    (4, "the platform refuses this account access (a wrong appid or secret, a refused "
+        "token, an IP not whitelisted, an API not authorised): fix it on the platform or "
+        "in the credentials; running again as it is does not help"),
+    (5, "the platform has switched an endpoint asked for off (47009): ask its successor "
+        "instead (the message names it); the history stays readable from a store"),
     (130, "interrupted (Ctrl+C)"),
+)  # fmt: skip
+#: What a run of several parts exits with (both in the README and ``wxframe --help``).
+MANY_PARTS = (
+    "With --accounts, each account's row says how it ended, and the command exits with "
+    "the code that most needs a person: 4, 5, 2, 3, then 0."
 )
+#: How a row of ``sync --accounts`` calls an account that did not finish, by exit code.
+VERDICTS = {2: "needs a fix", 3: "stopped, run again later", 4: "access refused",
+            5: "switched off"}  # fmt: skip
 
 
 def _exit_codes_text() -> str:
@@ -586,6 +606,7 @@ def _exit_codes_text() -> str:
     for code, meaning in EXIT_CODES:
         lines += textwrap.wrap(meaning, 76, initial_indent=f"  {code:<4} ",
                                subsequent_indent=" " * 7)  # fmt: skip
+    lines += textwrap.wrap(MANY_PARTS, 78, initial_indent="  ", subsequent_indent="  ")
     return "\n".join(lines)
 
 

@@ -37,15 +37,18 @@ The tree::
 Every ``ApiError`` carries ``errcode``, ``errmsg``, ``endpoint`` and ``window`` and names
 them in its message. No message ever holds an access token or an app secret.
 
-Every error says whether running the same thing again later can help
-(:attr:`WxframeError.rerun_helps`: a used-up quota, a busy platform, a network that
-failed) or a person must fix something first (a wrong secret, an unauthorised account, a
-switched-off endpoint, a bad argument): the command line's exit codes 3 and 2.
+Every error declares what it asks of whoever runs wxframe, as the command line's exit
+code (:attr:`WxframeError.exit_status`, the table in ``wxframe --help``): 2 fix what was
+asked (an argument, a path, a file, the configuration); 3 nothing to fix, run it again
+later (a used-up quota, a busy platform, the network); 4 the platform refuses this
+account access (its secret, its IP whitelist, its authorisation): fix it on the platform
+or in the credentials; 5 the platform has switched the endpoint off (47009): use its
+successor. Only 3 is helped by running again (:attr:`WxframeError.rerun_helps`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, ClassVar, Protocol
 
@@ -95,16 +98,23 @@ __all__ = [
     "WxframeError",
     "WxframeWarning",
     "check_count",
+    "most_urgent",
 ]
 
 
 class WxframeError(Exception):
     """Base of every wxframe error."""
 
-    #: Whether the same call made again later can succeed without anyone changing
-    #: anything (a quota, a busy platform, the network). ``False``: something must be
-    #: fixed first.
-    rerun_helps: ClassVar[bool] = False
+    #: The command line's exit code for this error: what it asks of the user (2 fix
+    #: what was asked, 3 run again later, 4 the platform refuses access, 5 switched off).
+    exit_status: ClassVar[int] = 2
+
+    @property
+    def rerun_helps(self) -> bool:
+        """Whether the same call made again later can succeed without anyone changing
+        anything (a quota, a busy platform, the network); otherwise something must be
+        fixed first."""
+        return self.exit_status == 3
 
 
 class InvalidDateError(WxframeError, ValueError):
@@ -117,6 +127,24 @@ class UnknownEndpointError(WxframeError, ValueError):
 
 class ConfigurationError(WxframeError, ValueError):
     """An argument wxframe cannot work with (no credentials, a bad option)."""
+
+
+#: Exit codes from the one that most needs a person to the one that needs nobody: what a
+#: run of several parts (accounts, endpoints) exits with is the first of its parts'.
+URGENCY = (4, 5, 2, 3, 1, 0)
+
+
+def most_urgent(statuses: Iterable[int]) -> int:
+    """The exit code of a run whose parts ended with ``statuses``: the one that most
+    needs a person (0 for none).
+
+    >>> most_urgent([0, 3, 4, 3])
+    4
+    >>> most_urgent([])
+    0
+    """
+    present = set(statuses)
+    return next((code for code in URGENCY if code in present), 0)
 
 
 def check_count(name: str, value: object) -> int:
@@ -150,7 +178,7 @@ class NonJSONResponseError(MalformedResponseError):
 class TransportError(WxframeError):
     """The network failed (timeouts, dropped connections, 5xx) and retries ran out."""
 
-    rerun_helps = True
+    exit_status = 3
 
 
 class ApiError(WxframeError):
@@ -216,6 +244,7 @@ def _rebuild_api_error(cls: type[ApiError], *args: Any) -> ApiError:
 
 class TokenError(ApiError):
     codes = frozenset({40001, 40014, 42001, 41001})
+    exit_status = 4
     #: The codes on which a client refreshes its token once and retries once (41001, no
     #: token at all, is not the platform refusing one).
     refresh_codes: ClassVar[frozenset[int]] = frozenset({40001, 40014, 42001})
@@ -225,12 +254,14 @@ class TokenError(ApiError):
 
 class CredentialError(ApiError):
     codes = frozenset({40013, 40125, 41002})
+    exit_status = 4
     status = "credentials"
     advice = "check the appid and the app secret (the secret is on the platform's 基本配置 page)"
 
 
 class AccessDeniedError(ApiError):
     codes = frozenset({48001, 50001, 40164})
+    exit_status = 4
     status = "unauthorised"
     status_by_code: ClassVar[dict[int, str]] = {40164: "ip not whitelisted"}
     advice = "the account may not call this API"
@@ -251,6 +282,7 @@ class EndpointOfflineError(ApiError):
     """
 
     codes = frozenset({47009})
+    exit_status = 5
     advice = "the platform has switched this endpoint off"
     status = "offline"
 
@@ -288,20 +320,20 @@ def _rebuild_offline_error(cls: type[EndpointOfflineError], *args: Any) -> Endpo
 
 class QuotaExceededError(ApiError):
     codes = frozenset({45009})
-    rerun_helps = True
+    exit_status = 3
     status = "quota used up"
     advice = "the daily quota for this endpoint is used up; run again tomorrow (Beijing time)"
 
 
 class RateLimitError(ApiError):
     codes = frozenset({45011})
-    rerun_helps = True
+    exit_status = 3
     advice = "the per-minute quota is used up; lower max_workers or try again in a minute"
 
 
 class BusyError(ApiError):
     codes = frozenset({-1})
-    rerun_helps = True
+    exit_status = 3
     advice = "the platform stayed busy through every retry; try again later"
 
 
@@ -312,7 +344,7 @@ class RequestRejectedError(ApiError):
 
 class DataNotReadyError(ApiError):
     codes = frozenset({61503})
-    rerun_helps = True
+    exit_status = 3
     status = "not ready"
     advice = (
         "the platform has not finished this day's numbers (61503); try again later, "
@@ -337,10 +369,9 @@ class SyncIncomplete(StoreError):
 
     ``remaining`` maps endpoint name to the windows still to fetch, ``summary`` is what
     the sync did before it stopped, ``__cause__`` is the error that stopped it
-    (``reason`` its message, which survives pickling), and ``rerun_helps`` says whether
-    running the sync again later can finish it (a quota, a busy platform, the network)
-    or something must be fixed first (credentials, authorisation, a switched-off
-    endpoint).
+    (``reason`` its message, which survives pickling), and ``exit_status`` is the stopping
+    error's (3 when running the sync again later can finish it: a quota, a busy platform,
+    the network; otherwise what must be fixed first).
     """
 
     def __init__(
@@ -350,17 +381,17 @@ class SyncIncomplete(StoreError):
         remaining: Mapping[str, Sequence[WindowLike]],
         summary: Any,
         reason: str = "",
-        rerun_helps: bool = True,
+        exit_status: int = 3,
     ) -> None:
         super().__init__(message)
         self.remaining = remaining
         self.summary = summary
         self.reason = reason
-        self.rerun_helps = rerun_helps  # type: ignore[misc]
+        self.exit_status = exit_status  # type: ignore[misc]
 
     def __reduce__(self) -> tuple[Any, ...]:
         state = {"remaining": self.remaining, "summary": self.summary, "reason": self.reason,
-                 "rerun_helps": self.rerun_helps}  # fmt: skip
+                 "exit_status": self.exit_status}  # fmt: skip
         return (_rebuild, (type(self), self.args, state))
 
 

@@ -40,6 +40,7 @@ from wxframe.errors import (
     SyncIncomplete,
     WxframeError,
     check_count,
+    most_urgent,
 )
 from wxframe.fetch import Decoded, Fetch
 from wxframe.frames import AnyPage, stored_from_pages
@@ -522,9 +523,9 @@ def _incomplete(
     ]
     errors = [exc for exc, _ in stopped.values()]
     causes = "; ".join(dict.fromkeys(str(exc) for exc in errors))  # each cause once
-    rerun_helps = all(exc.rerun_helps for exc in errors)
+    status = most_urgent(exc.exit_status for exc in errors)
     quota = any(isinstance(exc, QuotaExceededError) for exc in errors)
-    if rerun_helps:
+    if status == 3:
         then = "Run the sync again to finish" + (
             " (tomorrow, Beijing time, for a daily quota)." if quota else "."
         )
@@ -535,7 +536,7 @@ def _incomplete(
         f"remaining: {'; '.join(parts) or 'nothing'}. {then}"
     )
     return SyncIncomplete(
-        message, remaining=remaining, summary=summary, reason=causes, rerun_helps=rerun_helps
+        message, remaining=remaining, summary=summary, reason=causes, exit_status=status
     )
 
 
