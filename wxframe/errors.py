@@ -30,6 +30,7 @@ The tree::
     ├── RangeClippedWarning                a range starts before an endpoint's first day
     ├── EndpointSkippedWarning             a switched-off endpoint (47009) was left out
     ├── UnexpectedRowsWarning              an answer held days it was not asked for
+    ├── TokenRotatedWarning                a token forced as a last resort: others' invalid
     ├── StoreDamagedWarning                store files missing or damaged: fetched again
     ├── DataMismatchWarning                numbers that must agree do not
     └── MissingFontWarning                 no CJK font: Chinese labels replaced
@@ -91,6 +92,7 @@ __all__ = [
     "StoreLockedError",
     "SyncIncomplete",
     "TokenError",
+    "TokenRotatedWarning",
     "TransportError",
     "UnexpectedRowsWarning",
     "UnknownEndpointError",
@@ -417,6 +419,11 @@ class EndpointSkippedWarning(WxframeWarning):
 
 class UnexpectedRowsWarning(WxframeWarning):
     """An answer held rows of days outside its request window; they were dropped."""
+
+
+class TokenRotatedWarning(WxframeWarning):
+    """wxframe forced a new access token (the platform refused the one it still hands
+    out): the token the account's other services hold is invalid until they refetch."""
 
 
 class StoreDamagedWarning(WxframeWarning):

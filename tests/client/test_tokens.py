@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import wxframe
-from tests.conftest import FAST, TODAY, TOKEN, raw_client, raw_server, token_then
+from tests.conftest import FAST, TODAY, TOKEN, base_env, raw_client, raw_server, token_then
 from wxframe import (
     Client,
     CredentialError,
@@ -132,7 +135,11 @@ def test_a_refused_fresh_token_gets_advice_that_fits() -> None:
     def refuse(path: str, _: bytes) -> tuple[int, dict[str, str], bytes]:
         return 200, {"Content-Type": "application/json"}, b'{"errcode": 40001, "errmsg": "x"}'
 
-    with raw_server(token_then(refuse)) as (url, _), pytest.raises(TokenError) as error:
+    with (
+        raw_server(token_then(refuse)) as (url, _),
+        pytest.raises(TokenError) as error,
+        pytest.warns(wxframe.TokenRotatedWarning),  # the last resort was tried, once
+    ):
         wxframe.load_user_cumulate(raw_client(url), "2026-11-20", "2026-11-26")
     message = str(error.value)
     assert "freshly fetched token too" in message
@@ -154,3 +161,71 @@ def test_a_malformed_token_answer_is_a_token_error(answer: dict[str, Any]) -> No
 
     with raw_server(reply) as (url, _), pytest.raises(TokenError, match="malformed"):
         wxframe.load_user_cumulate(raw_client(url), "2026-11-20", "2026-11-26")
+
+
+@pytest.mark.parametrize("expires_in", ["7200", " 7200 ", None, 7200.0])
+def test_a_usable_token_with_an_odd_lifetime_is_used(expires_in: object) -> None:
+    # A gateway that writes the lifetime as a string, or leaves it out: the token is
+    # usable, and its lifetime is the one given (or the documented 7200 s).
+    def reply(path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if path.startswith("/cgi-bin/"):
+            answer = {"access_token": TOKEN, "expires_in": expires_in}
+            return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
+        return 200, {"Content-Type": "application/json"}, b'{"list": []}'
+
+    with raw_server(reply) as (url, _):
+        client = raw_client(url)
+        left = client.check_token()
+    assert 7200 - 300 - 5 < left <= 7200 - 300
+
+
+def test_forcing_a_token_is_a_said_last_resort_at_most_once_in_30_s() -> None:
+    # The platform refuses the very token stable_token keeps handing out (as after a
+    # leak was reported): the client forces a new one once, says what that does to the
+    # account's other services, and does not force again within 30 s.
+    forced: list[bool] = []
+
+    def reply(path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if path.startswith("/cgi-bin/stable_token"):
+            forced.append(bool(json.loads(body).get("force_refresh")))
+            answer = {"access_token": TOKEN, "expires_in": 7200}
+            return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
+        return 200, {"Content-Type": "application/json"}, b'{"errcode": 40001, "errmsg": "x"}'
+
+    with raw_server(reply) as (url, _):
+        client = raw_client(url)
+        with (
+            pytest.warns(wxframe.TokenRotatedWarning, match="invalidates the token"),
+            pytest.raises(TokenError),
+        ):
+            client.fetch("getusercumulate", "2026-11-20", "2026-11-20")
+        assert forced == [False, False, True]  # the first token, the refetch, one force
+        with pytest.raises(TokenError, match="less than 30 s ago"):
+            client.fetch("getusercumulate", "2026-11-20", "2026-11-20")
+    assert forced.count(True) == 1
+
+
+@pytest.mark.slow
+def test_no_command_forces_a_token(tmp_path: Path) -> None:
+    # Every command that talks to the platform, on an account whose tokens expire
+    # every 40 calls (so a sync refreshes): none ever sends force_refresh.
+    with serve(seed=0, token_calls=40) as sim:  # today: the commands use the real clock
+        env = {**base_env(), "WX_APPID": sim.appid, "WX_APPSECRET": sim.secret,
+               "WX_API_BASE": sim.url}  # fmt: skip
+        accounts = tmp_path / "accounts.toml"
+        accounts.write_text(f'[[account]]\nappid = "{sim.appid}"\nsecret_env = "WX_APPSECRET"\n'
+                            f'base_url = "{sim.url}"\n')  # fmt: skip
+        store = str(tmp_path / "store")
+        commands = [
+            ["sync", "--store", store, "--begin", "2026-11-01", "--quiet"],
+            ["sync", "--store", store, "--accounts", str(accounts), "--quiet"],
+            ["doctor", "--store", store],
+            ["doctor", "--token", "both"],
+            ["verify", "--store", store, "--repair"],
+        ]
+        for command in commands:
+            run = subprocess.run([sys.executable, "-m", "wxframe", *command], env=env,
+                                 capture_output=True, text=True, timeout=120)  # fmt: skip
+            assert run.returncode in (0, 1), (command, run.stderr)
+        assert sim.stats.requests["stable_token"] > len(commands)  # tokens were refreshed
+        assert sim.stats.requests["stable_token_forced"] == 0

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, Literal
 
-from wxframe.errors import ApiError, TokenError
+from wxframe.errors import ApiError, TokenError, TokenRotatedWarning
 
 __all__ = ["TOKEN_MARGIN", "Tokens"]
 
@@ -23,6 +24,11 @@ log = logging.getLogger("wxframe")
 
 #: Refresh a token this many seconds before the platform says it expires.
 TOKEN_MARGIN = 300.0
+#: The platform allows one ``force_refresh`` per account in this many seconds (and 20 a
+#: day); wxframe forces at most once in it, and only as a last resort.
+FORCE_INTERVAL = 30.0
+#: The lifetime the platform documents, for an answer that does not say (``null``).
+DOCUMENTED_LIFETIME = 7200.0
 
 #: ``request(method, path, endpoint=..., params=... | json_body=...)`` -> the answer's
 #: JSON object (errors raised, transient ones retried).
@@ -38,7 +44,7 @@ class Tokens:
     not a ``__dict__``: ``vars()`` of it shows no secret, and it is never pickled.
     """
 
-    __slots__ = ("__secret", "__token", "_counted", "_error", "_expires", "_lock",
+    __slots__ = ("__secret", "__token", "_counted", "_error", "_expires", "_forced", "_lock",
                  "_request", "appid", "kind")  # fmt: skip
 
     def __init__(
@@ -57,6 +63,7 @@ class Tokens:
         self.__secret = secret
         self.__token = access_token
         self._expires = float("inf") if access_token else 0.0
+        self._forced = -float("inf")  # when this client last forced a token (monotonic)
         self._lock = threading.Lock()
         self._request = request
         self._error = error
@@ -101,7 +108,28 @@ class Tokens:
                 return
             token = self._fetch(force=False)
             if token == failed:  # a stable token the platform still hands out: rotate it
-                self._fetch(force=True)
+                self._force()
+
+    def _force(self) -> None:
+        """The last resort: the platform refuses the very token ``stable_token`` still
+        hands out. Forcing a new one invalidates the token every other service of the
+        account holds, so it is done at most once per :data:`FORCE_INTERVAL` and said."""
+        if time.monotonic() - self._forced < FORCE_INTERVAL:  # the caller holds the lock
+            raise TokenError(
+                40001, "the platform refuses the token stable_token hands out",
+                endpoint="stable_token", advice=f"this client forced a new token less than "
+                f"{FORCE_INTERVAL:.0f} s ago (the platform allows one per 30 s); try again "
+                "in a minute, and check whether another service forces tokens too",
+            )  # fmt: skip
+        self._forced = time.monotonic()
+        warnings.warn(
+            f"the platform refused the token stable_token still hands out for {self.appid}; "
+            "wxframe forced a new one (force_refresh), which invalidates the token the "
+            "account's other services hold until they fetch again",
+            TokenRotatedWarning,
+            stacklevel=2,
+        )
+        self._fetch(force=True)
 
     def _fetch(self, *, force: bool) -> str:
         """Get a token from the platform (the caller holds the lock)."""
@@ -126,18 +154,34 @@ class Tokens:
         if code:
             raise self._error(code, str(payload.get("errmsg", "")), "token")
         token = payload.get("access_token")
-        expires = payload.get("expires_in", 7200)
         where = f"{self.kind}_token"
         check = "the token endpoint's answer is malformed: check base_url and any proxy"
         if not isinstance(token, str) or not token:
             raise TokenError(0, "no access_token in the answer", endpoint=where, advice=check)
-        if isinstance(expires, bool) or not isinstance(expires, int | float) or expires <= 0:
-            what = f"expires_in={str(expires)[:20]!r} is not a number of seconds"
+        expires_in = _lifetime(payload.get("expires_in"))
+        if expires_in is None:
+            what = f"expires_in={str(payload.get('expires_in'))[:20]!r} is not a number of seconds"
             raise TokenError(0, what, endpoint=where, advice=check)
-        expires_in = float(expires)
         self.__token = token
         # Refresh a margin early, but never keep a token for less than half its life.
         self._expires = time.monotonic() + max(expires_in - TOKEN_MARGIN, expires_in / 2)
         self._counted()
         log.info("fetched a new %s access token for %s", self.kind, self.appid)
         return token
+
+
+def _lifetime(value: object) -> float | None:
+    """A token's lifetime in seconds from ``expires_in``: a number, a number written as a
+    string (``"7200"``, as some gateways send it), or the documented 7200 s when the
+    answer gives none (``null`` or absent); ``None`` for anything that is not a lifetime."""
+    if value is None:
+        return DOCUMENTED_LIFETIME
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    seconds = float(value)
+    return seconds if 0 < seconds < float("inf") else None
