@@ -63,7 +63,7 @@ def test_wxframe_sync_accounts_reads_secrets_from_the_environment(tmp_path: Path
         assert "1 of 3 account(s) not finished" in missing.stderr
         accounts.write_text(f'[[account]]\nappid = "{sims[0].appid}"\nsecret = "x"\n')
         refused = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
-        assert refused.returncode == 2 and "never the secret itself" in refused.stderr
+        assert refused.returncode == 2 and "a secret in the file is refused" in refused.stderr
     assert set(Store(tmp_path / "store").accounts()) == {s.appid for s in sims}
 
 
@@ -94,3 +94,47 @@ def test_accounts_dealt_to_processes_sync_as_each_accounts_own_sync(
         pd.testing.assert_frame_equal(store.read(name), alone.read(name), obj=name)
     with pytest.raises(wxframe.ConfigurationError, match="processes=0"):
         sync_accounts(store, accounts, BEGIN, END, processes=0)
+
+
+SECRET = "0123456789abcdef0123456789abcdef"  # what an app secret looks like
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('account = ["wx5im0000000000001"]\n', "account 1 of"),
+        ('[[account]]\nappid = 7\nsecret_env = "S"\n', "appid must be a string"),
+        (f'[[account]]\nappid = "wxa"\nsecret_env = "{SECRET}"\n', "do not put the secret"),
+        ('[[account]]\nappid = "wxa"\nsecret_env = "my secret!"\n', "do not put the secret"),
+        (f'[[account]]\nappid = "wxa"\nsecret = "{SECRET}"\n', "a secret in the file"),
+        ('[[account]]\nappid = "wxa"\nsecret_env = 5\n', "secret_env must be the name"),
+        ('[[account]]\nappid = "wxa"\nsecret_env = "S"\nmax_worker = 2\n', "max_worker"),
+        ('[[account]]\nappid = "wxa"\nsecret_env = "S"\nmax_workers = "8"\n', "max_workers="),
+        ('[[account]]\nappid = "wxa"\nsecret_env = "S"\nbase_url = 3\n', "base_url=3"),
+        ("[[account]\n", "accounts.toml"),
+        ("", "no [[account]] tables"),
+    ],
+)
+def test_every_mistake_in_an_accounts_file_is_one_line_naming_it(
+    tmp_path: Path, text: str, named: str
+) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(wxframe.ConfigurationError) as caught:
+        wxframe.read_accounts(path)
+    message = str(caught.value)
+    assert named in message and SECRET not in message and "\n" not in message
+    run = subprocess.run(
+        [sys.executable, "-m", "wxframe", "sync", "--store", str(tmp_path / "s"),
+         "--accounts", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert SECRET not in run.stdout + run.stderr
+
+
+def test_an_accounts_file_not_in_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_bytes('# 公众号\n[[account]]\nappid = "wxa"\nsecret_env = "S"\n'.encode("gbk"))
+    with pytest.raises(wxframe.ConfigurationError, match="is not UTF-8 text"):
+        wxframe.read_accounts(path)

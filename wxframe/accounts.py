@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import re
 import tomllib
 import warnings
 from collections.abc import Iterable, Sequence
@@ -81,25 +82,66 @@ def read_accounts(path: str | os.PathLike[str]) -> list[Account]:
             listed = tomllib.load(f).get("account")
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"{path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigurationError(
+            f"{path} is not UTF-8 text (a TOML file must be): save it as UTF-8"
+        ) from None
     if not isinstance(listed, list) or not listed:
         raise ConfigurationError(
             f"{path}: no [[account]] tables (each with appid and secret_env, the name of the "
             "variable holding its secret)"
         )
     base = os.environ.get("WX_API_BASE") or DEFAULT_BASE_URL
-    accounts = []
-    for n, entry in enumerate(listed, start=1):
-        appid, variable = entry.get("appid"), entry.get("secret_env")
-        if not isinstance(appid, str) or not isinstance(variable, str) or "secret" in entry:
-            raise ConfigurationError(
-                f"account {n} of {path} needs appid and secret_env (the name of an "
-                "environment variable; never the secret itself)"
-            )
-        workers = entry.get("max_workers", 4)
-        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-            raise ConfigurationError(f"{appid}: max_workers={workers!r}; allowed: an integer >= 1")
-        accounts.append(Account(appid, variable, entry.get("base_url") or base, workers))
-    return accounts
+    return [_entry(f"account {n} of {path}", entry, base) for n, entry in enumerate(listed, 1)]
+
+
+#: The keys an ``[[account]]`` table may have.
+KEYS = ("appid", "secret_env", "base_url", "max_workers")
+#: What an environment variable's name looks like (what ``secret_env`` must be).
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+#: What an app secret looks like (32 hexadecimal digits): never a variable's name.
+_SECRET = re.compile(r"[0-9a-fA-F]{32}")
+
+
+def _entry(where: str, entry: object, base: str) -> Account:
+    """One ``[[account]]`` table, every mistake named by its entry and key; the value of
+    ``secret_env`` is never repeated when refused (it may be the secret itself)."""
+    if not isinstance(entry, dict):
+        raise ConfigurationError(
+            f'{where} is not a table: write [[account]] with appid = "wx..." and '
+            'secret_env = "VARIABLE" on lines of their own'
+        )
+    appid = entry.get("appid")
+    if not isinstance(appid, str) or not appid.strip():
+        raise ConfigurationError(f'{where}: appid must be a string such as "wx..."')
+    where = f"{where} ({appid})"
+    if "secret" in entry or "appsecret" in entry:
+        raise ConfigurationError(
+            f"{where}: a secret in the file is refused; secret_env names an environment "
+            "variable that holds it"
+        )
+    unknown = sorted(set(entry) - set(KEYS))
+    if unknown:
+        raise ConfigurationError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: "
+                                 f"{', '.join(KEYS)}")  # fmt: skip
+    variable = entry.get("secret_env")
+    if not isinstance(variable, str):
+        raise ConfigurationError(
+            f"{where}: secret_env must be the name of the environment variable holding "
+            'the secret (a string such as "WX_SECRET_SHOP")'
+        )
+    if _SECRET.fullmatch(variable) or not _VARIABLE.fullmatch(variable):
+        raise ConfigurationError(
+            f"{where}: secret_env names an environment variable; do not put the secret "
+            "in the file (a name such as WX_SECRET_SHOP: letters, digits and _)"
+        )
+    url = entry.get("base_url") or base
+    if not isinstance(url, str):
+        raise ConfigurationError(f"{where}: base_url={url!r:.60}; allowed: an http(s) URL")
+    workers = entry.get("max_workers", 4)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ConfigurationError(f"{where}: max_workers={workers!r:.40}; allowed: an integer >= 1")
+    return Account(appid, variable, url, workers)
 
 
 def sync_accounts(
