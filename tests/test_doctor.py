@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 import wxframe
-from tests.conftest import APPID, SECRET, TOKEN, Call, fixture_server
+from tests.conftest import APPID, SECRET, TOKEN, Call, fixture_server, raw_client, raw_server
 from wxframe.simulator import Simulator, serve
 
 #: The simulators play today (Beijing): `wxframe doctor` runs on the real clock, as a
@@ -180,3 +181,62 @@ def test_a_bare_token_is_not_reported_as_issued() -> None:
     token = report.set_index("check").loc["token"]
     assert token["status"] == "credentials" and "issued" not in token["advice"]
     assert (report["status"] == "skipped").sum() == len(wxframe.ENDPOINTS)
+
+
+def test_a_black_hole_gets_a_verdict_within_the_deadline() -> None:
+    # The token host answers; the datacube host accepts connections and never answers
+    # (a firewall dropping them). Every endpoint is asked at once, and the whole check
+    # ends at --timeout with a verdict for each, where it used to hang ~20 minutes.
+    def reply(path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if path.startswith("/cgi-bin/"):
+            answer = {"access_token": TOKEN, "expires_in": 7200}
+            return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
+        time.sleep(30)
+        return 200, {"Content-Type": "application/json"}, b"{}"
+
+    with raw_server(reply) as (url, asked):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WX_")}
+        env |= {"WX_APPID": APPID, "WX_APPSECRET": SECRET, "WX_API_BASE": url}
+        started = time.monotonic()
+        run = subprocess.run(
+            [sys.executable, "-m", "wxframe", "doctor", "--json", "--timeout", "3"],
+            capture_output=True, text=True, env=env, check=False, timeout=60,
+        )  # fmt: skip
+        took = time.monotonic() - started
+    assert took < 20, took  # 3 s of waiting and starting Python; the server sleeps 30 s
+    assert run.returncode == 1
+    found = verdicts(run)
+    datacube = [path.split("?")[0] for path in asked if not path.startswith("/cgi-bin/")]
+    assert sorted(datacube) == sorted(set(datacube))  # each endpoint asked once, not retried
+    for name in wxframe.ENDPOINTS:
+        assert found[name]["status"] == "no answer", found[name]
+    assert found["token"]["status"] == "ok"
+
+
+def test_the_deadline_holds_whatever_the_clients_own_patience() -> None:
+    # A Python user's client keeps its 15 s x 6 attempts; doctor's deadline still holds,
+    # and its stuck threads do not keep anything waiting.
+    def reply(path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if path.startswith("/cgi-bin/"):
+            answer = {"access_token": TOKEN, "expires_in": 7200}
+            return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
+        time.sleep(30)
+        return 200, {"Content-Type": "application/json"}, b"{}"
+
+    seen: list[str] = []
+    with raw_server(reply) as (url, _):
+        started = time.monotonic()
+        report = wxframe.doctor(
+            raw_client(url), timeout=1.5, on_row=lambda r: seen.append(r["check"])
+        )
+        took = time.monotonic() - started
+    assert took < 10, took
+    waiting = report[report["status"] == "no answer"]
+    assert len(waiting) == len(report) - 1  # all but the token
+    assert waiting["advice"].str.contains("within the doctor's 1.5 s").all()
+    assert sorted(seen) == sorted(report["check"])  # each verdict was said as it came
+
+
+def test_doctor_refuses_a_timeout_that_is_not_one() -> None:
+    with pytest.raises(wxframe.ConfigurationError, match="timeout=0"):
+        wxframe.doctor(wxframe.Client("wxa", "s", base_url="http://127.0.0.1:9"), timeout=0)

@@ -24,6 +24,16 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD") from None
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds > 0")
+    return seconds
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from wxframe.simulator import serve_forever
 
@@ -199,22 +209,33 @@ def _status(exc: BaseException) -> int:
     return int(getattr(exc, "exit_status", 2))
 
 
+def _print_verdict(row: dict[str, Any]) -> None:
+    """One check's verdict as it comes, on a terminal: a doctor takes seconds."""
+    print(f"  {row['check']:<22} {row['status']:<18} {row['advice']}"[:160], file=sys.stderr,
+          flush=True)  # fmt: skip
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
     import contextlib
+    import functools
     import json
 
     import pandas as pd
 
-    from wxframe.doctor import check_token, doctor, usable
+    from wxframe.doctor import PROBE_TIMEOUT, check_token, doctor, usable
     from wxframe.errors import WxframeError
     from wxframe.store import Store
 
     with contextlib.ExitStack() as stack:
-        make = _clients(args, stack)
+        make = functools.partial(
+            _clients(args, stack), timeout=min(PROBE_TIMEOUT, args.timeout), max_retries=0
+        )
         first = "classic" if args.token == "classic" else "stable"
+        live = _print_verdict if sys.stderr.isatty() and not args.json else None
         try:
             client = make(token=first)
-            report = doctor(client, store=Store(args.store) if args.store else None)
+            report = doctor(client, store=Store(args.store) if args.store else None,
+                            timeout=args.timeout, on_row=live)  # fmt: skip
             if args.token == "both":  # which of the two token endpoints works
                 classic = pd.DataFrame([check_token(make(token="classic"), "token (classic)")])
                 report = pd.concat([report.iloc[:1], classic, report.iloc[1:]], ignore_index=True)
@@ -544,6 +565,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the token endpoint to try: stable (default), classic, or both",
     )
     doc.add_argument("--json", action="store_true", help="the report as JSON")
+    doc.add_argument(
+        "--timeout", type=_seconds, default=60.0,
+        help="seconds the whole check may take (60); each request is tried once, for at "
+        "most 10 s",
+    )  # fmt: skip
     doc.add_argument("--simulator", action="store_true", help="check a built-in simulator")
     doc.add_argument("--seed", type=int, default=0, help="the simulator's seed")
     doc.add_argument("--today", type=_date, default=None, help="the simulator's Beijing date")

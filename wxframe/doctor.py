@@ -17,7 +17,12 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import queue
 import re
+import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -28,11 +33,19 @@ from wxframe.dates import Window, last_complete_day
 from wxframe.endpoints import ENDPOINTS, Endpoint, clip_to_first_days
 from wxframe.errors import (
     ApiError,
+    ConfigurationError,
+    TransportError,
     WxframeError,
 )
 from wxframe.store import FIRST_SYNC_DAYS
 
-__all__ = ["USABLE", "check_token", "doctor", "usable"]
+__all__ = ["DEADLINE", "PROBE_TIMEOUT", "USABLE", "check_token", "doctor", "usable"]
+
+#: Seconds the whole doctor may take (``wxframe doctor --timeout``).
+DEADLINE = 60.0
+#: Seconds the command line's client gives one request (tried once, not retried): a
+#: health check wants a verdict, not the patience of a sync.
+PROBE_TIMEOUT = 10.0
 
 #: The verdicts an endpoint can be used with.
 USABLE = frozenset({"ok", "empty"})
@@ -40,42 +53,103 @@ _IP = re.compile(r"invalid ip ([0-9a-fA-F.:]+)")
 COLUMNS = ["check", "family", "status", "rows", "errcode", "advice"]
 
 
-def doctor(client: Client, *, store: Any | None = None) -> pd.DataFrame:
+def doctor(
+    client: Client,
+    *,
+    store: Any | None = None,
+    timeout: float = DEADLINE,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> pd.DataFrame:
     """Check the credentials and every endpoint; one row per check.
 
     ``check`` is ``token`` (the client's token kind) then each endpoint; ``family`` is
     ``current`` or ``offline``; ``status`` one of ``ok`` (data came back), ``empty``
     (online, nothing for that day), ``offline`` (47009), ``unauthorised`` (48001 /
     50001), ``ip not whitelisted`` (40164), ``quota used up`` (45009), ``not ready``
-    (61503), ``credentials`` (40013 / 40125, token errors), ``error`` (anything else,
-    with its ``errcode``), ``skipped`` (not asked: no token); ``rows`` what came back and
-    ``advice`` what to do. With a :class:`~wxframe.Store`, the store's columns
-    ``held`` (days held) and ``next sync`` (days a default sync would ask for: the
-    current family, missing days and those that may still change) are added.
+    (61503), ``credentials`` (40013 / 40125, token errors), ``no answer`` (the network
+    failed, or nothing came back before the deadline), ``error`` (anything else, with its ``errcode``),
+    ``skipped`` (not asked: no token); ``rows`` what came back and ``advice`` what to
+    do. With a :class:`~wxframe.Store`, the store's columns ``held`` (days held) and
+    ``next sync`` (days a default sync would ask for: the current family, missing days
+    and those that may still change) are added.
 
-    Never more than one datacube call per endpoint (a transient fault is retried as
-    usual); no secret or token appears in the frame.
+    Never more than one datacube call per endpoint (the client's own retries aside: the
+    command line's client tries once, with a short timeout), the endpoints asked at
+    once, and the whole check done within ``timeout`` seconds: a host that accepts
+    connections and never answers gets ``no answer`` rows, not a hang. ``on_row`` is
+    called with each row as its verdict comes (the command line prints it). No secret
+    or token appears in the frame.
     """
-    token = check_token(client)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ConfigurationError(f"timeout={timeout!r}; allowed: a number of seconds > 0")
+    deadline = time.monotonic() + timeout
+    said = on_row or (lambda row: None)
+    [token] = _within(deadline, timeout, {"token": lambda: check_token(client)}, said)
     rows: list[dict[str, Any]] = [token]
-    have_token = token["status"] == "ok"
     day = last_complete_day(client.now())
+    checks: dict[str, Callable[[], dict[str, Any]]] = {}
     for spec in ENDPOINTS.values():
-        if not have_token:
+        if token["status"] != "ok":
             rows.append(_row(spec.name, spec.status, "skipped", advice="no token: see above"))
-            continue
-        if day < spec.earliest:
+        elif day < spec.earliest:
             rows.append(
                 _row(spec.name, spec.status, "skipped", advice=f"no data before {spec.earliest}")
             )
-            continue
-        rows.append(_check(client, spec, day))
+        else:
+            checks[spec.name] = functools.partial(_check, client, spec, day)
+    for row in rows[1:]:
+        said(row)
+    rows += _within(deadline, timeout, checks, said)
+    order = {name: n for n, name in enumerate(["token", *ENDPOINTS])}
+    rows.sort(key=lambda row: order.get(row["check"], -1))
     report = pd.DataFrame(rows, columns=COLUMNS)
     report["rows"] = report["rows"].astype("Int64")
     report["errcode"] = report["errcode"].astype("Int64")
     if store is not None:
         report = _with_store(report, store, client, day)
     return report
+
+
+def _within(
+    deadline: float,
+    timeout: float,
+    checks: dict[str, Callable[[], dict[str, Any]]],
+    said: Callable[[dict[str, Any]], None],
+) -> list[dict[str, Any]]:
+    """Run the checks at once, each on a daemon thread (one stuck in a socket read must
+    not hold the process at exit), and the rows that came before the deadline; a
+    check still waiting then is a ``no answer`` row."""
+    answers: queue.Queue[dict[str, Any]] = queue.Queue()
+
+    def run(name: str, check: Callable[[], dict[str, Any]]) -> None:
+        try:
+            answers.put(check())
+        except Exception as exc:  # a bug must not look like a hang: say it in the row
+            answers.put(_row(name, _family(name), "error", advice=f"{type(exc).__name__}"))
+
+    for name, check in checks.items():
+        threading.Thread(target=run, args=(name, check), daemon=True,
+                         name=f"wxframe-doctor-{name}").start()  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    while len(rows) < len(checks):
+        try:
+            row = answers.get(timeout=max(deadline - time.monotonic(), 0.0))
+        except queue.Empty:
+            break
+        rows.append(row)
+        said(row)
+    for name in checks.keys() - {row["check"] for row in rows}:
+        row = _row(name, _family(name), "no answer", advice=f"nothing came back within "
+                   f"the doctor's {timeout:g} s: a host that accepts connections and never "
+                   "answers (a firewall or proxy dropping them?); check base_url and the "
+                   "network, or give --timeout more")  # fmt: skip
+        rows.append(row)
+        said(row)
+    return rows
+
+
+def _family(name: str) -> str:
+    return ENDPOINTS[name].status if name in ENDPOINTS else ""
 
 
 def check_token(client: Client, check: str = "token") -> dict[str, Any]:
@@ -115,6 +189,8 @@ def _check(client: Client, spec: Endpoint, day: Any) -> dict[str, Any]:
 def _verdict(exc: WxframeError) -> tuple[str, int | None, None, str]:
     """(status, errcode, rows, advice) for an error: the word and the advice its class
     declares (``errors.py``), in one sentence."""
+    if isinstance(exc, TransportError):  # retries (the command line's: none) used up
+        return "no answer", None, None, str(exc).split(". ")[0][:160]
     if not isinstance(exc, ApiError) or exc.verdict == "error":
         return "error", getattr(exc, "errcode", None), None, str(exc).split(". ")[0][:160]
     advice = exc.advice.split(". ")[0]
