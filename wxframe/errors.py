@@ -35,12 +35,16 @@ The tree::
     └── MissingFontWarning                 no CJK font: Chinese labels replaced
 
 Every ``ApiError`` carries ``errcode``, ``errmsg``, ``endpoint`` and ``window`` and names
-them in its message. No message ever holds an access token or an app secret.
+them in its message. No message ever holds an access token or an app secret. A message
+that tells its reader which argument to give spells it with :func:`argument`: as Python
+writes it (``account=APPID``), or as the command line does (``--account APPID``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import Any, ClassVar, Protocol
 
@@ -89,7 +93,9 @@ __all__ = [
     "WindowLike",
     "WxframeError",
     "WxframeWarning",
+    "argument",
     "check_count",
+    "command_line",
 ]
 
 
@@ -114,6 +120,39 @@ def check_count(name: str, value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ConfigurationError(f"{name}={value!r}; allowed: an integer >= 1")
     return value
+
+
+#: Whether messages are being built for the command line (its commands run under
+#: :func:`command_line`); a context variable, so each thread and task has its own.
+_ON_THE_COMMAND_LINE: ContextVar[bool] = ContextVar("wxframe_command_line", default=False)
+
+
+def argument(name: str, value: object) -> str:
+    """How a message tells its reader to give ``name``: as a Python caller writes it, or
+    as the command line's flag while a command runs (:func:`command_line`). A value in
+    capitals is a placeholder (``APPID``) and is written bare.
+
+    >>> argument("account", "APPID"), argument("endpoint", "getusershare")
+    ('account=APPID', "endpoint='getusershare'")
+    >>> with command_line():
+    ...     argument("account", "APPID"), argument("endpoint", "getusershare")
+    ('--account APPID', '--endpoint getusershare')
+    """
+    if _ON_THE_COMMAND_LINE.get():
+        return f"--{name.replace('_', '-')} {value}"
+    placeholder = isinstance(value, str) and value.isupper()
+    return f"{name}={value}" if placeholder else f"{name}={value!r}"
+
+
+@contextmanager
+def command_line() -> Iterator[None]:
+    """Messages built inside name arguments by the command line's flags
+    (:func:`argument`): what the ``wxframe`` commands run in."""
+    token = _ON_THE_COMMAND_LINE.set(True)
+    try:
+        yield
+    finally:
+        _ON_THE_COMMAND_LINE.reset(token)
 
 
 class FrameShapeError(WxframeError, ValueError):
