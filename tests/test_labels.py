@@ -355,3 +355,14 @@ def test_the_readmes_table_of_names_is_the_registrys() -> None:
             (c.display(name, "en"), c.display(name, "zh")) == (english.strip(), chinese)
             for c in lists
         ), (name, english, chinese)
+
+
+def test_the_cli_names_the_first_follower_codes(capsys: Any) -> None:
+    """Codes 3, 35 and 39 (the first documentation's QR code and searches) are named,
+    in both languages, and follower source 0 is not a second "other"."""
+    assert cli.main(["labels", "--list", "source"]) == 0
+    rows = {int(line.split()[1]): line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert "qr_code_old" in rows[3] and "QR code (old code)" in rows[3] and "扫二维码" in rows[3]
+    assert "number_search" in rows[35] and "搜号码" in rows[35]
+    assert "account_lookup" in rows[39] and "查询微信公众帐号" in rows[39]
+    assert "not itemised" in rows[0] and "其他合计" in rows[0]

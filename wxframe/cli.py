@@ -275,14 +275,15 @@ def _family(name: str) -> list[str]:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from wxframe.errors import WxframeError
+    from wxframe.errors import WxframeError, command_line
     from wxframe.store import Store
 
     store = Store(args.store)
     try:
-        summary = store.import_json(
-            args.endpoint, args.paths, account=args.account, replace=args.replace
-        )
+        with command_line():  # its messages name this command's flags
+            summary = store.import_json(
+                args.endpoint, args.paths, account=args.account, replace=args.replace
+            )
     except WxframeError as exc:
         print(f"wxframe import: {exc}", file=sys.stderr)
         return _status(exc)

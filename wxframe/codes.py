@@ -153,14 +153,25 @@ SCENE_CODES = Codes.declare(
         (255, "other", "other", "其他"),
     ),
 )
-#: The follower channels of getusersummary's ``user_source`` (a code list of its own).
+#: The follower channels of getusersummary's ``user_source`` (a code list of its own):
+#: every code the platform's pages have documented. The first list (2014-2016) had
+#: "0代表其他（包括带参数二维码） 3代表扫二维码 17代表名片分享 35代表搜号码（即微信添加朋友页
+#: 的搜索） 39代表查询微信公众帐号 43代表图文页右上角菜单"; the current one has 0 其他合计,
+#: 1, 17, 30, 51, 57, 100, 149, 161, 200, 201 (API-NOTES.md, "Followers"). Codes 3, 35 and
+#: 39 are the first list's QR code and searches (later 30 and 1): their names say "old"
+#: so that a table of both eras never shows two columns called the same. Code 0 is the
+#: platform's sum of what it does not itemise: not called "other", which a table that
+#: groups its smallest rows as "the others" would make two things.
 SOURCE_CODES = Codes.declare(
     "source",
     (
-        (0, "other", "other", "其他合计"),
+        (0, "other", "not itemised", "其他合计"),
         (1, "search", "account search", "公众号搜索"),
+        (3, "qr_code_old", "QR code (old code)", "扫二维码（旧代码）"),
         (17, "card_share", "shared card", "名片分享"),
         (30, "qr_code", "QR code", "扫描二维码"),
+        (35, "number_search", "number search (old code)", "搜号码（旧代码）"),
+        (39, "account_lookup", "account lookup (old code)", "查询微信公众帐号（旧代码）"),
         (43, "article_menu", "article menu", "图文页右上角菜单"),
         (51, "after_payment", "after paying", "支付后关注"),
         (57, "article_account_name", "name in an article", "文章内账号名称"),

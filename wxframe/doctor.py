@@ -67,11 +67,11 @@ def doctor(
     (online, nothing for that day), ``offline`` (47009), ``unauthorised`` (48001 /
     50001), ``ip not whitelisted`` (40164), ``quota used up`` (45009), ``not ready``
     (61503), ``credentials`` (40013 / 40125, token errors), ``no answer`` (the network
-    failed, or nothing came back before the deadline), ``error`` (anything else, with its ``errcode``),
-    ``skipped`` (not asked: no token); ``rows`` what came back and ``advice`` what to
-    do. With a :class:`~wxframe.Store`, the store's columns ``held`` (days held) and
-    ``next sync`` (days a default sync would ask for: the current family, missing days
-    and those that may still change) are added.
+    failed, or nothing came back before the deadline), ``error`` (anything else, with
+    its ``errcode``), ``skipped`` (not asked: no token); ``rows`` what came back and
+    ``advice`` what to do. With a :class:`~wxframe.Store`, the store's columns ``held``
+    (days held) and ``next sync`` (days a default sync would ask for: the current
+    family, missing days and those that may still change) are added.
 
     Never more than one datacube call per endpoint (the client's own retries aside: the
     command line's client tries once, with a short timeout), the endpoints asked at

@@ -64,6 +64,7 @@ from wxframe.errors import (
 )
 
 __all__ = [
+    "ALL_ONLY_SINCE",
     "CHANNELS",
     "CHANNELS_ZH",
     "CHANNEL_CODES",
@@ -98,6 +99,13 @@ __all__ = [
 
 #: The current family's data starts on this day.
 CURRENT_FIRST_DAY = date(2025, 11, 1)
+#: From this day on, getuserread gives the ``all_only`` measures (``ori_page_*``,
+#: ``add_to_fav_*``) on the all row (99999999) only: its channel rows send 0 there, which
+#: means "not given" (``<NA>`` in the frame). Answers for earlier days carry them on every
+#: channel row, and those values are the platform's (kept). Source: the platform's page
+#: for the six endpoints, note 5: "2020年2月28日起 ... 原文页阅读、收藏，只在图文统计数据
+#: (getuserread)中提供，并只提供<全部>数据" (API-NOTES.md, "Rules of the data").
+ALL_ONLY_SINCE = date(2020, 2, 28)
 
 #: What a field is. Counters (``people``, ``events``, ``money``) are counts over the
 #: row's period or, with ``cumulative``, since the article was published; a ``level``
@@ -240,7 +248,9 @@ class Endpoint:
         For endpoints whose rows follow a day over its life: the column of the day
         the numbers are for (the frame gains ``day`` = days since ``partition``).
     ignored:
-        Fields the API sends that carry no data here (kept out of the frame).
+        Fields the API sends that carry no data here: kept out of the frame while every
+        value is 0 (or missing). A value other than 0 is the platform's and is kept, as
+        a column after the known ones (getusercumulate's ``user_source``).
     """
 
     name: str

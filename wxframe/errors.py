@@ -36,7 +36,9 @@ The tree::
     └── MissingFontWarning                 no CJK font: Chinese labels replaced
 
 Every ``ApiError`` carries ``errcode``, ``errmsg``, ``endpoint`` and ``window`` and names
-them in its message. No message ever holds an access token or an app secret.
+them in its message. No message ever holds an access token or an app secret. A message
+that tells its reader which argument to give spells it with :func:`argument`: as Python
+writes it (``account=APPID``), or as the command line does (``--account APPID``).
 
 Every error declares what it asks of whoever runs wxframe, as the command line's exit
 code (:attr:`WxframeError.exit_status`, the table in ``wxframe --help``): 2 fix what was
@@ -49,7 +51,9 @@ successor. Only 3 is helped by running again (:attr:`WxframeError.rerun_helps`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import Any, ClassVar, Protocol
 
@@ -99,7 +103,9 @@ __all__ = [
     "WindowLike",
     "WxframeError",
     "WxframeWarning",
+    "argument",
     "check_count",
+    "command_line",
     "most_urgent",
 ]
 
@@ -154,6 +160,39 @@ def check_count(name: str, value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ConfigurationError(f"{name}={value!r}; allowed: an integer >= 1")
     return value
+
+
+#: Whether messages are being built for the command line (its commands run under
+#: :func:`command_line`); a context variable, so each thread and task has its own.
+_ON_THE_COMMAND_LINE: ContextVar[bool] = ContextVar("wxframe_command_line", default=False)
+
+
+def argument(name: str, value: object) -> str:
+    """How a message tells its reader to give ``name``: as a Python caller writes it, or
+    as the command line's flag while a command runs (:func:`command_line`). A value in
+    capitals is a placeholder (``APPID``) and is written bare.
+
+    >>> argument("account", "APPID"), argument("endpoint", "getusershare")
+    ('account=APPID', "endpoint='getusershare'")
+    >>> with command_line():
+    ...     argument("account", "APPID"), argument("endpoint", "getusershare")
+    ('--account APPID', '--endpoint getusershare')
+    """
+    if _ON_THE_COMMAND_LINE.get():
+        return f"--{name.replace('_', '-')} {value}"
+    placeholder = isinstance(value, str) and value.isupper()
+    return f"{name}={value}" if placeholder else f"{name}={value!r}"
+
+
+@contextmanager
+def command_line() -> Iterator[None]:
+    """Messages built inside name arguments by the command line's flags
+    (:func:`argument`): what the ``wxframe`` commands run in."""
+    token = _ON_THE_COMMAND_LINE.set(True)
+    try:
+        yield
+    finally:
+        _ON_THE_COMMAND_LINE.reset(token)
 
 
 class FrameShapeError(WxframeError, ValueError):

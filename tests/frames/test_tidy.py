@@ -72,14 +72,22 @@ def test_article_total_example() -> None:
     assert pd.isna(row["url"])
 
 
-def test_user_read_example_channel_rows_are_na_not_zero() -> None:
+def test_user_read_example_channel_rows_keep_values_before_2020_02_28_na_after() -> None:
     df = to_frame("getuserread", example("getuserread"))
     all_row = df[df["channel"] == "all"].iloc[0]
     session = df[df["channel"] == "session"].iloc[0]
     assert all_row["int_page_read_user"] == 545497 and all_row["add_to_fav_count"] == 3841
     assert session["int_page_read_count"] == 646629 and session["share_count"] == 16469
-    # The example sends 0 for the original page and favourites on the channel row.
-    for col in ("ori_page_read_user", "ori_page_read_count", "add_to_fav_user", "add_to_fav_count"):
+    # The example (dated 2020-02-18, written for the 2020-02-28 change) sends 0 for the
+    # original page and favourites on the channel row: a day before the change, so the
+    # platform's values, kept as sent; from that day they are not given (<NA>).
+    cols = ("ori_page_read_user", "ori_page_read_count", "add_to_fav_user", "add_to_fav_count")
+    assert [session[c] for c in cols] == [0, 0, 0, 0]
+    answer = example("getuserread")
+    for record in answer["list"]:
+        record["ref_date"] = "2020-02-28"
+    session = to_frame("getuserread", answer).set_index("channel").loc["session"]
+    for col in cols:
         assert pd.isna(session[col])
 
 
@@ -373,7 +381,9 @@ def test_article_share_and_followers() -> None:
     )
     assert summary["user_source"].tolist() == [0, 30, 999]
     assert summary["source"].tolist() == ["other", "qr_code", "code_999"]
-    assert list(summary["source"].cat.categories)[:3] == ["other", "search", "card_share"]
+    assert list(summary["source"].cat.categories)[:4] == [
+        "other", "search", "qr_code_old", "card_share"
+    ]  # fmt: skip
     assert wxframe.endpoints.SOURCES_ZH["qr_code"] == "扫描二维码"
     cumulate = to_frame("getusercumulate", api_example("getusercumulate"))
     assert list(cumulate.columns) == ["ref_date", "cumulate_user", "is_delay"]

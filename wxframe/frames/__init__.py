@@ -28,8 +28,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from wxframe.client import api_error
 from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint
-from wxframe.errors import MalformedResponseError
+from wxframe.errors import ApiError, EndpointOfflineError, MalformedResponseError
 from wxframe.frames._decode import AnyPage, TablePage, decode, decode_many
 from wxframe.frames._schema import (
     DATE_DTYPE,
@@ -56,6 +57,7 @@ __all__ = [
     "empty_frame",
     "empty_stored",
     "endpoint_of",
+    "error_of_answer",
     "frame_dtypes",
     "from_pages",
     "in_key_order",
@@ -72,7 +74,9 @@ def to_frame(endpoint: str | Endpoint, records: Any) -> pd.DataFrame:
     """The tidy typed frame of ``endpoint`` from raw API records.
 
     ``records`` is a whole response (``{"list": [...], "is_delay": false}``), the
-    ``list`` of one, or a :class:`Page`, as saved JSON gives it. The frame is sorted by
+    ``list`` of one, or a :class:`Page`, as saved JSON gives it. An error answer
+    (``{"errcode": 61500, ...}``) raises its :class:`~wxframe.ApiError`
+    (:func:`error_of_answer`). The frame is sorted by
     the endpoint's natural key and unique on it (rows repeated exactly are kept once;
     rows that share a key but disagree raise), with a fresh RangeIndex. Fields of the
     response (``is_delay``) are on every row: ``<NA>`` when only the ``list`` is given.
@@ -104,6 +108,8 @@ def to_frame(endpoint: str | Endpoint, records: Any) -> pd.DataFrame:
     if isinstance(records, Page):
         meta = records.meta
     elif isinstance(records, Mapping):
+        if (error := error_of_answer(spec, records)) is not None:
+            raise error
         if spec.records not in records:
             raise MalformedResponseError(
                 f"{spec.name}: a response must have a {spec.records!r}; "
@@ -117,6 +123,40 @@ def to_frame(endpoint: str | Endpoint, records: Any) -> pd.DataFrame:
             f"got {type(records).__name__}"
         )
     return from_pages(spec, [(records, meta)])
+
+
+def error_of_answer(
+    endpoint: str | Endpoint, answer: Mapping[str, Any]
+) -> ApiError | MalformedResponseError | None:
+    """The error a saved answer is (``{"errcode": 61500, "errmsg": ...}``), or None if it
+    carries no errcode but 0.
+
+    The class, and what it advises, are the client's for that errcode
+    (``RequestRejectedError`` for 61500, ``EndpointOfflineError`` naming the successors
+    for 47009 ...); the message names the errcode and the platform's ``errmsg``.
+
+    >>> error = error_of_answer("getuserread", {"errcode": 61500, "errmsg": "date format error"})
+    >>> type(error).__name__, error.errcode
+    ('RequestRejectedError', 61500)
+    >>> print(error_of_answer("getuserread", {"errcode": 0, "list": []}))
+    None
+    """
+    spec = get_endpoint(endpoint)
+    code = answer.get("errcode", 0)
+    if code == 0 or code is None:
+        return None
+    errmsg = str(answer.get("errmsg", ""))
+    if not isinstance(code, int) or isinstance(code, bool):
+        return MalformedResponseError(
+            f"{spec.name}: an answer with errcode {code!r} ({errmsg}): an error, not records, "
+            "though its errcode is not a number"
+        )
+    # A saved answer has no token or secret in it to hide: its errmsg is shown as it came.
+    error = api_error(code, errmsg, spec.name, None, str)
+    if isinstance(error, EndpointOfflineError):
+        return EndpointOfflineError(code, errmsg, endpoint=spec.name, successors=spec.successors)
+    advice = "an error answer, not records" + (f"; {error.advice}" if error.advice else "")
+    return type(error)(code, errmsg, endpoint=spec.name, advice=advice)
 
 
 def from_pages(

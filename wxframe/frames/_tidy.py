@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, time
 from typing import Any
 
 import pandas as pd
@@ -14,6 +15,7 @@ import pyarrow.compute as pc
 
 from wxframe.endpoints import (
     ALL_CHANNELS,
+    ALL_ONLY_SINCE,
     CHANNEL_CODES,
     Endpoint,
     Field,
@@ -173,11 +175,11 @@ def tidy_table(spec: Endpoint, table: pa.Table) -> pa.Table:
         if f.dtype == "date" and name not in present:
             raise MalformedResponseError(f"{spec.name}: records have no {name!r} field")
         out[name] = typed_column(spec, f, table.column(name) if name in present else pa.nulls(n))
-    known = set(out) | derived | set(spec.ignored)
+    known = set(out) | derived
     extra = {
         name: extra_column(spec, name, table.column(name))
         for name in table.column_names
-        if name not in known
+        if name not in known and not (name in spec.ignored and _only_zeros(table.column(name)))
     }
     arrow = pa.table(out | extra)
     sort_by = list(spec.key)
@@ -241,21 +243,35 @@ def _derive(spec: Endpoint, columns: dict[str, Any]) -> None:
             columns[f.codes.column] = labelled_codes(columns[f.name], f.codes.labels)
 
 
+def _only_zeros(column: pa.ChunkedArray) -> bool:
+    """Whether a field holds nothing but 0 (or nothing at all): what an ignored field
+    may be dropped for; any other value is the platform's and is kept."""
+    if pa.types.is_null(column.type):
+        return True
+    if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+        return False
+    return bool(pc.all(pc.fill_null(pc.equal(column, 0), True)).as_py())
+
+
 def _channel_code_rules(spec: Endpoint, columns: dict[str, Any], code: str) -> None:
-    """getuserread's channel rules: no code before 2020-02-28 means all; all-only fields."""
+    """getuserread's channel rules: no code before 2020-02-28 means all; the all-only
+    fields of channel rows are not given from :data:`ALL_ONLY_SINCE` on."""
+    days = columns[spec.partition]
     since = pa.scalar(USER_SOURCE_SINCE.to_pydatetime(), pa.timestamp("ns"))
-    missing = pc.and_(pc.is_null(columns[code]), pc.less(columns[spec.partition], since))
+    missing = pc.and_(pc.is_null(columns[code]), pc.less(days, since))
     if pc.any(missing).as_py():
         # Before 2020-02-28 the platform gave only the all-channel row, without a code.
         columns[code] = pc.if_else(missing, ALL_CHANNELS, columns[code])
+    all_only_since = pa.scalar(datetime.combine(ALL_ONLY_SINCE, time()), pa.timestamp("ns"))
     per_channel = pc.fill_null(pc.not_equal(columns[code], ALL_CHANNELS), False)
-    if not pc.any(per_channel).as_py():
-        return
+    not_given = pc.and_(per_channel, pc.fill_null(pc.greater_equal(days, all_only_since), False))
+    if not pc.any(not_given).as_py():
+        return  # every channel row is of a day before it: their values are the platform's
     for f in spec.all_fields:
         if f.all_only and f.name in columns:
-            # Channel rows send 0 (or nothing) here: not a real zero.
+            # Channel rows send 0 (or nothing) here from that day on: not a real zero.
             column = columns[f.name]
-            columns[f.name] = pc.if_else(per_channel, pa.scalar(None, column.type), column)
+            columns[f.name] = pc.if_else(not_given, pa.scalar(None, column.type), column)
 
 
 def _unique(spec: Endpoint, table: pa.Table) -> pa.Table:
