@@ -71,6 +71,7 @@ class WindowLike(Protocol):
 
 
 __all__ = [
+    "ERROR_CLASSES",
     "AccessDeniedError",
     "ApiError",
     "BusyError",
@@ -475,3 +476,24 @@ class DataMismatchWarning(WxframeWarning):
 
 class MissingFontWarning(WxframeWarning):
     """No CJK font: Chinese labels are replaced (msgids, English names)."""
+
+
+def _subclasses(cls: type[ApiError]) -> Iterator[type[ApiError]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _table() -> dict[int, type[ApiError]]:
+    table: dict[int, type[ApiError]] = {}
+    for cls in _subclasses(ApiError):
+        for code in cls.codes:
+            if code in table:  # two classes claiming a code: a mistake in this file
+                raise AssertionError(f"errcode {code}: {table[code].__name__} and {cls.__name__}")
+            table[code] = cls
+    return table
+
+
+#: Every errcode a class above declares, and that class (an errcode none declares is a
+#: plain :class:`ApiError`): the client's table, and what names a saved error answer.
+ERROR_CLASSES: dict[int, type[ApiError]] = _table()

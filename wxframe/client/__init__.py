@@ -28,10 +28,10 @@ import tenacity
 from wxframe.client._auth import Tokens
 from wxframe.client._errcodes import (
     TokenRejected,
-    api_error,
     looks_like_data,
     read_payload,
     read_records,
+    token_error,
 )
 from wxframe.client._pool import RequestPool, run_jobs, sleep
 from wxframe.client._transport import TOKEN_IN_TEXT, Transient, Transport
@@ -40,9 +40,7 @@ from wxframe.endpoints import Endpoint, get_endpoint
 from wxframe.errors import (
     ApiError,
     ConfigurationError,
-    CredentialError,
     EndpointOfflineError,
-    TokenError,
 )
 from wxframe.pages import Page, RawPage
 
@@ -190,23 +188,13 @@ class Client:
         self._counts_lock = threading.Lock()
         self._tokens = Tokens(
             appid, secret, access_token, kind=token, request=self._request_json,
-            error=self._token_error,
+            error=lambda code, errmsg, where: token_error(
+                code, errmsg, where, self.redact, self.credentials_from
+            ),
             counted=functools.partial(self.count, "token_refreshes"),
         )  # fmt: skip
         size = max(max_workers, 4) * 2
         self._transport = Transport(self.base_url, size=size, timeout=timeout, redact=self.redact)
-
-    def _token_error(self, code: int, errmsg: str, where: str) -> ApiError:
-        """The error for a token endpoint's errcode. Refused credentials (40125, or 40001
-        from the token endpoint itself, which some gateways answer to a wrong secret)
-        name where they came from: the advice to "give a secret" is for a bare token."""
-        error = api_error(code, errmsg, where, None, self.redact)
-        if isinstance(error, CredentialError | TokenError):
-            error = type(error)(
-                code, error.errmsg, endpoint=where, advice=f"check {self.credentials_from}; "
-                "the app secret is on the platform's 基本配置 page",
-            )  # fmt: skip
-        return error
 
     # The retry policy's fields, as they were before it was an object of its own.
     max_retries = property(lambda self: self.retry.max_retries)

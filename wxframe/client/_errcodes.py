@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from wxframe.client._transport import Transient, snippet_of
 from wxframe.endpoints import ENDPOINTS, Endpoint
 from wxframe.errors import (
+    ERROR_CLASSES,
     ApiError,
     BusyError,
+    CredentialError,
     EndpointOfflineError,
     MalformedResponseError,
     NonJSONResponseError,
@@ -39,27 +41,10 @@ __all__ = [
     "offline_error",
     "read_payload",
     "read_records",
+    "token_error",
 ]
 
 
-def _subclasses(cls: type[ApiError]) -> Iterator[type[ApiError]]:
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
-
-
-def _table() -> dict[int, type[ApiError]]:
-    table: dict[int, type[ApiError]] = {}
-    for cls in _subclasses(ApiError):
-        for code in cls.codes:
-            if code in table:  # two classes claiming a code: a mistake in errors.py
-                raise AssertionError(f"errcode {code}: {table[code].__name__} and {cls.__name__}")
-            table[code] = cls
-    return table
-
-
-#: Every errcode a class declares, and that class.
-ERROR_CLASSES: dict[int, type[ApiError]] = _table()
 #: Retried with backoff: the platform is busy.
 RETRY_CODES = BusyError.codes
 #: Retried after waiting for the next minute: the per-minute quota.
@@ -78,6 +63,20 @@ def api_error(
     """The exception for ``code``, with ``errmsg`` redacted."""
     cls = ERROR_CLASSES.get(code, ApiError)
     return cls(code, redact(errmsg), endpoint=endpoint, window=window)
+
+
+def token_error(
+    code: int, errmsg: str, where: str, redact: Callable[[str], str], credentials_from: str
+) -> ApiError:
+    """The error for a token endpoint's errcode. Refused credentials (40125, or 40001
+    from the token endpoint itself, which some gateways answer to a wrong secret) name
+    where they came from (``credentials_from``: the variables, or an accounts file's
+    entry): the advice to "give a secret" is for a bare token."""
+    error = api_error(code, errmsg, where, None, redact)
+    if isinstance(error, CredentialError | TokenError):
+        advice = f"check {credentials_from}; the app secret is on the platform's 基本配置 page"
+        error = type(error)(code, error.errmsg, endpoint=where, advice=advice)
+    return error
 
 
 def offline_error(spec: Endpoint, window: WindowLike, errmsg: str) -> EndpointOfflineError:

@@ -28,9 +28,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from wxframe.client import api_error
 from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint
-from wxframe.errors import ApiError, EndpointOfflineError, MalformedResponseError
+from wxframe.errors import ERROR_CLASSES, ApiError, EndpointOfflineError, MalformedResponseError
 from wxframe.frames._decode import AnyPage, TablePage, decode, decode_many
 from wxframe.frames._schema import (
     DATE_DTYPE,
@@ -152,7 +151,7 @@ def error_of_answer(
             "though its errcode is not a number"
         )
     # A saved answer has no token or secret in it to hide: its errmsg is shown as it came.
-    error = api_error(code, errmsg, spec.name, None, str)
+    error = ERROR_CLASSES.get(code, ApiError)(code, errmsg, endpoint=spec.name)
     if isinstance(error, EndpointOfflineError):
         return EndpointOfflineError(code, errmsg, endpoint=spec.name, successors=spec.successors)
     advice = "an error answer, not records" + (f"; {error.advice}" if error.advice else "")
