@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, Callable[[bool], Table | list[Table]]] = {
     "scale": storage.scale,
     "many_accounts": api.many_accounts,
     "sync_pairs": api.sync_pairs,
+    "checksums": storage.checksums,
 }
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 import wxframe
-from bench._harness import TIMING_COLUMNS, Table, measure, timing_row, verdict
+from bench._harness import TIMING_COLUMNS, Measurement, Table, measure, timing_row, verdict
 from wxframe.frames import NULLABLE, conform
 from wxframe.simulator import serve
 from wxframe.store._files import Layout
@@ -228,3 +228,85 @@ def _clone_account(root: Path, appid: str, other: str) -> None:
     top = json.loads((manifests / f"{appid}.json").read_text("utf-8"))
     top["account"] = other
     (manifests / f"{other}.json").write_text(json.dumps(top), "utf-8")
+
+
+def checksums(smoke: bool) -> Table:
+    """What a read's checks cost: every month file of an account-year of the six, read
+    plain, with its page checksums checked, and as ``Store.read`` reads it (page
+    checksums and the file's SHA-256), the three interleaved run by run."""
+    days = 31 if smoke else 365
+    rounds = 3 if smoke else 40
+    end = TODAY - timedelta(days=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "store"
+        with serve(seed=0, today=TODAY) as sim:
+            store = wxframe.Store(root)
+            store.sync(sim.client(max_workers=4), end - timedelta(days=days - 1), end,
+                       progress=False, endpoints=OFFLINE)  # fmt: skip
+        files = sorted(root.glob("*/account=*/month=*/data.parquet"))
+        layout = Layout(root)
+        (appid,) = store.accounts()
+        manifest = load_manifest(layout, appid)
+        digests = {
+            layout.data_file(wxframe.ENDPOINTS[name], appid, month): record.digests
+            for name, entry in manifest.endpoints.items()
+            for month, record in entry.files.items()
+        }
+        size = sum(p.stat().st_size for p in files)
+        bare = Path(tmp) / "bare.parquet"
+        plain_size = 0
+        for path in files:  # the same tables without page checksums, for their size
+            pq.write_table(pq.read_table(path), bare, compression="zstd")
+            plain_size += bare.stat().st_size
+
+        def plain() -> int:
+            return sum(pq.ParquetFile(p).read().num_rows for p in files)
+
+        def pages() -> int:
+            return sum(
+                pq.ParquetFile(p, page_checksum_verification=True).read().num_rows for p in files
+            )
+
+        def as_read() -> int:
+            return sum(layout.read_file(p, digests=digests[p]).num_rows for p in files)
+
+        def read_all() -> int:
+            return sum(len(store.read(n)) for n in wxframe.OFFLINE_ENDPOINTS)
+
+        assert plain() == pages() == as_read(), "the checks changed what was read"
+        labels = {
+            f"{len(files)} month files, pq.ParquetFile.read (baseline, unchecked)": plain,
+            "... with page_checksum_verification=True": pages,
+            "... as Store.read reads them (page CRCs + the file's SHA-256)": as_read,
+            f"Store.read of all six, all {days} days (typed; for scale)": read_all,
+        }
+        runs: dict[str, list[float]] = {label: [] for label in labels}
+        for _ in range(rounds):  # interleaved: drift hits every variant alike
+            for label, fn in labels.items():
+                runs[label] += measure(label, fn, repeat=1, memory=False).seconds
+        ms = {label: Measurement(label, seconds) for label, seconds in runs.items()}
+        table = Table(
+            f"11. What a read's checks cost: {days} days of the six, one account "
+            f"({len(files)} month files, {size:,} bytes)",
+            TIMING_COLUMNS,
+        )
+        base = next(iter(ms.values()))
+        for m in ms.values():
+            table.add(*timing_row(m, None if m is base else base))
+        medians = [m.median for m in ms.values()]
+        fastest = [min(m.seconds) for m in ms.values()]
+        extra = medians[2] - medians[0]
+        table.notes.append(
+            f"page checksums: {medians[1] / medians[0]:.2f}x of the unchecked file reads "
+            f"(fastest runs: {fastest[1] / fastest[0]:.2f}x); with the SHA-256 too, "
+            f"{medians[2] / medians[0]:.2f}x (fastest: {fastest[2] / fastest[0]:.2f}x), "
+            f"{1000 * extra:+.1f} ms a year, {100 * extra / medians[3]:.1f} % of the typed "
+            "year's Store.read"
+        )
+        table.notes.append(
+            f"on disk: {size:,} bytes with page checksums, {plain_size:,} without "
+            f"({100 * (size - plain_size) / plain_size:+.2f} %)"
+        )
+        table.notes.append(verdict(extra / medians[3] < 0.1, "the checks add under 10 % to "
+                                   "a year's Store.read"))  # fmt: skip
+    return table

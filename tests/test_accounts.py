@@ -52,9 +52,9 @@ def test_wxframe_sync_accounts_reads_secrets_from_the_environment(tmp_path: Path
         ]
         run = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
         assert run.returncode == 0, run.stderr
-        assert [line.split()[:2] for line in run.stdout.splitlines()] == [
-            [s.appid, "synced:"] for s in sims
-        ]
+        first, *lines = run.stdout.splitlines()
+        assert first.startswith("creating a new store at ")
+        assert [line.split()[:2] for line in lines] == [[s.appid, "synced:"] for s in sims]
         assert not any(s.secret in run.stdout + run.stderr for s in sims)
         del env["SECRET_2"]
         missing = subprocess.run(args, capture_output=True, text=True, env=env, check=False)

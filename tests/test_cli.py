@@ -32,7 +32,7 @@ def base_env() -> dict[str, str]:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--store", "/no/such/dir", "--out", "x.html"], "is not a directory"),
+        (["--store", "/no/such/dir", "--out", "x.html"], "no wxframe store at /no/such/dir"),
         (["--store", "{demo}", "--out", "x.txt"], "must be an .html file"),
         (["--store", "{demo}", "--account", "wxnope", "--out", "x.html"], "not in the store"),
         (

@@ -55,6 +55,13 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     from wxframe.store import Store
 
     store = Store(args.store, lock_timeout=args.lock_timeout)
+    if not store.exists():  # only where the parent folder is: a typo is named, not made
+        try:
+            store.create()
+        except WxframeError as exc:
+            print(f"wxframe sync: {exc}", file=sys.stderr)
+            return 2
+        print(f"creating a new store at {store.root}", flush=True)
     if args.accounts:
         return _sync_accounts(args, store)
     with contextlib.ExitStack() as stack:
@@ -103,7 +110,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from wxframe.errors import WxframeError
     from wxframe.store import Store
 
-    store = Store(args.store)
+    try:
+        store = Store.open(args.store)
+    except WxframeError as exc:
+        print(f"wxframe verify: {exc}", file=sys.stderr)
+        return 2
     with contextlib.ExitStack() as stack:
         client: Client | None = None
         if args.repair:
@@ -234,7 +245,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
         live = _print_verdict if sys.stderr.isatty() and not args.json else None
         try:
             client = make(token=first)
-            report = doctor(client, store=Store(args.store) if args.store else None,
+            report = doctor(client, store=Store.open(args.store) if args.store else None,
                             timeout=args.timeout, on_row=live)  # fmt: skip
             if args.token == "both":  # which of the two token endpoints works
                 classic = pd.DataFrame([check_token(make(token="classic"), "token (classic)")])
@@ -280,6 +291,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     store = Store(args.store)
     try:
+        new = not store.exists()
         with command_line():  # its messages name this command's flags
             summary = store.import_json(
                 args.endpoint, args.paths, account=args.account, replace=args.replace
@@ -287,6 +299,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     except WxframeError as exc:
         print(f"wxframe import: {exc}", file=sys.stderr)
         return _status(exc)
+    if new:  # made only where its parent folder is, as by sync
+        print(f"created a new store at {store.root}")
     print(f"imported into {store.root} ({args.endpoint}): {summary}")
     return 0
 
@@ -294,9 +308,14 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_coverage(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from wxframe.errors import WxframeError
     from wxframe.store import Store
 
-    table = Store(args.store).coverage().drop(columns=["refresh"])
+    try:
+        table = Store.open(args.store).coverage().drop(columns=["refresh"])
+    except WxframeError as exc:
+        print(f"wxframe coverage: {exc}", file=sys.stderr)
+        return 2
     if table.empty:
         print(f"{args.store}: the store holds nothing yet")
         return 0

@@ -22,6 +22,8 @@ The tree::
     │   └── DataNotReadyError              61503: the platform has not finished the day
     ├── ReportError                        a report notebook raised in one of its cells
     └── StoreError                         the parquet store cannot do what was asked
+        ├── StoreNotFoundError             no wxframe store at the path a reader was given
+        ├── StoreDamagedError              a store file is missing or its bytes changed
         ├── StoreLockedError               another process is syncing this store
         └── SyncIncomplete                 a sync stopped early; what it fetched is kept
 
@@ -92,9 +94,11 @@ __all__ = [
     "RateLimitError",
     "ReportError",
     "RequestRejectedError",
+    "StoreDamagedError",
     "StoreDamagedWarning",
     "StoreError",
     "StoreLockedError",
+    "StoreNotFoundError",
     "SyncIncomplete",
     "TokenError",
     "TokenRotatedWarning",
@@ -400,6 +404,17 @@ class ReportError(WxframeError):
 
 class StoreError(WxframeError):
     """The parquet store cannot do what was asked."""
+
+
+class StoreNotFoundError(StoreError):
+    """A path that holds no wxframe store (nothing, a file, or a folder of something
+    else), given to something that reads one, or a new store's path whose parent
+    folder does not exist: the message names the path and what is there."""
+
+
+class StoreDamagedError(StoreError):
+    """A file the store's manifest lists is missing, or its bytes are not the ones
+    written (a page checksum fails, it does not parse): ``wxframe verify --repair``."""
 
 
 class StoreLockedError(StoreError):

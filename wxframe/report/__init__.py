@@ -52,9 +52,7 @@ def render_report(
     from wxframe.store import Store
 
     root = Path(store)
-    if not root.is_dir():
-        raise ConfigurationError(f"store={str(root)!r} is not a directory")
-    Store(root).pick_account(account)  # before a kernel starts: which account, or why not
+    Store.open(root).pick_account(account)  # before a kernel starts: a store, which account
     b = as_date(begin, "begin") if begin is not None else None
     e = as_date(end, "end") if end is not None else None
     if b and e and b > e:

@@ -72,6 +72,41 @@ class Store:
         self.root = Path(root)
         self.lock_timeout = lock_timeout
 
+    @classmethod
+    def open(cls, root: str | os.PathLike[str], *, lock_timeout: float = 0.0) -> Store:
+        """The store at ``root``, which must hold one: for reading it (reports, checks).
+
+        ``Store(root)`` is how a store is made (its first sync or import creates the
+        folder); ``Store.open`` refuses a path that holds no store, with a
+        :class:`~wxframe.StoreNotFoundError` that says what is there instead (nothing,
+        a file, an empty folder or a folder of something else), so that a mistyped path
+        is named rather than read as an empty store.
+
+        Examples
+        --------
+        >>> from wxframe.datasets import open_demo_store
+        >>> Store.open(open_demo_store().root).accounts()
+        ['wx5im0000000000001']
+        >>> Store.open("/no/such/dir")
+        Traceback (most recent call last):
+        ...
+        wxframe.errors.StoreNotFoundError: no wxframe store at /no/such/dir (no such folder)
+        """
+        store = cls(root, lock_timeout=lock_timeout)
+        store._layout.require()
+        return store
+
+    def exists(self) -> bool:
+        """Whether :attr:`root` holds a store (a sync or an import has started one)."""
+        return self.root.is_dir() and self._layout.is_store()
+
+    def create(self) -> bool:
+        """Make :attr:`root` a folder for a new store, only where its parent folder
+        exists (a :class:`~wxframe.StoreNotFoundError` otherwise, a
+        :class:`~wxframe.StoreError` where it is a file); True when it was created,
+        False when it was there. A sync or an import does this itself."""
+        return self._layout.make_root()
+
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"
 
@@ -107,8 +142,11 @@ class Store:
         all complete. Everything else already held is skipped (:meth:`plan` says what
         a sync asks for).
 
-        Raises :class:`SyncIncomplete` (with the windows still to fetch) when an error
-        stops it; everything fetched before the error is kept.
+        A new store's folder is created only where its parent folder exists
+        (:meth:`create`): a mistyped path raises :class:`~wxframe.StoreNotFoundError`
+        instead of becoming a tree of new folders. Raises :class:`SyncIncomplete` (with
+        the windows still to fetch) when an error stops it; everything fetched before
+        the error is kept.
         """
         return _sync.sync_account(
             self._layout, client, begin, end, endpoints=endpoints, progress=progress,
@@ -230,6 +268,7 @@ class Store:
                  endpoint    month  problem  days   next
         0  getusersummary  2026-05  missing    31  fetch
         """
+        self._layout.require(store=False)
         return _verify.verify(self._layout, account=account, endpoints=endpoints, repair=repair)
 
     def repair(
@@ -324,9 +363,15 @@ class Store:
         Only the month files that can hold ``begin..end`` are opened, and only files the
         store wrote (its manifest lists them): anything else under the root, a backup
         copy or a note, is never read. Fields that only some files have (added by the
-        platform later, or held by one account only) are kept, empty where absent. A
-        missing or damaged file raises :class:`StoreError` naming it and the repair.
+        platform later, or held by one account only) are kept, empty where absent.
+
+        Every file is checked as it is read: each page against its CRC and the whole
+        file against the SHA-256 the manifest recorded when it was written, so a file
+        whose bytes changed is never read as data. A missing or damaged file raises
+        :class:`~wxframe.StoreDamagedError` naming it and ``wxframe verify --repair``;
+        a root that is not a folder, :class:`~wxframe.StoreNotFoundError`.
         """
+        self._layout.require(store=False)
         return _read.read(self._layout, endpoint, begin, end, account=account, columns=columns)
 
     def dataset(self, endpoint: str, *, account: str | None = None) -> ds.Dataset:
@@ -345,6 +390,7 @@ class Store:
         >>> biz.count_rows(), sorted(biz.schema.names)[:3]
         (488, ['account', 'channel', 'collection_user'])
         """
+        self._layout.require(store=False)
         return _read.dataset(self._layout, endpoint, account=account)
 
     def days(self, *, account: str | None = None) -> pd.DataFrame:
@@ -355,8 +401,10 @@ class Store:
         in), ``final`` (can no longer change: for getarticletotal, 7 days later) and
         ``rows``.
         """
+        self._layout.require(store=False)
         return _read.days(self._layout, account=account)
 
     def coverage(self) -> pd.DataFrame:
         """Per account and endpoint: which days are held, final, and due for a refresh."""
+        self._layout.require(store=False)
         return _read.coverage(self._layout)

@@ -1,7 +1,9 @@
 """Where a store keeps what, and how a file gets there whole.
 
 The layout (paths, partitions, the account's lock), the temporary names every write goes
-through, atomic writes with fsync, and the digests by which damage is found later. What
+through, atomic writes with fsync, and the digests by which damage is found later: each
+parquet page carries a CRC that every read checks, and a read of a file the manifest
+lists also checks its SHA-256 (the footer has no CRC). What
 the manifest says of the files is :mod:`wxframe.store._manifest`'s business.
 """
 
@@ -12,7 +14,7 @@ import hashlib
 import os
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,7 +26,13 @@ import pyarrow.parquet as pq
 
 from wxframe.dates import Window
 from wxframe.endpoints import ENDPOINTS, Endpoint
-from wxframe.errors import ConfigurationError, StoreError, StoreLockedError
+from wxframe.errors import (
+    ConfigurationError,
+    StoreDamagedError,
+    StoreError,
+    StoreLockedError,
+    StoreNotFoundError,
+)
 from wxframe.store._schema import combined, in_key_order
 
 __all__ = [
@@ -33,6 +41,7 @@ __all__ = [
     "LOCK_NAME",
     "MANIFEST_DIR",
     "MONTH",
+    "UNREADABLE",
     "Layout",
     "Staged",
     "atomic_write",
@@ -40,9 +49,11 @@ __all__ = [
     "discard_staged",
     "fsync",
     "fsync_dir",
+    "read_parquet",
     "reason",
     "rename_staged",
     "temp_path",
+    "write_parquet",
 ]
 
 MANIFEST_DIR = "_manifest"
@@ -52,6 +63,9 @@ DAMAGED_DIR = "_damaged"
 #: One lock per account: syncs of different accounts write different files and manifests.
 LOCK_NAME = ".wxframe.{account}.lock"
 DATA_FILE = "data.parquet"
+#: What reading a damaged parquet file raises: a page whose checksum fails or that does
+#: not decode, a footer that does not parse, text that is not UTF-8 ...
+UNREADABLE = (OSError, pa.ArrowException, UnicodeDecodeError)
 MONTH = re.compile(r"^\d{4}-\d{2}$")
 #: The temporary names the store writes to before a rename (:func:`temp_path`).
 _TEMP_NAME = re.compile(r"^\.(data\.parquet|[A-Za-z0-9_-]{1,64}\.json)\.[0-9a-f]{32}\.tmp$")
@@ -136,16 +150,50 @@ class Layout:
         return account
 
     # ------------------------------------------------------------------ writes
-    def make_root(self) -> None:
-        """Create the store's directory, or say why it cannot be one."""
+    def make_root(self) -> bool:
+        """Create the store's directory where its parent folder exists (True when it
+        was created), or say why it cannot be one: a mistyped path never becomes a
+        tree of new folders."""
+        if self.root.is_dir():
+            return False
+        if self.root.exists():
+            raise StoreError(f"{self.root} is a file, not a folder: choose another store path")
+        parent = self.root.absolute().parent
+        if not parent.is_dir():
+            raise StoreNotFoundError(
+                f"no wxframe store at {self.root}, and {parent} does not exist; create it "
+                "or choose another store path (--store)"
+            )
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(exist_ok=True)
         except OSError as exc:
             raise StoreError(
                 f"the store {self.root} cannot be a directory: {exc.strerror or exc}"
             ) from None
-        if not self.root.is_dir():
-            raise StoreError(f"the store {self.root} is a file, not a directory")
+        return True
+
+    def is_store(self) -> bool:
+        """Whether the root holds a store: its manifests, or the lock of a sync that
+        started one."""
+        return (self.root / MANIFEST_DIR).is_dir() or any(
+            self.root.glob(LOCK_NAME.format(account="*"))
+        )
+
+    def require(self, *, store: bool = True) -> None:
+        """A StoreNotFoundError that says what is at the root instead of a store (with
+        ``store=False``: only when it is not a folder at all)."""
+        if self.root.is_dir():
+            if not store or self.is_store():
+                return
+            if any(self.root.iterdir()):
+                there = f"a folder of other files, no {MANIFEST_DIR}/: is it the right path?"
+            else:
+                there = f"an empty folder; `wxframe sync --store {self.root}` makes one there"
+        elif self.root.exists():
+            there = "a file, not a folder"
+        else:
+            there = "no such folder"
+        raise StoreNotFoundError(f"no wxframe store at {self.root} ({there})")
 
     def lock(self, account: str) -> filelock.BaseFileLock:
         """The account's write lock, acquired (or a StoreLockedError that says what to do)."""
@@ -172,21 +220,51 @@ class Layout:
             if _TEMP_NAME.match(tmp.name) and tmp.is_file():
                 tmp.unlink(missing_ok=True)
 
-    def read_file(self, path: Path) -> pa.Table:
-        """A month file the manifest lists, or a StoreError that says how to repair it."""
-        repair = (
-            f"`wxframe verify --store {self.root} --repair` fetches its days again "
+    def read_file(
+        self,
+        path: Path,
+        *,
+        digests: Collection[str] = (),
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """A month file the manifest lists, or a StoreDamagedError that names it and the
+        repair. Its page checksums are checked, and with ``digests`` (the SHA-256 the
+        manifest recorded) its whole bytes: the footer, which no page checksum covers
+        (its column names, types, row counts), too."""
+        where = self.relative(path)
+        try:
+            if not digests:
+                return read_parquet(path, columns)
+            data = path.read_bytes()  # read once: hashed, then parsed from memory
+            if hashlib.sha256(data).hexdigest() not in digests:
+                raise StoreDamagedError(
+                    f"{where} is damaged (its SHA-256 is not the one recorded when it was "
+                    f"written): {self.repair_hint}"
+                )
+            return read_parquet(pa.BufferReader(data), columns)
+        except FileNotFoundError:
+            raise StoreDamagedError(
+                f"{where} is missing, though the manifest lists it: {self.repair_hint}"
+            ) from None
+        except UNREADABLE as exc:
+            raise StoreDamagedError(
+                f"{where} is damaged ({reason(exc, path)}): {self.repair_hint}"
+            ) from None
+
+    def relative(self, path: Path) -> str:
+        """``path`` as the store names it: relative to the root, where it is inside."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    @property
+    def repair_hint(self) -> str:
+        """What to run about a damaged file of this store."""
+        return (
+            f"run `wxframe verify --store {self.root} --repair` to fetch its days again "
             "(imported history: import it again)"
         )
-        try:
-            # One known file: ParquetFile, without read_table's dataset discovery (half
-            # the time of a month's read).
-            with pq.ParquetFile(path) as f:
-                return f.read()
-        except FileNotFoundError:
-            raise StoreError(f"{path} is missing, though the manifest lists it: {repair}") from None
-        except (OSError, pa.ArrowException) as exc:
-            raise StoreError(f"{path} is damaged ({reason(exc, path)}): {repair}") from None
 
     def stage(
         self,
@@ -195,10 +273,13 @@ class Layout:
         windows: Sequence[Window],
         table: pa.Table,
         staged: list[Staged],
+        recorded: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         """Each month file the windows touch, rewritten under a temporary name beside
         it (the rows of the windows' days replaced by ``table``'s); appended to
-        ``staged``, for the caller to record and rename."""
+        ``staged``, for the caller to record and rename. ``recorded`` is the SHA-256 the
+        manifest holds of each month file (:meth:`read_file`): damage is not rewritten
+        as sound."""
         by_month: dict[str, set[date]] = {}
         for w in windows:
             for n in range((w.end - w.begin).days + 1):
@@ -211,7 +292,7 @@ class Layout:
             inside = pc.is_in(partition, value_set=in_month)
             new = table if pc.all(inside).as_py() else table.filter(inside)  # one month: as is
             if path.exists():
-                old = self.read_file(path)
+                old = self.read_file(path, digests=(recorded or {}).get(month, ()))
                 days = old.column(spec.partition)
                 old = old.filter(pc.invert(pc.is_in(days, value_set=in_month.cast(days.type))))
                 whole = combined(spec, [old, new] if old.num_rows else [new])
@@ -223,7 +304,7 @@ class Layout:
             try:
                 if not path.parent.is_dir():
                     path.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(whole, tmp, compression="zstd")
+                write_parquet(whole, tmp)
                 fsync(tmp)
                 size, sha256 = tmp.stat().st_size, digest(tmp)
             except OSError as exc:  # a full disk, a read-only folder: say where
@@ -231,6 +312,21 @@ class Layout:
                     tmp.unlink(missing_ok=True)
                 raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
             staged.append(Staged(spec, month, path, tmp, whole.num_rows, size, sha256))
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Write a month file: zstd, and a CRC of every page, which every read checks."""
+    pq.write_table(table, path, compression="zstd", write_page_checksum=True)
+
+
+def read_parquet(path: Path | pa.NativeFile, columns: Sequence[str] | None = None) -> pa.Table:
+    """A month file as written, its page checksums checked (pages written before the
+    store wrote checksums carry none, and read as before); raises what pyarrow raises
+    (:data:`UNREADABLE`) on damage."""
+    # One known file: ParquetFile, without read_table's dataset discovery (half the time
+    # of a month's read).
+    with pq.ParquetFile(path, page_checksum_verification=True) as f:
+        return f.read(columns=columns)
 
 
 def rename_staged(staged: Sequence[Staged]) -> None:

@@ -174,6 +174,11 @@ class FileRecord:
         """This record without its staged rewrite (which never reached the disk)."""
         return replace(self, next=None)
 
+    @property
+    def digests(self) -> tuple[str, ...]:
+        """The SHA-256 the file may have: as recorded, or as staged before a rename."""
+        return tuple(r.sha256 for r in (self, self.next) if r is not None and r.sha256)
+
 
 @dataclass(frozen=True)
 class OfflineMark:

@@ -21,9 +21,14 @@ import pyarrow.parquet as pq
 
 from wxframe.dates import DateLike, as_date
 from wxframe.endpoints import Endpoint, get_endpoint
-from wxframe.errors import ConfigurationError, StoreDamagedWarning, StoreError
+from wxframe.errors import (
+    ConfigurationError,
+    StoreDamagedError,
+    StoreDamagedWarning,
+    StoreError,
+)
 from wxframe.frames import NULLABLE, conform, empty_frame, frame_dtypes
-from wxframe.store._files import MANIFEST_DIR, Layout
+from wxframe.store._files import MANIFEST_DIR, UNREADABLE, Layout, reason
 from wxframe.store._manifest import Manifest, Only, complete_from, load_manifest
 from wxframe.store._schema import in_order
 
@@ -31,6 +36,9 @@ __all__ = ["coverage", "dataset", "days", "pick_account", "read"]
 
 #: The account column while a read sorts in arrow (a name no field has).
 _ACCOUNT = "__wxframe_account"
+_CHECKED_PARQUET = ds.ParquetFileFormat(
+    default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True)
+)
 _PARTITIONING = ds.partitioning(
     pa.schema([("account", pa.string()), ("month", pa.string())]), flavor="hive"
 )
@@ -62,8 +70,8 @@ def read(
     manifests = _manifests(layout, account, (spec.name, *months))
     _warn_unreadable(layout, spec, account, manifests, b, e)
     tables, accounts = [], []
-    for acct, path in _files(layout, spec, manifests, b, e):
-        table = layout.read_file(path)
+    for acct, month, path in _files(layout, spec, manifests, b, e):
+        table = _read_month(layout, spec, acct, month, path, manifests[acct])
         if "account" in table.column_names:
             table = table.drop_columns(["account"])
         if not _month_within(path.parent.name.removeprefix("month="), b, e):
@@ -97,22 +105,31 @@ def dataset(layout: Layout, endpoint: str, *, account: str | None) -> ds.Dataset
     """:meth:`Store.dataset <wxframe.Store.dataset>`."""
     spec = get_endpoint(endpoint)
     manifests = _manifests(layout, account, (spec.name, "", "~"))
-    files = [str(path) for _, path in _files(layout, spec, manifests, None, None)]
+    files = [str(path) for _, _, path in _files(layout, spec, manifests, None, None)]
     base = str(layout.root / spec.name)
     if not files:
         raise StoreError(f"the store {layout.root} holds no {spec.name} files")
+    schemas = []
+    for f in files:
+        try:
+            schemas.append(pq.read_schema(f))
+        except UNREADABLE as exc:
+            raise StoreDamagedError(
+                f"{layout.relative(Path(f))} is damaged ({reason(exc, Path(f))}): "
+                f"{layout.repair_hint}"
+            ) from None
     try:
-        schema = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive")
-    except (OSError, pa.ArrowException) as exc:
-        raise StoreError(
-            f"a {spec.name} file is damaged ({exc}): run `wxframe verify --store "
-            f"{layout.root} --repair`"
+        schema = pa.unify_schemas(schemas, promote_options="permissive")
+    except (TypeError, pa.ArrowException) as exc:
+        raise StoreDamagedError(
+            f"the {spec.name} files disagree on their fields ({exc}): run `wxframe verify "
+            f"--store {layout.root}`"
         ) from None
     schema = schema.append(pa.field("account", pa.string())).append(pa.field("month", pa.string()))
     return ds.dataset(
         files,
         schema=schema,
-        format="parquet",
+        format=_CHECKED_PARQUET,  # a scan checks each page's checksum
         partitioning=_PARTITIONING,
         partition_base_dir=base,
     )
@@ -242,16 +259,38 @@ def _files(
     manifests: dict[str, Manifest],
     b: date | None,
     e: date | None,
-) -> Iterable[tuple[str, Path]]:
-    """The month files the manifests list for ``spec`` in ``b..e``: found from the
-    layout, without listing the endpoint's folders."""
+) -> Iterable[tuple[str, str, Path]]:
+    """The month files the manifests list for ``spec`` in ``b..e`` (account, month,
+    path): found from the layout, without listing the endpoint's folders."""
     for acct, manifest in manifests.items():
         entry = manifest.get(spec.name)
         for month in entry.stored_months(b, e):
             path = layout.data_file(spec, acct, month)
             if entry.staged_only(month) and not path.exists():
                 continue  # a crash before its first rename: nothing of it is held yet
-            yield acct, path
+            yield acct, month, path
+
+
+def _read_month(
+    layout: Layout, spec: Endpoint, account: str, month: str, path: Path, manifest: Manifest
+) -> pa.Table:
+    """One month file, its bytes checked against the SHA-256 the manifest recorded.
+
+    A sync may have rewritten the file since the manifest was read (it records the new
+    file before the rename): on a mismatch the month's record is read again, once, and
+    the file checked against that before it is called damaged."""
+    record = manifest.get(spec.name).files.get(month)
+    digests = record.digests if record is not None else ()
+    try:
+        return layout.read_file(path, digests=digests)
+    except StoreDamagedError:
+        if not digests:
+            raise
+        again = load_manifest(layout, account, (spec.name, month, month))
+        fresh = again.get(spec.name).files.get(month)
+        if fresh is None or fresh.digests == digests:
+            raise
+        return layout.read_file(path, digests=fresh.digests)
 
 
 def _label_keys(spec: Endpoint) -> list[str]:

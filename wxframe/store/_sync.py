@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from wxframe.client import Client, RequestPool
 from wxframe.dates import BEIJING, DateLike, Window, as_date, check_range, last_complete_day
@@ -44,7 +43,15 @@ from wxframe.errors import (
 )
 from wxframe.fetch import Decoded, Fetch
 from wxframe.frames import AnyPage, stored_from_pages
-from wxframe.store._files import Layout, Staged, digest, discard_staged, rename_staged
+from wxframe.store._files import (
+    UNREADABLE,
+    Layout,
+    Staged,
+    digest,
+    discard_staged,
+    read_parquet,
+    rename_staged,
+)
 from wxframe.store._manifest import (
     DamagedShard,
     DayRecord,
@@ -576,7 +583,10 @@ def write_batches(
     staged: list[Staged] = []
     try:
         for spec, windows, table in parts:
-            layout.stage(spec, account, windows, table, staged)
+            recorded = None
+            if manifest is not None:
+                recorded = {m: r.digests for m, r in manifest.get(spec.name).files.items()}
+            layout.stage(spec, account, windows, table, staged, recorded)
         if manifest is not None and staged:
             for item in staged:
                 manifest.entry(item.spec.name).stage(item.month, _file_record(item))
@@ -640,8 +650,8 @@ def _adopt(
 ) -> None:
     """Record a renamed month file whose days a kill kept from being recorded."""
     try:
-        held = pq.read_table(path, columns=[spec.partition])
-    except (OSError, pa.ArrowException):
+        held = read_parquet(path, [spec.partition])
+    except UNREADABLE:
         return  # its checksum matched, so the disk is failing: the checks say so
     rows = rows_per_day(spec, held)
     days = entry.days

@@ -18,14 +18,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from wxframe.client import Client
 from wxframe.dates import beijing_now, last_complete_day
 from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint, iter_endpoints
 from wxframe.errors import StoreDamagedWarning, StoreError, WxframeError
-from wxframe.store._files import DAMAGED_DIR, DATA_FILE, MONTH, Layout, digest, reason
+from wxframe.store._files import (
+    DAMAGED_DIR,
+    DATA_FILE,
+    MONTH,
+    UNREADABLE,
+    Layout,
+    digest,
+    read_parquet,
+    reason,
+)
 from wxframe.store._manifest import (
     DamagedShard,
     FileRecord,
@@ -321,8 +328,8 @@ def _file_problem(
     # A file that is its staged record holds days the manifest does not list yet.
     is_staged = sha256 is not None and staged is not None and sha256 == staged.sha256
     try:
-        held = pq.read_table(path).num_rows
-    except (OSError, pa.ArrowException) as exc:
+        held = read_parquet(path).num_rows  # its page checksums checked
+    except UNREADABLE as exc:
         return f"not readable as parquet: {reason(exc, path)}"
     if held != rows and not is_staged:
         return f"holds {held:,} rows, the manifest {rows:,}"
