@@ -90,7 +90,9 @@ def test_many_accounts_each_failure_in_its_own_row_the_others_go_on(
         args = ["sync", "--store", str(store), "--accounts", str(accounts), "--quiet",
                 "--begin", "2026-11-01", "--end", "2026-11-20", *ENDPOINTS]  # fmt: skip
         status, out, err = wxframe_cli(capsys, *args)
-    rows = dict(line.split(maxsplit=1) for line in out.splitlines())
+    first, *lines = out.splitlines()
+    assert first == f"creating a new store at {store}"
+    rows = dict(line.split(maxsplit=1) for line in lines)
     assert list(rows) == [s.appid for s, _ in entries]
     assert rows[good.appid].startswith("synced: ")
     assert rows[bad.appid].startswith("access refused: ")
@@ -276,4 +278,5 @@ def test_no_progress_bars_in_a_log(tmp_path: Path) -> None:
     text = log.read_text()
     assert run.returncode == 0, text
     assert "\r" not in text and "call/s" not in text and "calls/s" not in text
-    assert len(text.splitlines()) == 2  # what it syncs from, and what it did
+    # a new store, what it syncs from, and what it did
+    assert [line.split()[0] for line in text.splitlines()] == ["creating", "syncing", "synced"]

@@ -60,7 +60,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             store.create()
         except WxframeError as exc:
             print(f"wxframe sync: {exc}", file=sys.stderr)
-            return 2
+            return _status(exc)
         print(f"creating a new store at {store.root}", flush=True)
     if args.accounts:
         return _sync_accounts(args, store)
@@ -291,7 +291,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     store = Store(args.store)
     try:
-        new = not store.exists()
+        new = not store.exists() and store.create(dry_run=True)  # a typo named first
         with command_line():  # its messages name this command's flags
             summary = store.import_json(
                 args.endpoint, args.paths, account=args.account, replace=args.replace
@@ -622,9 +622,10 @@ EXIT_CODES = (
     (0, "done; nothing to look at"),
     (1, "done, and it found something to look at: damaged store files (verify), an "
         "endpoint not usable (doctor), an archive to import again (verify --repair)"),
-    (2, "a mistake to fix in what was asked: an argument, no store at the path, a "
+    (2, "something to fix before running again: an argument, no store at the path, a "
         "missing credential or setting, a period the store holds nothing of, a file "
-        "refused; nothing was written"),
+        "refused (nothing was written), or a disk that refused a write (what was written "
+        "before stays)"),
     (3, "stopped part-way by the platform or the network (a quota, a busy platform, "
         "retries used up), or a repair left days to fetch: what was fetched is kept; run "
         "the same command again later (or the sync it prints) and it resumes"),

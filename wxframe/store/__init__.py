@@ -100,12 +100,13 @@ class Store:
         """Whether :attr:`root` holds a store (a sync or an import has started one)."""
         return self.root.is_dir() and self._layout.is_store()
 
-    def create(self) -> bool:
+    def create(self, *, dry_run: bool = False) -> bool:
         """Make :attr:`root` a folder for a new store, only where its parent folder
         exists (a :class:`~wxframe.StoreNotFoundError` otherwise, a
         :class:`~wxframe.StoreError` where it is a file); True when it was created,
-        False when it was there. A sync or an import does this itself."""
-        return self._layout.make_root()
+        False when it was there. A sync or an import does this itself. ``dry_run``:
+        say so (or raise) without making anything, as a check before other work."""
+        return self._layout.check_root() if dry_run else self._layout.make_root()
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"

@@ -154,6 +154,19 @@ class Layout:
         """Create the store's directory where its parent folder exists (True when it
         was created), or say why it cannot be one: a mistyped path never becomes a
         tree of new folders."""
+        if not self.check_root():
+            return False
+        try:
+            self.root.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"the store {self.root} cannot be a directory: {exc.strerror or exc}"
+            ) from None
+        return True
+
+    def check_root(self) -> bool:
+        """What :meth:`make_root` would do, without doing it: True when it would create
+        the folder, False when it is there, or the error it would raise."""
         if self.root.is_dir():
             return False
         if self.root.exists():
@@ -164,12 +177,6 @@ class Layout:
                 f"no wxframe store at {self.root}, and {parent} does not exist; create it "
                 "or choose another store path (--store)"
             )
-        try:
-            self.root.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"the store {self.root} cannot be a directory: {exc.strerror or exc}"
-            ) from None
         return True
 
     def is_store(self) -> bool:
