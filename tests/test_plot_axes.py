@@ -213,3 +213,13 @@ def test_chinese_plots_have_no_english_month_names(
                 re.match(r"\d{4}-\d{2}", s) for s in shown
             ), shown
     plt.close("all")
+
+
+def test_several_accounts_are_refused_not_joined_into_one_line(
+    families: dict[str, pd.DataFrame],
+) -> None:
+    two = pd.concat([families["biz"].assign(account="a"), families["biz"].assign(account="b")])
+    for plot in (wxframe.plot_channel_mix, wxframe.plot_engagement):
+        with pytest.raises(wxframe.ConfigurationError, match="several accounts"):
+            plot(two)
+    plt.close("all")

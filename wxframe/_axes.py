@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from wxframe.endpoints import CURRENT_FIRST_DAY, Labels
+from wxframe.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -126,6 +127,11 @@ def every_day(wide: pd.DataFrame) -> pd.DataFrame:
     """``wide`` (one row per day, on a ``ref_date`` index) with a row of NaN for each day
     between its first and last that it does not hold: a line or an area breaks there."""
     days = pd.DatetimeIndex(wide.index.get_level_values("ref_date"))
+    if days.has_duplicates:  # several accounts (a store frame): one line would join them
+        raise ConfigurationError(
+            f"the plot draws one row a day; this frame has {len(days)} rows for "
+            f"{days.nunique()} days (several accounts? select one first)"
+        )
     if days.empty:
         return wide
     full = pd.date_range(days.min(), days.max(), freq="D", name="ref_date")
