@@ -95,6 +95,7 @@ def half_held(tmp_path_factory: pytest.TempPathFactory, synced_once: Path) -> st
 def test_a_partly_held_period_says_at_the_top_what_it_holds(half_held: str) -> None:
     top = half_held.split(">Headline<", 1)[0]
     assert "The store holds only part of this period." in top
+    assert "All 2 endpoints lack days" in top
     holdings = table(half_held, "holdings")
     assert set(holdings.index) == set(SYNCED_ENDPOINTS)
     for endpoint in SYNCED_ENDPOINTS:
