@@ -398,16 +398,11 @@ def _choose(life: pd.DataFrame, n: int, msgids: Sequence[str] | None) -> pd.Data
 
 
 def _names(chosen: pd.DataFrame, names: Mapping[str, str] | None = None) -> list[str]:
-    """How each article is marked: ``names[msgid]`` when given (marks such as "A1" that
-    any font draws, with the titles in a table beside the plot), else its title (its
-    msgid when no CJK font can draw the title)."""
+    """Marks: ``names[msgid]`` if given ("A1": any font draws it), else the titles."""
     ids = chosen["msgid"].astype(str).tolist()
     if names is not None:
-        unmarked = [i for i in ids if i not in names]
-        if unmarked:
-            raise ConfigurationError(
-                f"names= has no mark for msgids {unmarked}: give one for every article drawn"
-            )
+        if unmarked := [i for i in ids if i not in names]:
+            raise ConfigurationError(f"names= has no mark for msgids {unmarked}")
         return [str(names[i]) for i in ids]
     if "title" not in chosen.columns or chosen["title"].isna().all():
         return ids
@@ -495,9 +490,8 @@ def plot_top_articles(
 
     Takes getarticletotal, getarticletotaldetail or :func:`~wxframe.article_lifecycle`'s
     table; ``by`` defaults to the readers column (``read_user`` or
-    ``int_page_read_count``). Articles still growing are marked "(growing)". ``names``
-    maps msgid to the mark on the axis (default the titles). ``kwargs`` go to
-    ``Axes.barh``.
+    ``int_page_read_count``); ``names`` maps msgid to a mark (default the titles); still
+    growing: "(growing)". ``kwargs`` go to ``Axes.barh``.
 
     Examples
     --------
