@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "wxframe.loaders": 6,
     "wxframe.store": 6,
     "wxframe.analysis": 7,
+    "wxframe._axes": 7,
     "wxframe.plots": 7,
     "wxframe.accessor": 7,
     "wxframe.report": 7,

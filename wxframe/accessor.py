@@ -14,6 +14,7 @@ import pandas as pd
 
 from wxframe import analysis, plots
 from wxframe.analysis.common import Labels
+from wxframe.endpoints import Lang
 from wxframe.frames import endpoint_of
 
 if TYPE_CHECKING:
@@ -104,12 +105,13 @@ class WxAccessor:
         *,
         normalize: bool = True,
         labels: Labels = "en",
+        lang: Lang | None = None,
         ax: Axes | None = None,
         **kwargs: Any,
     ) -> Axes:
         """:func:`wxframe.plot_channel_mix` on this frame."""
         return plots.plot_channel_mix(
-            self._df, values, normalize=normalize, labels=labels, ax=ax, **kwargs
+            self._df, values, normalize=normalize, labels=labels, lang=lang, ax=ax, **kwargs
         )
 
     def plot_hourly_heatmap(
@@ -157,12 +159,13 @@ class WxAccessor:
         *,
         normalize: bool = False,
         labels: Labels = "en",
+        lang: Lang | None = None,
         ax: Axes | None = None,
         **kwargs: Any,
     ) -> Axes:
         """:func:`wxframe.plot_share_scenes` on this frame."""
         return plots.plot_share_scenes(
-            self._df, values, normalize=normalize, labels=labels, ax=ax, **kwargs
+            self._df, values, normalize=normalize, labels=labels, lang=lang, ax=ax, **kwargs
         )
 
     def plot_engagement(
@@ -171,11 +174,12 @@ class WxAccessor:
         *,
         n: int = 10,
         names: Mapping[str, str] | None = None,
+        lang: Lang | None = None,
         ax: Axes | None = None,
         **kwargs: Any,
     ) -> Axes:
         """:func:`wxframe.plot_engagement` on this frame."""
-        return plots.plot_engagement(self._df, rates, n=n, names=names, ax=ax, **kwargs)
+        return plots.plot_engagement(self._df, rates, n=n, names=names, lang=lang, ax=ax, **kwargs)
 
     def plot_dropoff(
         self,
@@ -190,7 +194,12 @@ class WxAccessor:
         return plots.plot_dropoff(self._df, n=n, msgids=msgids, names=names, ax=ax, **kwargs)
 
     def plot_followers(
-        self, cumulate: pd.DataFrame | None = None, *, ax: Axes | None = None, **kwargs: Any
+        self,
+        cumulate: pd.DataFrame | None = None,
+        *,
+        lang: Lang | None = None,
+        ax: Axes | None = None,
+        **kwargs: Any,
     ) -> Axes:
         """:func:`wxframe.plot_followers` on this (getusersummary) frame."""
-        return plots.plot_followers(self._df, cumulate, ax=ax, **kwargs)
+        return plots.plot_followers(self._df, cumulate, lang=lang, ax=ax, **kwargs)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from wxframe._axes import date_axis, every_day, mark_families, mark_missing_days, plain_numbers
 from wxframe.analysis import (
     DAILY_SUFFIX,
     add_rates,
@@ -37,8 +38,8 @@ from wxframe.analysis import (
     pivot_scenes,
     to_daily,
 )
-from wxframe.analysis.common import check_labels, is_all_row, require
-from wxframe.endpoints import CHANNEL_CODES, CURRENT_FIRST_DAY, SCENE_CODES, Codes, Labels
+from wxframe.analysis.common import check_labels, fractions, is_all_row, require
+from wxframe.endpoints import CHANNEL_CODES, SCENE_CODES, Codes, Labels, Lang, check_lang
 from wxframe.errors import ConfigurationError, MissingFontWarning, check_count
 
 if TYPE_CHECKING:
@@ -195,7 +196,9 @@ def _plot(draw: F) -> F:
             raise ConfigurationError(
                 f"{draw.__name__}: {', '.join(f'{n}= is now {_RENAMED[n]}=' for n in old)}"
             )
-        return draw(*args, **kwargs)
+        ax = draw(*args, **kwargs)
+        plain_numbers(ax)  # no axis of any plot reads "+2.15e5"
+        return ax
 
     return checked  # type: ignore[return-value]
 
@@ -221,17 +224,20 @@ def plot_channel_mix(
     *,
     normalize: bool = True,
     labels: Labels = "en",
+    lang: Lang | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
     """Stacked areas of the channels' readers per day (fractions with ``normalize=True``).
 
     Takes getbizsummary or getuserread (getuserreadhour is summed per day first), or the
-    two concatenated: the mix crosses 2025-11-01 in one chart. The ``all`` row is left
-    out: channels are drawn, one area and one legend entry each. ``values`` as in
+    two concatenated. Days not held are shaded, never bridged; where both families are
+    drawn, each stretch is named by its endpoint and field (readers in both by default:
+    ``int_page_read_user``, ``read_user``). The ``all`` row is left out. ``values`` as in
     :func:`~wxframe.pivot_channels`; ``labels`` names the channels in the legend:
     ``"en"`` (messages, chats, ..., the report's default), ``"zh"`` (公众号消息, ...) or
-    None (the codes); ``kwargs`` go to ``Axes.stackplot``.
+    None (the codes); ``lang``: the dates' language (default: that of ``labels``);
+    ``kwargs`` go to ``Axes.stackplot``.
 
     Examples
     --------
@@ -252,11 +258,13 @@ def plot_channel_mix(
     if "ref_hour" in read.columns:
         require(read, (values,), "plot_channel_mix", f"a frame with {values}")
         read = read.groupby(["ref_date", "channel"], observed=True)[values].sum().reset_index()
-    wide = pivot_channels(read, values, normalize=normalize).astype("float64")
-    if "msgid" in wide.index.names:
-        wide = wide.groupby(level="ref_date").sum()  # articles' readers summed per day
-    if wide.empty:
+    counts = pivot_channels(read, values).astype("float64")
+    if "msgid" in counts.index.names:  # articles' readers summed per day
+        counts = counts.groupby(level="ref_date").sum(min_count=1)
+    if counts.empty:
         raise ConfigurationError("plot_channel_mix: no channel rows to draw (pre-2020 data?)")
+    _all_given(counts, values)
+    wide = fractions(counts).astype("float64") if normalize else counts
     names = _display(CHANNEL_CODES, list(wide.columns), labels)
     what = {
         "read_user": "readers",
@@ -264,24 +272,22 @@ def plot_channel_mix(
         "int_page_read_count": "reads",
     }.get(values, values)
     ylabel = f"share of {what}" if normalize else what
-    ax = _stacked(_axes(ax), wide, names, ylabel, "Where readers come from", "channel", kwargs)
-    import matplotlib.dates as mdates
-
-    days = wide.index.get_level_values("ref_date")
-    boundary = pd.Timestamp(CURRENT_FIRST_DAY)
-    if len(days) and days.min() < boundary <= days.max():
-        # Two families in one chart: say where one ends and the other begins.
-        at = float(mdates.date2num(boundary))
-        ax.axvline(at, color="black", linewidth=1, linestyle="--")
-        ax.annotate(
-            "current family →",
-            (boundary, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(4, -12),
-            textcoords="offset points",
-            fontsize="small",
-        )
+    ax = _axes(ax)
+    shown = _dates(ax, lang, labels)
+    _stacked(ax, wide, names, ylabel, "Where readers come from", shown, kwargs)
+    mark_families(ax, wide.index.get_level_values("ref_date"), values)
+    _legend(ax, "channel")
     return ax
+
+
+def _all_given(counts: pd.DataFrame, values: str) -> None:
+    """A day held without ``values`` (getbizsummary has no ``*_count``) is not 0 readers."""
+    if len(none := counts.index[counts.isna().all(axis=1)]):
+        raise ConfigurationError(
+            f"plot_channel_mix: {values} is not given on {len(none)} of the {len(counts)} "
+            f"days ({none.min():%Y-%m-%d} to {none.max():%Y-%m-%d}); values='read_user' "
+            "(readers) is given by both families"
+        )
 
 
 def _stacked(
@@ -290,20 +296,21 @@ def _stacked(
     names: list[str],
     ylabel: str,
     title: str,
-    legend: str,
+    lang: Labels,
     kwargs: dict[str, Any],
 ) -> Axes:
-    """Stacked areas of ``wide``'s columns over its dates, a legend entry per column."""
-    x = wide.index.get_level_values("ref_date")
-    ax.stackplot(x, wide.fillna(0).to_numpy().T, labels=names, **{"alpha": 0.9, **kwargs})
+    """Stacked areas of ``wide``'s columns over its dates, a legend entry per column; days
+    it does not hold break the areas and are shaded."""
+    held = wide.index.get_level_values("ref_date")
+    daily = every_day(wide.fillna(0))  # a value not given on a day held: 0; a day not held: NaN
+    ax.stackplot(daily.index, daily.to_numpy().T, labels=names, **{"alpha": 0.9, **kwargs})
     ax.set_xlabel("day")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if ylabel.startswith("share of"):
         ax.set_ylim(0, 1)
     ax.margins(x=0)
-    _legend(ax, legend)
-    _date_axis(ax)
+    mark_missing_days(ax, held, lang, _fonts(lang))
     return ax
 
 
@@ -537,6 +544,7 @@ def plot_share_scenes(
     *,
     normalize: bool = False,
     labels: Labels = "en",
+    lang: Lang | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -544,8 +552,9 @@ def plot_share_scenes(
 
     getusershare(hour) only: the current family does not say where shares go.
     ``labels`` names the scenes in the legend: ``"en"`` (chats, Moments, other),
-    ``"zh"`` (好友转发, 朋友圈, 其他) or None (the codes); ``kwargs`` go to
-    ``Axes.stackplot``.
+    ``"zh"`` (好友转发, 朋友圈, 其他) or None (the codes); ``lang`` is the language of
+    the dates (default: that of ``labels``); days not held are shaded, never bridged.
+    ``kwargs`` go to ``Axes.stackplot``.
 
     Examples
     --------
@@ -565,7 +574,11 @@ def plot_share_scenes(
     wide = pivot_scenes(share, values, normalize=normalize).astype("float64")
     names = _display(SCENE_CODES, list(wide.columns), labels)
     ylabel = "share of shares" if normalize else values
-    return _stacked(_axes(ax), wide, names, ylabel, "Where shares go", "scene", kwargs)
+    ax = _axes(ax)
+    shown = _dates(ax, lang, labels)
+    _stacked(ax, wide, names, ylabel, "Where shares go", shown, kwargs)
+    _legend(ax, "scene")
+    return ax
 
 
 #: The rates plot_engagement draws by default, where the frame has them.
@@ -587,12 +600,14 @@ def plot_engagement(
     *,
     n: int = 10,
     names: Mapping[str, str] | None = None,
+    lang: Lang | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
     """Engagement rates: over time (getbizsummary) or per article (getarticletotaldetail).
 
-    A getbizsummary frame gives one line per rate over its days (the account's all row);
+    A getbizsummary frame gives one line per rate over its days (the account's all row;
+    days not held break the lines and are shaded; ``lang`` is the language of the dates);
     a getarticletotaldetail frame or its lifecycle table gives grouped bars for the ``n``
     most-read articles. ``rates`` are :func:`~wxframe.add_rates` names (default: those
     the frame allows of share, like, zaikan, comment, collection, subscribe, ori).
@@ -641,13 +656,14 @@ def plot_engagement(
         ax.set_xlabel("rate (of readers so far)")
         ax.set_title(f"Engagement of the {len(frame)} most-read articles")
     else:
+        shown = _dates(ax, lang)
+        daily = every_day(frame.set_index("ref_date")[chosen].astype("float64"))
         for rate in chosen:
-            y = frame[rate].astype("float64").to_numpy(na_value=np.nan)
-            ax.plot(frame["ref_date"], y, label=rate, **kwargs)
+            ax.plot(daily.index, daily[rate].to_numpy(), label=rate, **kwargs)
         ax.set_xlabel("day")
         ax.set_ylabel("rate (of the day's readers)")
         ax.set_title("Engagement per day")
-        _date_axis(ax)
+        mark_missing_days(ax, pd.Index(frame["ref_date"]), shown, _fonts(shown))
     (ax.xaxis if per_article else ax.yaxis).set_major_formatter(_percent())
     _legend(ax)
     return ax
@@ -715,13 +731,15 @@ def plot_followers(
     summary: pd.DataFrame,
     cumulate: pd.DataFrame | None = None,
     *,
+    lang: Lang | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
     """Net follower growth per day as bars and, with ``cumulate``, the total as a line.
 
     Takes getusersummary (and getusercumulate); the total is drawn on a second y axis
-    (``ax.right``). ``kwargs`` go to ``Axes.bar``.
+    (``ax.right``), in full (215,040, not an offset). Days not held break the line and
+    are shaded. ``lang`` is the language of the dates; ``kwargs`` go to ``Axes.bar``.
 
     Examples
     --------
@@ -738,6 +756,7 @@ def plot_followers(
     if "account" in growth.columns:
         raise ConfigurationError("plot_followers draws one account: select one first")
     ax = _axes(ax)
+    shown = _dates(ax, lang)
     net = growth["net_user"].astype("float64").to_numpy(na_value=np.nan)
     colors = np.where(net >= 0, "tab:green", "tab:red")
     ax.bar(growth["ref_date"], net, **{"color": colors, "label": "net growth", **kwargs})
@@ -747,22 +766,26 @@ def plot_followers(
     ax.set_title("Followers")
     if "cumulate_user" in growth.columns:
         right = ax.twinx()
-        total = growth["cumulate_user"].astype("float64").to_numpy(na_value=np.nan)
-        right.plot(growth["ref_date"], total, color="tab:blue", label="followers")
+        total = every_day(growth.set_index("ref_date")[["cumulate_user"]].astype("float64"))
+        right.plot(total.index, total.to_numpy(), color="tab:blue", label="followers")
         right.set_ylabel("followers")
         ax.right = right  # type: ignore[attr-defined]
-    _date_axis(ax)
+    mark_missing_days(ax, pd.Index(growth["ref_date"]), shown, _fonts(shown))
     return ax
 
 
-def _date_axis(ax: Axes) -> None:
-    """Short date labels on this axes only (``Figure.autofmt_xdate`` would hide the x
-    labels of every other subplot of the figure)."""
-    import matplotlib.dates as mdates
+def _dates(ax: Axes, lang: Lang | None, labels: Labels = None) -> Labels:
+    """Format ``ax``'s dates in the plot's language (``lang``, else ``labels``' language,
+    else English); that language."""
+    shown = check_lang(lang, "lang") or check_labels(labels) or "en"
+    date_axis(ax, shown, _fonts(shown))
+    return shown
 
-    locator = mdates.AutoDateLocator(maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+def _fonts(lang: Labels) -> list[str] | None:
+    """The fonts to draw Chinese text in, where the plot is Chinese and there is one."""
+    font = cjk_font()
+    return _families(font) if lang == "zh" and font is not None else None
 
 
 def _percent() -> Any:
