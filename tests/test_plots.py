@@ -26,6 +26,7 @@ from wxframe import (
     plot_share_scenes,
     plot_top_articles,
 )
+from wxframe.datasets import open_demo_store
 from wxframe.simulator import serve
 
 HAS_CJK = wxframe.cjk_font() is not None
@@ -254,3 +255,32 @@ def test_every_plot_passes_a_matplotlib_keyword_on(current_frames: dict) -> None
     scenes = wxframe.plot_share_scenes(share, hatch="//")
     assert all(c.get_hatch() == "//" for c in scenes.collections if isinstance(c, PolyCollection))
     plt.close("all")
+
+
+@pytest.mark.parametrize("font", ["installed", "none"])
+def test_articles_marked_by_the_callers_names_whatever_the_fonts(
+    font: str, plot_frames: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The report marks articles A1, A2, ... and gives their titles in the HTML beside
+    # the plot: the marks are drawn the same with or without a CJK font, without a warning.
+    if font == "none":
+        monkeypatch.setenv("WXFRAME_CJK_FONT", "none")  # as on a machine without one
+    detail = open_demo_store().read("getarticletotaldetail", "2025-11-01", "2025-11-20")
+    life = add_rates(article_lifecycle(detail))
+    marks = {m: f"A{k}" for k, m in enumerate(life["msgid"], start=1)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dropoff = plot_dropoff(detail, msgids=life["msgid"].head(3).tolist(), names=marks)
+        decay = plot_article_decay(detail, n=4, names=marks)
+        top = plot_top_articles(detail, n=5, names=marks)
+        rates = plot_engagement(detail, ["share_rate"], n=3, names=marks)
+        drawn = [w for ax in (dropoff, decay, top, rates) for w in _render(ax)]
+    assert _legend(dropoff) == ["A1", "A2", "A3"]
+    finished = life[life["complete"]].head(4)["msgid"]
+    assert _legend(decay) == [marks[m] for m in finished]
+    assert [t.get_text() for t in top.get_yticklabels()] == ["A5", "A4", "A3", "A2", "A1"]
+    assert [t.get_text() for t in rates.get_yticklabels()] == ["A3", "A2", "A1"]
+    assert not [w for w in caught if issubclass(w.category, MissingFontWarning)]
+    assert not [w for w in drawn if "Glyph" in str(w.message)]
+    with pytest.raises(ConfigurationError, match=r"names= has no mark for msgids \['"):
+        plot_dropoff(detail, n=2, names={})

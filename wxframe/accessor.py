@@ -7,7 +7,7 @@ called, that the frame has the columns it needs and names what is missing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -132,19 +132,26 @@ class WxAccessor:
         n: int = 8,
         msgids: Sequence[str] | None = None,
         cumulative: bool = True,
+        names: Mapping[str, str] | None = None,
         ax: Axes | None = None,
         **kwargs: Any,
     ) -> Axes:
         """:func:`wxframe.plot_article_decay` on this frame."""
         return plots.plot_article_decay(
-            self._df, n=n, msgids=msgids, cumulative=cumulative, ax=ax, **kwargs
+            self._df, n=n, msgids=msgids, cumulative=cumulative, names=names, ax=ax, **kwargs
         )
 
     def plot_top_articles(
-        self, *, n: int = 10, by: str | None = None, ax: Axes | None = None, **kwargs: Any
+        self,
+        *,
+        n: int = 10,
+        by: str | None = None,
+        names: Mapping[str, str] | None = None,
+        ax: Axes | None = None,
+        **kwargs: Any,
     ) -> Axes:
         """:func:`wxframe.plot_top_articles` on this frame."""
-        return plots.plot_top_articles(self._df, n=n, by=by, ax=ax, **kwargs)
+        return plots.plot_top_articles(self._df, n=n, by=by, names=names, ax=ax, **kwargs)
 
     def plot_share_scenes(
         self,
@@ -166,23 +173,25 @@ class WxAccessor:
         rates: Sequence[str] | None = None,
         *,
         n: int = 10,
+        names: Mapping[str, str] | None = None,
         lang: Lang | None = None,
         ax: Axes | None = None,
         **kwargs: Any,
     ) -> Axes:
         """:func:`wxframe.plot_engagement` on this frame."""
-        return plots.plot_engagement(self._df, rates, n=n, lang=lang, ax=ax, **kwargs)
+        return plots.plot_engagement(self._df, rates, n=n, names=names, lang=lang, ax=ax, **kwargs)
 
     def plot_dropoff(
         self,
         *,
         n: int = 5,
         msgids: Sequence[str] | None = None,
+        names: Mapping[str, str] | None = None,
         ax: Axes | None = None,
         **kwargs: Any,
     ) -> Axes:
         """:func:`wxframe.plot_dropoff` on this frame."""
-        return plots.plot_dropoff(self._df, n=n, msgids=msgids, ax=ax, **kwargs)
+        return plots.plot_dropoff(self._df, n=n, msgids=msgids, names=names, ax=ax, **kwargs)
 
     def plot_followers(
         self,

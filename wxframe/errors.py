@@ -21,6 +21,7 @@ The tree::
     │   ├── RequestRejectedError           61500/61501/47001: wxframe sent a bad request
     │   └── DataNotReadyError              61503: the platform has not finished the day
     ├── ReportError                        a report notebook raised in one of its cells
+    ├── EmptyPeriodError (ValueError)      a report's period the store holds nothing of
     └── StoreError                         the parquet store cannot do what was asked
         ├── StoreNotFoundError             no wxframe store at the path a reader was given
         ├── StoreDamagedError              a store file is missing or its bytes changed
@@ -81,6 +82,7 @@ __all__ = [
     "CredentialError",
     "DataMismatchWarning",
     "DataNotReadyError",
+    "EmptyPeriodError",
     "EndpointOfflineError",
     "EndpointSkippedWarning",
     "FrameShapeError",
@@ -400,6 +402,10 @@ class DataNotReadyError(ApiError):
 
 class ReportError(WxframeError):
     """A report notebook raised an error in one of its cells."""
+
+
+class EmptyPeriodError(WxframeError, ValueError):
+    """A report asked for a period of which the store holds no day of any endpoint."""
 
 
 class StoreError(WxframeError):

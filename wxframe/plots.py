@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -404,8 +404,13 @@ def _choose(life: pd.DataFrame, n: int, msgids: Sequence[str] | None) -> pd.Data
     return finished.head(n)
 
 
-def _names(chosen: pd.DataFrame) -> list[str]:
+def _names(chosen: pd.DataFrame, names: Mapping[str, str] | None = None) -> list[str]:
+    """Marks: ``names[msgid]`` if given ("A1": any font draws it), else the titles."""
     ids = chosen["msgid"].astype(str).tolist()
+    if names is not None:
+        if unmarked := [i for i in ids if i not in names]:
+            raise ConfigurationError(f"names= has no mark for msgids {unmarked}")
+        return [str(names[i]) for i in ids]
     if "title" not in chosen.columns or chosen["title"].isna().all():
         return ids
     titles = [t if isinstance(t, str) else i for t, i in zip(chosen["title"], ids, strict=True)]
@@ -419,6 +424,7 @@ def plot_article_decay(
     n: int = 8,
     msgids: Sequence[str] | None = None,
     cumulative: bool = True,
+    names: Mapping[str, str] | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -428,7 +434,8 @@ def plot_article_decay(
     days 0..29). ``cumulative=True`` draws the share of the life's total arrived by each
     day; ``False`` the number per day. The ``n`` most-read articles whose life is over
     are drawn (an article still growing would show a false 100 %), or ``msgids``.
-    ``kwargs`` go to ``Axes.plot``.
+    ``names`` maps msgid to the mark shown in the legend (``{"2247..._1": "A1"}``; default
+    the titles). ``kwargs`` go to ``Axes.plot``.
 
     Examples
     --------
@@ -453,7 +460,7 @@ def plot_article_decay(
     daily = to_daily(rows)
     ids = chosen["msgid"].astype(str).tolist()
     ax = _axes(ax)
-    for msgid, name in zip(ids, _names(chosen), strict=True):
+    for msgid, name in zip(ids, _names(chosen, names), strict=True):
         one = daily[daily["msgid"] == msgid].sort_values("stat_date")
         days = (one["stat_date"] - one["stat_date"].min()).dt.days.to_numpy()
         if "day" in one.columns:
@@ -482,6 +489,7 @@ def plot_top_articles(
     *,
     n: int = 10,
     by: str | None = None,
+    names: Mapping[str, str] | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -489,8 +497,8 @@ def plot_top_articles(
 
     Takes getarticletotal, getarticletotaldetail or :func:`~wxframe.article_lifecycle`'s
     table; ``by`` defaults to the readers column (``read_user`` or
-    ``int_page_read_count``). Articles still growing are marked "(growing)".
-    ``kwargs`` go to ``Axes.barh``.
+    ``int_page_read_count``); ``names`` maps msgid to a mark (default the titles); still
+    growing: "(growing)". ``kwargs`` go to ``Axes.barh``.
 
     Examples
     --------
@@ -515,14 +523,14 @@ def plot_top_articles(
     if by not in counters:
         raise ConfigurationError(f"by={by!r} is not allowed here; use one of {', '.join(counters)}")
     top = life.sort_values(by, ascending=False, kind="stable").head(n).iloc[::-1]
-    names = _names(top)
+    marks = _names(top, names)
     if "complete" in top.columns:
-        names = [
-            s if done else f"{s} (growing)" for s, done in zip(names, top["complete"], strict=True)
+        marks = [
+            s if done else f"{s} (growing)" for s, done in zip(marks, top["complete"], strict=True)
         ]
     ax = _axes(ax, (9, 0.45 * len(top) + 1.2))
     ax.barh(range(len(top)), top[by].astype("float64").to_numpy(na_value=np.nan), **kwargs)
-    ax.set_yticks(range(len(top)), [_short(s, 24) for s in names])
+    ax.set_yticks(range(len(top)), [_short(s, 24) for s in marks])
     _use_cjk(ax.get_yticklabels())
     ax.set_xlabel(by)
     ax.set_title(f"Top {len(top)} articles by {by}")
@@ -591,6 +599,7 @@ def plot_engagement(
     rates: Sequence[str] | None = None,
     *,
     n: int = 10,
+    names: Mapping[str, str] | None = None,
     lang: Lang | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
@@ -602,7 +611,8 @@ def plot_engagement(
     a getarticletotaldetail frame or its lifecycle table gives grouped bars for the ``n``
     most-read articles. ``rates`` are :func:`~wxframe.add_rates` names (default: those
     the frame allows of share, like, zaikan, comment, collection, subscribe, ori).
-    ``kwargs`` go to ``Axes.plot`` (over time) or ``Axes.barh`` (per article).
+    ``names`` maps msgid to the mark of an article (default the titles). ``kwargs`` go
+    to ``Axes.plot`` (over time) or ``Axes.barh`` (per article).
 
     Examples
     --------
@@ -639,7 +649,8 @@ def plot_engagement(
             values = frame[rate].astype("float64").to_numpy(na_value=np.nan)
             ax.barh(y, values, height=height, label=rate, **kwargs)
         ax.set_yticks(
-            np.arange(len(frame)) + 0.4 - height / 2, [_short(s, 24) for s in _names(frame)]
+            np.arange(len(frame)) + 0.4 - height / 2,
+            [_short(s, 24) for s in _names(frame, names)],
         )
         _use_cjk(ax.get_yticklabels())
         ax.set_xlabel("rate (of readers so far)")
@@ -664,6 +675,7 @@ def plot_dropoff(
     *,
     n: int = 5,
     msgids: Sequence[str] | None = None,
+    names: Mapping[str, str] | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -674,7 +686,8 @@ def plot_dropoff(
     1; the finish rate says how many read to the end), as of the last stat day in the
     frame. A position the platform does not list is drawn as 0. Takes
     getarticletotaldetail or its lifecycle table; the ``n`` most-read articles, or
-    ``msgids``. ``kwargs`` go to ``Axes.plot``.
+    ``msgids``. ``names`` maps msgid to the mark in the legend (``{"2247..._1": "A1"}``;
+    default the titles). ``kwargs`` go to ``Axes.plot``.
 
     Examples
     --------
@@ -699,7 +712,7 @@ def plot_dropoff(
     life = article_lifecycle(detail) if "stat_date" in detail.columns else detail
     chosen = _choose(life, n, msgids) if msgids is not None else life.head(n)
     ax = _axes(ax)
-    for (_, row), name in zip(chosen.iterrows(), _names(chosen), strict=True):
+    for (_, row), name in zip(chosen.iterrows(), _names(chosen, names), strict=True):
         y = pd.array([row[c] for c in positions], dtype="Float64").to_numpy(na_value=np.nan)
         if not np.isnan(y).all():
             y = np.nan_to_num(y)  # a position the platform does not list: nobody left there

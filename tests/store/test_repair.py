@@ -133,7 +133,9 @@ def test_a_repair_stops_at_a_sync_that_fails(
         monkeypatch.setenv("WX_APPID", sim.appid)
         monkeypatch.setenv("WX_APPSECRET", sim.secret)
         monkeypatch.delenv("WX_ACCESS_TOKEN", raising=False)
-        assert main(["verify", "--store", str(store.root), "--repair"]) == 4  # access refused (48001): no rerun helps
+        assert (
+            main(["verify", "--store", str(store.root), "--repair"]) == 4
+        )  # 48001: access refused
     err = capsys.readouterr().err
     assert "wxframe verify: the repair's sync stopped" in err and "48001" in err
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from wxframe.analysis.common import is_all_row, require
 from wxframe.analysis.daily import DAILY_SUFFIX, to_daily
+from wxframe.codes import DisplayName, Lang, check_lang
 from wxframe.dates import DateLike, as_date
 from wxframe.errors import ConfigurationError
 
@@ -21,24 +22,46 @@ __all__ = ["check_consistency"]
 
 # ------------------------------------------------------------------ consistency
 _STATUS_ORDER = ("mismatch", "missing", "partial", "expected", "ok")
+#: Why a row has its status, in English and Chinese (``check_consistency(lang=)``).
 _CAUSES = {
-    "ok": pd.NA,
-    "expected": "a platform rule explains it: articles under getarticlesummary's threshold "
-    "are not listed; people are counted once per account (or per article's life)",
-    "partial": "a partial day: fetched before 08:00 of the next day (the next sync refreshes it)",
-    "missing": "a missing window: the day is in one frame and not in the other",
-    "mismatch": "unexplained: the numbers should agree",
+    "expected": DisplayName(
+        "a platform rule explains it: articles under getarticlesummary's threshold are not "
+        "listed; people are counted once per account (or per article's life)",
+        "平台规则可以解释：低于 getarticlesummary 阈值的文章不在其中列出；人数按账号"
+        "（或按文章的周期）去重计算",
+    ),
+    "partial": DisplayName(
+        "a partial day: fetched before 08:00 of the next day (the next sync refreshes it)",
+        "数据未完成：在次日 08:00 之前获取（下次同步会更新）",
+    ),
+    "missing": DisplayName(
+        "a missing window: the day is in one frame and not in the other",
+        "缺少数据：这一天只在一方有数据",
+    ),
+    "mismatch": DisplayName(
+        "unexplained: the numbers should agree",
+        "无法解释：这些数字本应一致",
+    ),
 }
 
-
+_THRESHOLD = DisplayName(
+    "articles under getarticlesummary's threshold are not listed in it",
+    "低于 getarticlesummary 阈值的文章不在其中列出",
+)
 #: Why an "expected" gap is expected, check by check.
 _EXPECTED = {
-    "summary_vs_account": "articles under getarticlesummary's threshold are not listed in it",
-    "total_vs_summary": "articles under getarticlesummary's threshold are not listed in it",
-    "biz_vs_articles": "a reader of several articles is one reader of the account: the "
-    "articles' readers add up to more than the account's",
-    "detail_vs_daily_reads": "a reader who comes back is not a new reader: the article's new "
-    "readers of the day are fewer than its readers of the day",
+    "summary_vs_account": _THRESHOLD,
+    "total_vs_summary": _THRESHOLD,
+    "biz_vs_articles": DisplayName(
+        "a reader of several articles is one reader of the account: the articles' readers "
+        "add up to more than the account's",
+        "读了几篇文章的读者只是账号的一位读者：各篇文章的读者之和多于账号的读者",
+    ),
+    "detail_vs_daily_reads": DisplayName(
+        "a reader who comes back is not a new reader: the article's new readers of the day "
+        "are fewer than its readers of the day",
+        "回访的读者不是新读者：文章当天的新增读者少于当天的读者",
+    ),
 }
 
 
@@ -60,6 +83,7 @@ def check_consistency(
     followers: pd.DataFrame | None = None,
     cumulate: pd.DataFrame | None = None,
     partial_days: Iterable[DateLike] = (),
+    lang: Lang = "en",
 ) -> pd.DataFrame:
     """A data-quality report: the numbers that must agree, day by day, and why they don't.
 
@@ -95,7 +119,8 @@ def check_consistency(
 
     One row per check, day and key, with ``expected`` (the reference side),
     ``observed``, ``gap`` (= expected - observed), ``status`` (``ok``, ``expected`` (a
-    platform rule explains it), ``partial``, ``missing``, ``mismatch``) and ``cause``.
+    platform rule explains it), ``partial``, ``missing``, ``mismatch``) and ``cause`` (in
+    ``lang``: ``"en"`` or ``"zh"``).
 
     Examples
     --------
@@ -109,7 +134,13 @@ def check_consistency(
     ...     share=wxframe.to_frame("getusershare", records(acct, "getusershare", *days)))
     >>> report["status"].astype(str).value_counts().to_dict()
     {'ok': 7}
+    >>> read = wxframe.to_frame("getuserread", records(acct, "getuserread", *days))
+    >>> summary = wxframe.to_frame("getarticlesummary", records(acct, "getarticlesummary", *days))
+    >>> check_consistency(read=read, summary=summary, lang="zh")["cause"].dropna().iloc[0]
+    '低于 getarticlesummary 阈值的文章不在其中列出'
     """
+    if check_lang(lang, "lang") is None:
+        raise ConfigurationError("lang=None is not allowed; use 'en' or 'zh'")
     if store is not None:
         from wxframe.store import Store
 
@@ -176,10 +207,11 @@ def check_consistency(
     if partial:
         days = report["ref_date"].dt.date
         report.loc[days.isin(partial) & report["status"].ne("ok"), "status"] = "partial"
-    report["cause"] = report["status"].map(_CAUSES).astype("string")
+    causes = {status: getattr(why, lang) for status, why in _CAUSES.items()}
+    report["cause"] = report["status"].map(causes).astype("string")
     for check, why in _EXPECTED.items():
         rows = report["check"].eq(check) & report["status"].eq("expected")
-        report.loc[rows, "cause"] = why
+        report.loc[rows, "cause"] = getattr(why, lang)
     report["status"] = pd.Categorical(report["status"], categories=list(_STATUS_ORDER))
     return report.sort_values(["check", "ref_date", "key"], ignore_index=True)
 

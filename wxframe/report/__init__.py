@@ -13,16 +13,19 @@ is exported to one self-contained HTML file: code hidden, plots embedded as imag
 from __future__ import annotations
 
 import os
+import re
 import subprocess
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from wxframe.dates import DateLike, as_date
 from wxframe.endpoints import LANGS
-from wxframe.errors import ConfigurationError, ReportError
+from wxframe.errors import ConfigurationError, EmptyPeriodError, ReportError
 
-__all__ = ["NOTEBOOKS", "ReportError", "execute_notebook", "render_report"]
+__all__ = ["NOTEBOOKS", "EmptyPeriodError", "ReportError", "execute_notebook", "render_report"]
+
+#: ``<html lang>`` of the report in each language.
+_HTML_LANG = {"en": "en", "zh": "zh-CN"}
 
 #: Where the bundled notebooks live (``notebooks/`` in a checkout links here).
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -46,13 +49,30 @@ def render_report(
     ``account`` is needed only when the store holds several; ``lang`` is ``"en"`` or
     ``"zh"`` (labels as the platform's own pages write them). ``notebook_out`` also keeps
     the executed notebook (``.ipynb``).
+
+    A period of which the store holds no day is refused before the notebook runs
+    (:class:`~wxframe.EmptyPeriodError`, naming what the store holds); a cell that raises
+    gives a :class:`~wxframe.ReportError` whose message is that error's one line.
+
+    Examples
+    --------
+    >>> import tempfile, wxframe
+    >>> from wxframe.datasets import open_demo_store
+    >>> try:
+    ...     render_report(open_demo_store().root, tempfile.mkdtemp() + "/r.html", end="2030-01-01")
+    ... except wxframe.EmptyPeriodError as exc:
+    ...     print(str(exc)[:64])
+    the store holds nothing of 2029-12-05..2030-01-01 for wx5im00000
     """
     if lang not in LANGS:  # the registry's display languages (None, the codes, is no report)
         raise ConfigurationError(f"lang={lang!r} is not allowed; use 'en' or 'zh'")
     from wxframe.store import Store
 
     root = Path(store)
-    Store.open(root).pick_account(account)  # before a kernel starts: a store, which account
+    from wxframe.report.period import Period
+
+    store_ = Store.open(root)  # a store, or one line naming what is there instead
+    account = store_.pick_account(account)  # before a kernel starts: which account, or why not
     b = as_date(begin, "begin") if begin is not None else None
     e = as_date(end, "end") if end is not None else None
     if b and e and b > e:
@@ -60,14 +80,22 @@ def render_report(
     target = Path(out)
     if target.suffix.lower() not in (".html", ".htm"):
         raise ConfigurationError(f"out={str(target)!r} must be an .html file")
+    period = Period(store_, b, e, account=account)  # the defaults the notebook would take
+    period.require_data()
     params = {
         "store_dir": str(root.resolve()),
         "account": account,
-        "begin": b.isoformat() if isinstance(b, date) else None,
-        "end": e.isoformat() if isinstance(e, date) else None,
+        "begin": period.begin.isoformat(),
+        "end": period.end.isoformat(),
         "lang": lang,
     }
     nb = execute_notebook(NOTEBOOKS / "account_report.ipynb", params, timeout=timeout)
+    # What a browser tab and a mail preview show, and the language a reader's browser
+    # (its fonts, its translation offer, a screen reader) takes the page to be in.
+    nb.metadata["title"] = f"{account} · {period.begin}..{period.end} · " + (
+        "wxframe 数据报告" if lang == "zh" else "wxframe report"
+    )
+    nb.metadata["wxframe_html_lang"] = _HTML_LANG[lang]
     target.parent.mkdir(parents=True, exist_ok=True)
     if notebook_out is not None:
         import nbformat
@@ -113,7 +141,7 @@ def execute_notebook(
         # report's business: cell errors come back through the messaging protocol.
         client.execute(env=env, stderr=subprocess.DEVNULL)
     except CellExecutionError as exc:
-        raise ReportError(f"{Path(path).name} failed: {_first_line(str(exc))}") from None
+        raise ReportError(f"{Path(path).name} failed: {_one_line(exc)}") from None
     return nb
 
 
@@ -143,7 +171,22 @@ def _to_html(nb: Any) -> str:
     return str(html)
 
 
-def _first_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    # nbclient's message ends with the exception's "Name: message" line
-    return lines[-1] if lines else text
+#: The colour codes IPython puts in a traceback's lines.
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _one_line(exc: Exception) -> str:
+    """The cell's error as one line: its message alone for one of wxframe's errors (they
+    say what to do), ``Name: message`` for any other; no colour codes, no traceback."""
+    from wxframe import errors
+
+    name = _ANSI.sub("", str(getattr(exc, "ename", "") or ""))
+    value = _ANSI.sub("", str(getattr(exc, "evalue", "") or ""))
+    if not name:  # not an error from the kernel: nbclient's own message
+        lines = [line for line in _ANSI.sub("", str(exc)).splitlines() if line.strip()]
+        return lines[-1].strip() if lines else type(exc).__name__
+    text = " ".join(line.strip() for line in value.splitlines() if line.strip())
+    wxframe_error = isinstance(getattr(errors, name, None), type) and issubclass(
+        getattr(errors, name), errors.WxframeError
+    )
+    return text if wxframe_error and text else f"{name}: {text}" if text else name

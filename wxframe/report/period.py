@@ -30,13 +30,14 @@ import pandas as pd
 
 from wxframe.analysis.common import is_all_row
 from wxframe.dates import DateLike, as_date
-from wxframe.endpoints import CURRENT_FIRST_DAY, Lang
-from wxframe.errors import ConfigurationError
+from wxframe.endpoints import CURRENT_FIRST_DAY, ENDPOINTS, OFFLINE_ENDPOINTS, Lang
+from wxframe.errors import ConfigurationError, EmptyPeriodError
 from wxframe.store import Store
 
 __all__ = [
     "LABELS",
     "Period",
+    "day_ranges",
     "format_count",
     "format_rate",
     "label",
@@ -72,6 +73,11 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "change": ("change", "变化"),
     "source": ("source", "数据来源"),
     "n/a": ("n/a", "无"),
+    "pp": ("pp", "个百分点"),
+    "0 before": ("n/a (0 before)", "无（上期为 0）"),
+    "endpoint": ("endpoint", "接口"),
+    "days held": ("days held", "已有天数"),
+    "days missing": ("days missing", "缺少的日期"),
     "held": ("{k} of {n} days held", "仅有 {k}/{n} 天"),
     "other span": (
         "n/a (the previous period has {k} days of this, not {n})",
@@ -86,18 +92,34 @@ def label(key: str, lang: Lang = "en") -> str:
     return key if names is None else names[0 if lang == "en" else 1]
 
 
-def format_count(value: object) -> str:
-    """``12345`` -> ``'12,345'``; NA -> ``'n/a'``."""
+def format_count(value: object, lang: Lang = "en") -> str:
+    """``12345`` -> ``'12,345'``; NA -> ``'n/a'`` (``'无'`` in Chinese)."""
     if value is None or pd.isna(value):  # type: ignore[call-overload]
-        return "n/a"
+        return label("n/a", lang)
     return f"{float(value):,.0f}"  # type: ignore[arg-type]
 
 
-def format_rate(value: object) -> str:
-    """``0.01319`` -> ``'1.3%'``; NA -> ``'n/a'``."""
+def format_rate(value: object, lang: Lang = "en") -> str:
+    """``0.01319`` -> ``'1.3%'``; NA -> ``'n/a'`` (``'无'`` in Chinese)."""
     if value is None or pd.isna(value):  # type: ignore[call-overload]
-        return "n/a"
+        return label("n/a", lang)
     return f"{float(value):.1%}"  # type: ignore[arg-type]
+
+
+def day_ranges(days: pd.DatetimeIndex | pd.Series) -> str:
+    """Days as runs: ``'2026-01-01..2026-01-11, 2026-01-20'`` (``''`` for none).
+
+    >>> day_ranges(pd.to_datetime(["2026-01-03", "2026-01-01", "2026-01-02", "2026-01-09"]))
+    '2026-01-01..2026-01-03, 2026-01-09'
+    """
+    ordered = sorted({pd.Timestamp(d).date() for d in days})
+    runs: list[list[date]] = []
+    for day in ordered:
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return ", ".join(f"{b}" if b == e else f"{b}..{e}" for b, e in runs)
 
 
 @dataclass(frozen=True)
@@ -131,7 +153,7 @@ class Period:
         self.account = account = store.pick_account(account)
         self._held = store.days(account=account) if held is None else held
         if self._held.empty:
-            raise ConfigurationError(f"the store holds nothing for {account}")
+            raise EmptyPeriodError(f"the store holds nothing for {account}: sync it first")
         last = self._held["ref_date"].max().date()
         self.end = as_date(end, "end") if end is not None else last
         self.begin = as_date(begin, "begin") if begin is not None else self.end - timedelta(27)
@@ -154,6 +176,63 @@ class Period:
         return Period(self.store, begin, end, account=self.account, held=self._held)
 
     # ---------------------------------------------------------------- what is held
+    def endpoint_days(self) -> dict[str, tuple[date, date]]:
+        """The endpoints the store holds for the account and the part of the period each
+        can cover (the six's before 2025-11-01, the others from their first day)."""
+        spans = {}
+        for endpoint in sorted(set(self._held["endpoint"])):
+            if endpoint in OFFLINE_ENDPOINTS:
+                span = self.family_days("offline")
+            elif endpoint in ENDPOINTS:
+                span = (max(self.begin, ENDPOINTS[endpoint].earliest), self.end)
+            else:
+                continue
+            if span is not None and span[0] <= span[1]:
+                spans[endpoint] = span
+        return spans
+
+    def holdings(self, lang: Lang = "en") -> pd.DataFrame:
+        """What the store holds of the period, endpoint by endpoint: ``days held`` ("k of
+        N") and ``days missing`` (runs of days), for each endpoint it holds at all."""
+        rows = {}
+        for endpoint, (b, e) in self.endpoint_days().items():
+            wanted = pd.date_range(b, e, freq="D")
+            held = self._held.loc[self._held["endpoint"] == endpoint, "ref_date"]
+            missing = wanted[~wanted.isin(held)]
+            rows[endpoint] = {
+                "days held": f"{len(wanted) - len(missing)} / {len(wanted)}",
+                "days missing": day_ranges(missing),
+            }
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=["days held", "days missing"])
+        table.columns = [label(c, lang) for c in table.columns]
+        table.index.name = label("endpoint", lang)
+        return table
+
+    def is_held_in_full(self) -> bool:
+        """Whether the store holds every day of the period for every endpoint it holds."""
+        return all(
+            self.held_days(endpoint, b, e) == (e - b).days + 1
+            for endpoint, (b, e) in self.endpoint_days().items()
+        )
+
+    def require_data(self) -> None:
+        """Raise :class:`~wxframe.EmptyPeriodError` if the store holds no day of the
+        period for any endpoint: one line naming the period and what the store holds."""
+        days = self._held["ref_date"]
+        if days.between(pd.Timestamp(self.begin), pd.Timestamp(self.end)).any():
+            return
+        spans = self._held.groupby("endpoint", observed=True)["ref_date"].agg(["min", "max"])
+        groups: dict[tuple[date, date], list[str]] = {}
+        for endpoint, row in spans.iterrows():
+            groups.setdefault((row["min"].date(), row["max"].date()), []).append(str(endpoint))
+        held = "; ".join(
+            f"{b}..{e} of {', '.join(names)}" for (b, e), names in sorted(groups.items())
+        )
+        raise EmptyPeriodError(
+            f"the store holds nothing of {self.begin}..{self.end} for {self.account}: it holds "
+            f"{held}; choose a begin and end inside it"
+        )
+
     def held_days(self, endpoint: str, begin: date | None = None, end: date | None = None) -> int:
         """How many days of ``begin..end`` (the period) the store holds for ``endpoint``."""
         b, e = begin or self.begin, end or self.end
@@ -203,7 +282,7 @@ class Period:
                 continue  # the period has no day of this metric the store holds
             now = metric.value(self) if k == n else None
             then = metric.value(before) if before._holds(metric) else None
-            change = _change(metric.kind, now, then)
+            change = _change(metric.kind, now, then, lang)
             k_before, n_before = before._held_of(metric)
             if n_before != n:
                 # Across 2025-11-01 the previous period may have fewer days of this
@@ -215,8 +294,10 @@ class Period:
             fmt = format_rate if metric.kind == "rate" else format_count
             held = label("held", lang).format(k=k, n=n)
             rows[label(metric.key, lang)] = {
-                "this period": fmt(now) if now is not None else f"{label('n/a', lang)} ({held})",
-                "previous period": fmt(then),
+                "this period": fmt(now, lang)
+                if now is not None
+                else f"{label('n/a', lang)} ({held})",
+                "previous period": fmt(then, lang),
                 "change": change,
                 "source": self._source(metric),
             }
@@ -262,16 +343,16 @@ class Period:
         return ", ".join(parts)
 
 
-def _change(kind: str, now: float | None, then: float | None) -> str:
+def _change(kind: str, now: float | None, then: float | None, lang: Lang = "en") -> str:
     if now is None or then is None or pd.isna(now) or pd.isna(then):
-        return "n/a"
+        return label("n/a", lang)
     if kind == "rate":
         points = round((now - then) * 100, 1) or 0.0  # no "-0.0"
-        return f"{points:+.1f} pp"
+        return f"{points:+.1f} {label('pp', lang)}"
     if kind == "level":  # followers at the end: how many more, not a percentage of them
         return f"{now - then:+,.0f}"
     if then == 0:
-        return "n/a (0 before)"
+        return label("0 before", lang)
     return f"{now / then - 1:+.1%}"
 
 
