@@ -29,7 +29,13 @@ import pandas as pd
 import pyarrow as pa
 
 from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint
-from wxframe.errors import ERROR_CLASSES, ApiError, EndpointOfflineError, MalformedResponseError
+from wxframe.errors import (
+    ERROR_CLASSES,
+    ApiError,
+    EndpointOfflineError,
+    MalformedResponseError,
+    RequestRejectedError,
+)
 from wxframe.frames._decode import AnyPage, TablePage, decode, decode_many
 from wxframe.frames._schema import (
     DATE_DTYPE,
@@ -154,7 +160,10 @@ def error_of_answer(
     error = ERROR_CLASSES.get(code, ApiError)(code, errmsg, endpoint=spec.name)
     if isinstance(error, EndpointOfflineError):
         return EndpointOfflineError(code, errmsg, endpoint=spec.name, successors=spec.successors)
-    advice = "an error answer, not records" + (f"; {error.advice}" if error.advice else "")
+    if isinstance(error, RequestRejectedError):  # not wxframe's request: whoever saved it
+        advice = "an error answer, not records: the platform refused the request it answers"
+    else:
+        advice = "an error answer, not records" + (f"; {error.advice}" if error.advice else "")
     return type(error)(code, errmsg, endpoint=spec.name, advice=advice)
 
 
