@@ -38,6 +38,7 @@ LAYERS: dict[str, int] = {
     "wxframe.plots": 7,
     "wxframe.accessor": 7,
     "wxframe.report": 7,
+    "wxframe.deliver": 7,
     "wxframe.accounts": 7,
     "wxframe.doctor": 7,
     "wxframe.simulator": 7,

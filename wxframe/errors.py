@@ -21,6 +21,7 @@ The tree::
     │   ├── RequestRejectedError           61500/61501/47001: wxframe sent a bad request
     │   └── DataNotReadyError              61503: the platform has not finished the day
     ├── ReportError                        a report notebook raised in one of its cells
+    ├── DeliveryError                      a destination did not take a delivery
     ├── EmptyPeriodError (ValueError)      a report's period the store holds nothing of
     └── StoreError                         the parquet store cannot do what was asked
         ├── StoreNotFoundError             no wxframe store at the path a reader was given
@@ -82,6 +83,7 @@ __all__ = [
     "CredentialError",
     "DataMismatchWarning",
     "DataNotReadyError",
+    "DeliveryError",
     "EmptyPeriodError",
     "EndpointOfflineError",
     "EndpointSkippedWarning",
@@ -406,6 +408,20 @@ class ReportError(WxframeError):
 
 class EmptyPeriodError(WxframeError, ValueError):
     """A report asked for a period of which the store holds no day of any endpoint."""
+
+
+class DeliveryError(WxframeError):
+    """A destination did not take a delivery: ``transient`` when retries of a fault
+    that may pass (a 5xx, a rate limit, the network) ran out (exit 3), otherwise
+    something to fix (a wrong key, a refused signature, a message too big: exit 2)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.exit_status = 3 if transient else 2  # type: ignore[misc]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, {"transient": self.transient}))
 
 
 class StoreError(WxframeError):

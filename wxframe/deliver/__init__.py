@@ -1,0 +1,24 @@
+"""Delivering a report where a team reads it: WeCom, DingTalk and Feishu group robots,
+mail, a folder. ``wxframe run`` builds one :class:`Message` per account and period and
+hands it to each :class:`Destination` of its config.
+
+Each kind lives in a module of its own and registers itself in :data:`DESTINATIONS`;
+secrets come only from environment variables the config names (:func:`secret_from`).
+"""
+
+from __future__ import annotations
+
+from wxframe.deliver._base import DESTINATIONS, Destination, make_destination, secret_from
+from wxframe.deliver._folder import Folder
+from wxframe.deliver._message import Alert, Message, fit_bytes
+
+__all__ = [
+    "DESTINATIONS",
+    "Alert",
+    "Destination",
+    "Folder",
+    "Message",
+    "fit_bytes",
+    "make_destination",
+    "secret_from",
+]
