@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from wxframe.errors import ERROR_CLASSES, ApiError, EndpointOfflineError, MalformedResponseError
-from wxframe.frames._decode import AnyPage, TablePage, decode, decode_many
+from wxframe.frames._decode import AnyPage, TablePage, decode, decode_many, nesting_depth
 from wxframe.frames._schema import (
     DATE_DTYPE,
     NULLABLE,
@@ -61,6 +61,7 @@ __all__ = [
     "from_pages",
     "in_key_order",
     "in_order",
+    "nesting_depth",
     "stored",
     "stored_from_pages",
     "stored_schema",
