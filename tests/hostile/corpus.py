@@ -65,6 +65,8 @@ class Case:
     child: bool = False
     #: Sync getusersummary beside it: the other endpoint must be held after the sync.
     beside: bool = False
+    #: The paths it is run through (a huge valid answer: not import, json's 7 s).
+    paths: tuple[str, ...] = PATHS
 
     def outcome(self, path: str) -> Outcome:
         if isinstance(self.expect, Data | Refused | Unfinished):
@@ -250,7 +252,8 @@ CASES: list[Case] = [
     Case("over_16_mib_nested_30000_deep", "getarticleshare", big_deep_answer,
          {"*": TOO_DEEP, "import": Refused(StoreError, "nests arrays or objects 30,003 deep")},
          child=True),
-    Case("twenty_megabytes", "getarticleshare", huge_answer, Data(150_000), child=True),
+    Case("twenty_megabytes", "getarticleshare", huge_answer, Data(150_000), child=True,
+         paths=("load", "sync")),
     # ------------------------------------------------------------- mis-dated, foreign
     Case("date_impossible", "getarticleshare", shares(ref_date="2026-13-45"),
          {"*": Unfinished(), "import": Refused(StoreError, "'YYYY-MM-DD' date")},

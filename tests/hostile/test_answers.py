@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FixtureServer, fixture_server
-from tests.hostile.corpus import CASES, PATHS, Case
+from tests.hostile.corpus import CASES, Case
 from tests.hostile.run import check, check_in_child, serve_corpus
 
 
 def _params() -> Iterator[object]:
     for case in CASES:
-        for path in PATHS:
+        for path in case.paths:
             marks = []
             if (item := case.other_item(path)) is not None:
                 marks.append(pytest.mark.xfail(reason=item, strict=False))
