@@ -86,6 +86,10 @@ def read_accounts(path: str | os.PathLike[str]) -> list[Account]:
         raise ConfigurationError(
             f"{path} is not UTF-8 text (a TOML file must be): save it as UTF-8"
         ) from None
+    except RecursionError:  # tomllib recurses once a level of arrays or tables
+        raise ConfigurationError(
+            f"{path}: nests arrays or tables too deep to read (an accounts file nests two)"
+        ) from None
     if not isinstance(listed, list) or not listed:
         raise ConfigurationError(
             f"{path}: no [[account]] tables (each with appid and secret_env, the name of the "

@@ -361,6 +361,25 @@ def test_an_answer_nested_too_deep_for_the_reader_never_reaches_it() -> None:
     assert done.stdout.strip() == "[None, None] [None, None]"
 
 
+def test_an_answer_of_any_size_nested_too_deep_never_reaches_the_reader() -> None:
+    # issue 28 item 3: answers over 16 MiB were given to the reader unwalked, and one
+    # nested 30,000 deep killed the process (SIGSEGV); run in a child
+    code = (
+        "from wxframe.frames import decode, decode_many\n"
+        "from wxframe.endpoints import get_endpoint\n"
+        "spec = get_endpoint('getarticleshare')\n"
+        "deep = b'[' * 30000 + b']' * 30000\n"
+        "pad = b'\"' + b'a' * (17 << 20) + b'\"'\n"
+        "row = b'{\"ref_date\":\"2026-11-01\",\"msgid\":\"1_1\",\"pad\":' + pad\n"
+        "row += b',\"x\":' + deep + b'}'\n"
+        "body = b'{\"list\":[' + row + b']}'\n"
+        "print(decode(spec, body), decode_many(spec, [body, body]))\n"
+    )  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "None [None, None]"
+
+
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(value=_VALUES, junk=st.binary(max_size=40), step=st.sampled_from([1, 2, 3, 1 << 20]))
@@ -374,7 +393,7 @@ def test_the_nesting_walk_is_what_a_reader_reaches(value: object, junk: bytes, s
     noise = bytes(b'[]{}"\\a,'[x % 8] for x in junk)
     old, frames._WALK = frames._WALK, step
     try:
-        assert frames._depth(body) == _nesting(value), body
-        assert frames._depth(noise) >= _reached(noise), noise
+        assert frames.nesting_depth(body) == _nesting(value), body
+        assert frames.nesting_depth(noise) >= _reached(noise), noise
     finally:
         frames._WALK = old

@@ -156,7 +156,14 @@ def read_payload(
             f"{what}: HTTP {status}, an answer that nests arrays or objects too deep to "
             "read (the registry's deepest have 6 levels)"
         ) from None
-    except ValueError:
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):  # JSON, but a number Python refuses
+            digits = re.search(r"value has (\d+) digits", str(exc))
+            raise MalformedResponseError(
+                f"{what}: HTTP {status}, an answer with a number of "
+                f"{digits.group(1) if digits else 'thousands of'} digits (a count has at "
+                "most 19): not the platform's data"
+            ) from None
         snippet = snippet_of(body, redact)
         raise NonJSONResponseError(
             f"{what}: HTTP {status} with a non-JSON body: {snippet!r}",

@@ -36,7 +36,7 @@ from wxframe.errors import (
     MalformedResponseError,
     RequestRejectedError,
 )
-from wxframe.frames._decode import AnyPage, TablePage, decode, decode_many
+from wxframe.frames._decode import AnyPage, TablePage, decode, decode_many, nesting_depth
 from wxframe.frames._schema import (
     DATE_DTYPE,
     NULLABLE,
@@ -67,6 +67,7 @@ __all__ = [
     "from_pages",
     "in_key_order",
     "in_order",
+    "nesting_depth",
     "stored",
     "stored_from_pages",
     "stored_schema",

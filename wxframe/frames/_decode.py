@@ -25,7 +25,7 @@ from wxframe.endpoints import (
 )
 from wxframe.pages import Page
 
-__all__ = ["AnyPage", "TablePage", "decode", "decode_many"]
+__all__ = ["AnyPage", "TablePage", "decode", "decode_many", "nesting_depth"]
 
 
 class TablePage:
@@ -145,51 +145,75 @@ def _shallow(body: bytes) -> bool:
     """Whether ``body`` nests arrays and objects at most :data:`_MAX_NESTING` deep.
 
     Counting its opening brackets settles nearly every answer at once; only one with
-    more than that is walked (:func:`_depth`). Not checked: an answer over
-    :data:`_UNCHECKED` bytes (a window's answer is at most a few MB; walking 200 MiB
-    took longer than reading it)."""
-    if len(body) <= _MAX_NESTING or len(body) > _UNCHECKED:
+    more than that is walked (:func:`nesting_depth`), whatever its size: an answer of
+    more than 16 MiB was once given to the reader unwalked, and one nested 30,000 deep
+    killed the process."""
+    if len(body) <= _MAX_NESTING:
         return True
-    return body.count(b"[") + body.count(b"{") <= _MAX_NESTING or _depth(body) <= _MAX_NESTING
+    return (
+        body.count(b"[") + body.count(b"{") <= _MAX_NESTING or nesting_depth(body) <= _MAX_NESTING
+    )
 
 
-#: Answers larger than this are given to the reader without :func:`_shallow`'s walk.
-_UNCHECKED = 16 << 20
+def nesting_depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects in ``body`` (bytes of JSON, or any
+    bytes), as a JSON reader tokenises it: brackets inside strings do not count, and a
+    quote after an odd run of backslashes is part of its string. Never less than a
+    reader reaches, for any bytes; exact for JSON.
+
+    What is left of ``body`` once everything but its structure is dropped is walked
+    (:func:`_structure`): 20 MB of answers take about 0.1 s, a fraction of reading them.
+
+    Examples
+    --------
+    >>> nesting_depth(b'{"list":[{"title":"[[[[","detail":{"n":1}}]}')
+    4
+    >>> nesting_depth(b'[' * 30000 + b']' * 30000)
+    30000
+    """
+    return _depth(_structure(body))
+
+
+#: Every byte but the quotes and brackets a JSON reader nests by.
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+
+
+def _structure(body: bytes) -> bytes:
+    """``body`` reduced to the quotes and brackets that decide how deep it nests, each in
+    its place relative to the others: escaped backslashes and escaped quotes removed
+    (a run of backslashes that is even escapes nothing), then everything but quotes
+    and brackets, then empty strings (two quotes side by side change no bracket's
+    side of a string). Bytes' own C loops: a tenth of the time of walking every byte."""
+    if b"\\" in body:
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return body.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+
+
 #: Bytes looked at in one step of :func:`_depth` (numpy's temporaries stay small).
 _WALK = 1 << 20
+#: A byte's step in depth: +1 opens an array or object, -1 closes one.
+_STEP = np.zeros(256, np.int8)
+_STEP[[ord("["), ord("{")]] = 1
+_STEP[[ord("]"), ord("}")]] = -1
 
 
-def _depth(body: bytes) -> int:
-    """The deepest nesting of arrays and objects in ``body``, brackets in strings left
-    out (a quote after an odd run of backslashes is part of its string), as a JSON
-    reader tokenises it; a MiB at a time."""
-    data = np.frombuffer(body, np.uint8)
+def _depth(structure: bytes) -> int:
+    """The deepest nesting in bytes of quotes and brackets only (:func:`_structure`),
+    brackets between a quote and the next left out; :data:`_WALK` bytes at a time."""
+    data = np.frombuffer(structure, np.uint8)
     depth = deepest = 0
     inside = 0  # 1 while the walk is in a string
-    slashes = 0  # the backslashes that end what was walked so far
     for start in range(0, len(data), _WALK):
         part = data[start : start + _WALK]
         quotes = np.flatnonzero(part == ord('"'))
-        backslash = part == ord("\\")
-        if len(quotes) and (slashes or backslash.any()):
-            last_plain = np.maximum.accumulate(np.where(backslash, -1, np.arange(len(part))))
-            before = np.maximum(quotes - 1, 0)
-            run = np.where(quotes > 0, quotes - 1 - last_plain[before], 0)
-            run += np.where((quotes == 0) | (last_plain[before] < 0), slashes, 0)
-            quotes = quotes[run % 2 == 0]
-        opens = np.flatnonzero((part == ord("[")) | (part == ord("{")))
-        closes = np.flatnonzero((part == ord("]")) | (part == ord("}")))
-        opens = opens[((np.searchsorted(quotes, opens) + inside) & 1) == 0]
-        closes = closes[((np.searchsorted(quotes, closes) + inside) & 1) == 0]
-        if len(opens) or len(closes):
-            at = np.concatenate([opens, closes])
-            step = np.concatenate([np.ones(len(opens), np.int64), np.full(len(closes), -1)])
-            levels = depth + np.cumsum(step[np.argsort(at, kind="stable")])
+        step = _STEP[part]
+        at = np.flatnonzero(step)
+        if len(quotes) or inside:
+            at = at[((np.searchsorted(quotes, at) + inside) & 1) == 0]
+        if len(at):
+            levels = depth + np.cumsum(step[at], dtype=np.int64)
             deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
         inside ^= len(quotes) & 1
-        plain = np.flatnonzero(~backslash)
-        trailing = len(part) - 1 - int(plain[-1]) if len(plain) else len(part)
-        slashes = trailing + (slashes if trailing == len(part) else 0)
     return deepest
 
 

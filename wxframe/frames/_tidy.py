@@ -34,7 +34,13 @@ from wxframe.frames._schema import (
     labelled_codes,
 )
 from wxframe.frames._unnest import channel_rows, unnest_parts
-from wxframe.frames._values import diagnose_records, extra_column, not_an_object, typed_column
+from wxframe.frames._values import (
+    diagnose_records,
+    extra_column,
+    msgid_beyond_int64,
+    not_an_object,
+    typed_column,
+)
 
 __all__ = ["empty_frame", "nesting_guard", "pages_table", "tidy_table", "to_pandas"]
 
@@ -233,7 +239,10 @@ def _derive(spec: Endpoint, columns: dict[str, Any]) -> None:
             for part in ("msg_data_id", "msg_index"):
                 arr = pc.struct_field(parts, part)
                 arr = pc.if_else(pc.equal(arr, ""), None, arr)
-                columns[part] = arr.cast(pa.int64()).take(ids.indices)
+                try:
+                    columns[part] = arr.cast(pa.int64()).take(ids.indices)
+                except pa.ArrowInvalid:  # digits beyond int64: the id is not the platform's
+                    raise msgid_beyond_int64(spec, f.name, ids.dictionary) from None
     if spec.stat_date is not None:
         columns["day"] = pc.days_between(columns[spec.partition], columns[spec.stat_date])
     for f in spec.all_fields:

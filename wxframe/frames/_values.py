@@ -30,7 +30,9 @@ __all__ = [
     "check_counts",
     "diagnose_records",
     "extra_column",
+    "msgid_beyond_int64",
     "not_an_object",
+    "shown_number",
     "typed_column",
 ]
 
@@ -41,6 +43,37 @@ def not_an_object(spec: Endpoint, records: Sequence[Any]) -> MalformedResponseEr
         return None
     return MalformedResponseError(
         f"{spec.name}: record {bad} is {type(records[bad]).__name__}, not a JSON object"
+    )
+
+
+def shown_number(digits: str) -> str:
+    """A number's digits for a message: up to 24 as they are, a longer one cut and
+    counted (an answer's number may have thousands).
+
+    >>> shown_number("18446744073709551616")
+    '18446744073709551616'
+    >>> shown_number("9" * 5000)
+    '99999999999999999999... (5000 digits)'
+    """
+    if len(digits) <= 24:
+        return digits
+    return f"{digits[:20]}... ({len(digits.lstrip('-'))} digits)"
+
+
+def msgid_beyond_int64(spec: Endpoint, name: str, ids: pa.Array) -> MalformedResponseError:
+    """The error for msgids (distinct, as text) one of whose numbers (``msg_data_id``,
+    ``msg_index``) a 64-bit integer cannot hold: the msgid, cut, and which part."""
+    for msgid in ids.to_pylist():
+        head, _, index = str(msgid).partition("_")
+        for part, digits in (("msg_data_id", head), ("msg_index", index)):
+            if digits.isdigit() and int(digits) >= 2**63:
+                return MalformedResponseError(
+                    f"{spec.name}: field {name!r} is {shown_number(str(msgid))!r}: its "
+                    f"{part} {shown_number(digits)} is beyond a 64-bit integer (the "
+                    "platform's msgids are 10 digits and an index)"
+                )
+    return MalformedResponseError(
+        f"{spec.name}: field {name!r} has a number beyond a 64-bit integer"
     )
 
 
@@ -62,7 +95,8 @@ def diagnose_records(
                 continue
             if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
                 return MalformedResponseError(
-                    f"{spec.name}: field {key!r} has {value}, beyond a 64-bit integer"
+                    f"{spec.name}: field {key!r} has {shown_number(str(value))}, beyond a "
+                    "64-bit integer"
                 )
             kinds.setdefault(key, set()).add(type(value).__name__)
     for key, seen in kinds.items():

@@ -12,7 +12,7 @@ from typing import Any
 from wxframe.dates import Window, beijing_now
 from wxframe.endpoints import ENDPOINTS, ChannelRows, Endpoint, Positions, get_endpoint
 from wxframe.errors import ConfigurationError, StoreError, WxframeError, argument
-from wxframe.frames import error_of_answer, from_pages
+from wxframe.frames import error_of_answer, from_pages, nesting_depth
 from wxframe.store._files import Layout
 from wxframe.store._manifest import DayRecord, load_manifest, save_manifest
 from wxframe.store._schema import rows_per_day, stored_from_frame
@@ -210,9 +210,11 @@ def _json_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 def _read_pages(spec: Endpoint, path: Path) -> list[_Page]:
     """One file's responses as ``(records, response fields)``: one, an array, or JSON Lines."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise StoreError(f"{path}: cannot be read as UTF-8 text: {exc}") from None
+    _check_nesting(spec, path, raw)
     try:
         documents = [json.loads(text)]
     except ValueError:
@@ -245,3 +247,20 @@ def _read_pages(spec: Endpoint, path: Path) -> list[_Page]:
         else:
             raise StoreError(f"{where}: {type(doc).__name__} is neither a response nor records")
     return pages
+
+
+#: The deepest a saved file may nest arrays and objects. The registry's answers have 6
+#: levels; json, typing and the checks here recurse once or twice a level, and Python
+#: stops at 1,000 frames (a RecursionError, or a crash in a C reader).
+_DEEPEST_FILE = 100
+
+
+def _check_nesting(spec: Endpoint, path: Path, raw: bytes) -> None:
+    """A file nested deeper than :data:`_DEEPEST_FILE` refused by name, before json."""
+    if raw.count(b"[") + raw.count(b"{") <= _DEEPEST_FILE:
+        return
+    if (depth := nesting_depth(raw)) > _DEEPEST_FILE:
+        raise StoreError(
+            f"{path}: nests arrays or objects {depth:,} deep; an archive of {spec.name} "
+            f"answers nests at most {_DEEPEST_FILE} (the platform's have 6 levels)"
+        )

@@ -27,6 +27,7 @@ from typing import Any, ClassVar, TypeVar, overload
 from wxframe.dates import BEIJING, COMPLETE_HOUR, Window
 from wxframe.endpoints import Endpoint
 from wxframe.errors import EndpointOfflineError, StoreError
+from wxframe.frames import nesting_depth
 from wxframe.store._files import Layout, atomic_write
 
 __all__ = [
@@ -573,12 +574,17 @@ def load_manifest(
     path = layout.manifest_path(account)
     if not path.exists():
         return Manifest(account=account)
-    top = _read_json(path)
-    problem = manifest_problem(top)
-    if problem:
+    top, problem = json_problem(path)
+    if problem is None and (problem := manifest_problem(top)):
+        problem = f"is not a wxframe manifest: {problem}"
+    if problem is not None:
+        # What is true of a lost account file: the month files keep the days and files,
+        # but nothing reads them without it, and repair cannot rebuild it.
         raise StoreError(
-            f"the manifest {path} is not a wxframe manifest: {problem}. Move it away and "
-            "sync again to rebuild what it described"
+            f"the manifest {path} {problem}; `wxframe verify --repair` cannot rebuild it. "
+            "Put back a copy from a backup, or move it away and sync again: the sync "
+            "fetches again what the platform still serves, and history it no longer "
+            "serves (imported archives) must be imported again"
         )
     if only is not None:
         top = {**top, "endpoints": {k: v for k, v in top["endpoints"].items() if k == only[0]}}
@@ -656,26 +662,29 @@ def months_between(first: str, last: str) -> list[str]:
 
 
 # ------------------------------------------------------------------------ checks
+#: The deepest a manifest file may nest arrays and objects (its own nest 4 levels):
+#: json and the checks recurse once a level, and Python stops at 1,000 frames.
+_DEEPEST = 100
+
+
 def json_problem(path: Path) -> tuple[Any, str | None]:
     """A manifest file's JSON, or what stops reading it (to follow its path)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8")), None
+        raw = path.read_bytes()
+        if raw.count(b"[") + raw.count(b"{") > _DEEPEST and nesting_depth(raw) > _DEEPEST:
+            return None, f"nests arrays or objects {nesting_depth(raw):,} deep (a manifest: 4)"
+        return json.loads(raw.decode("utf-8")), None
     except (ValueError, UnicodeDecodeError) as exc:
         return None, f"is not valid JSON: {exc}"
     except OSError as exc:
         return None, f"cannot be read: {exc}"
 
 
-def _read_json(path: Path) -> Any:
-    value, problem = json_problem(path)
-    if problem is not None:
-        raise StoreError(f"the manifest {path} {problem}")
-    return value
-
-
 def month_problem(name: str, part: object) -> str | None:
     """What is wrong with one month file of a manifest, or None."""
-    if not isinstance(part, dict) or not isinstance(part.get("days"), dict):
+    if not isinstance(part, dict):
+        return f"it has no 'days' object: it is {_json_kind(part)}"
+    if not isinstance(part.get("days"), dict):
         return "it has no 'days' object"
     if "file" in part and not isinstance(part["file"], dict):
         return "its 'file' is not an object"
@@ -696,7 +705,9 @@ def _days_problem(name: str, days: Mapping[str, Any]) -> str | None:
 
 def manifest_problem(manifest: object) -> str | None:
     """What is wrong with the shape of an account's manifest file, or None."""
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("endpoints"), dict):
+    if not isinstance(manifest, dict):
+        return f"it has no 'endpoints' object: it is {_json_kind(manifest)}"
+    if not isinstance(manifest.get("endpoints"), dict):
         return "it has no 'endpoints' object"
     for name, entry in manifest["endpoints"].items():
         if not isinstance(entry, dict) or not isinstance(entry.get("days", {}), dict):
@@ -707,3 +718,13 @@ def manifest_problem(manifest: object) -> str | None:
         if problem:
             return problem
     return None
+
+
+def _json_kind(value: object) -> str:
+    """What a JSON value is, in words: ``JSON null``, ``an array``, ``a number``..."""
+    if value is None:
+        return "JSON null"
+    if isinstance(value, bool):
+        return f"JSON {str(value).lower()}"
+    kinds = {list: "an array", str: "a string", int: "a number", float: "a number"}
+    return kinds.get(type(value), type(value).__name__)

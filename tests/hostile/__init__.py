@@ -1,0 +1,1 @@
+"""Hostile answers, files and faults (issue 28): never a crash, never a silent loss."""
