@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "wxframe.doctor": 7,
     "wxframe.simulator": 7,
     "wxframe.datasets": 7,
+    "wxframe.job": 8,
     "wxframe.cli": 8,
     "wxframe.__main__": 8,
     "wxframe": 9,

@@ -27,7 +27,7 @@ from wxframe.dates import DateLike
 from wxframe.errors import ConfigurationError, StoreError, WxframeError, check_count
 from wxframe.store import Store, SyncSummary
 
-__all__ = ["Account", "read_accounts", "sync_accounts"]
+__all__ = ["Account", "parse_accounts", "read_accounts", "sync_accounts"]
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,19 @@ def read_accounts(path: str | os.PathLike[str]) -> list[Account]:
             f"{path}: no [[account]] tables (each with appid and secret_env, the name of the "
             "variable holding its secret)"
         )
+    return parse_accounts(listed, str(path))
+
+
+def parse_accounts(listed: Sequence[object], where: str) -> list[Account]:
+    """``[[account]]`` tables already read (from an accounts file, or a ``wxframe run``
+    config), each checked as :func:`read_accounts` checks them; ``where`` names their
+    file in messages.
+
+    >>> [a.secret_env for a in parse_accounts([{"appid": "wxa", "secret_env": "S"}], "f")]
+    ['S']
+    """
     base = os.environ.get("WX_API_BASE") or DEFAULT_BASE_URL
-    return [_entry(f"account {n} of {path}", entry, base) for n, entry in enumerate(listed, 1)]
+    return [_entry(f"account {n} of {where}", entry, base) for n, entry in enumerate(listed, 1)]
 
 
 #: The keys an ``[[account]]`` table may have.

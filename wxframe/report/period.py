@@ -36,6 +36,7 @@ from wxframe.store import Store
 
 __all__ = [
     "LABELS",
+    "METRIC_KEYS",
     "Period",
     "day_ranges",
     "format_count",
@@ -307,6 +308,23 @@ class Period:
         table.index.name = None
         return table
 
+    def compare(self, key: str) -> tuple[float | None, float | None]:
+        """A headline metric's value in this period and the previous one, as numbers
+        (``None`` where the store does not hold that period in full): what an alert
+        rule compares. ``key`` is one of :data:`METRIC_KEYS`.
+
+        >>> from wxframe.datasets import open_demo_store
+        >>> Period(open_demo_store(), "2025-12-04", "2025-12-31").compare("readers")
+        (445746.0, 741300.0)
+        """
+        metric = next((m for m in _METRICS if m.key == key), None)
+        if metric is None:
+            raise ConfigurationError(f"metric={key!r}; allowed: {', '.join(METRIC_KEYS)}")
+        now = metric.value(self) if self._holds(metric) else None
+        before = self.previous
+        then = metric.value(before) if before._holds(metric) else None
+        return now, then
+
     def _covered(self, metric: _Metric) -> tuple[date, date] | None:
         if metric.family in ("all", "both"):
             return self.begin, self.end
@@ -430,3 +448,6 @@ _METRICS: tuple[_Metric, ...] = (
                             - p.read("getusersummary")["cancel_user"].sum())),
     _Metric("followers", "level", "getusercumulate", "all", _followers_at_end),
 )  # fmt: skip
+
+#: The headline's metrics by key (``Period.compare``, ``wxframe run``'s alert rules).
+METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in _METRICS)
