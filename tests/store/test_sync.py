@@ -34,7 +34,6 @@ from wxframe import (
     OFFLINE_ENDPOINTS,
     Client,
     EndpointSkippedWarning,
-    MalformedResponseError,
     Store,
     StoreLockedError,
     SyncIncomplete,

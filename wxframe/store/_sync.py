@@ -148,9 +148,9 @@ class SyncSummary:
         )
         if self.offline:
             text += "; switched off by the platform: " + ", ".join(self.offline)
-        if self.failed:
-            shown = "; ".join(map(str, self.failed[:3]))
-            more = f"; and {len(self.failed) - 3} more" if len(self.failed) > 3 else ""
+        if self.failed:  # the windows; their reasons are in ``failed``
+            shown = ", ".join(f"{bad.endpoint} {bad.window}" for bad in self.failed[:5])
+            more = f" and {len(self.failed) - 5} more" if len(self.failed) > 5 else ""
             text += (
                 f"; NOT COMPLETE: {len(self.failed)} window(s) whose answer could not be "
                 f"used, asked again by the next sync: {shown}{more}"
@@ -579,6 +579,7 @@ def fetch_and_write(
             flush()  # an error fetching (or an interrupt): keep what was fetched
         raise
     finally:
+        summary.failed.sort(key=lambda bad: (bad.endpoint, bad.window.begin))
         fetch.warn_outside(stacklevel=4)
 
 
