@@ -213,3 +213,26 @@ def test_the_command_line_says_the_sync_is_not_complete(
         platform.healed = True
         assert main(args) == 0
     assert stored_days(Store(root), "getarticleread") == set(DAYS)
+
+
+def test_a_sync_of_accounts_with_a_bad_window_is_not_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    platform = Platform()
+    platform.bad_day, platform.bad = DAYS[3], BAD["day with slashes"]
+    accounts = tmp_path / "accounts.toml"
+    monkeypatch.setenv("WXF_TEST_BAD_SECRET", SECRET)
+    with fixture_server(platform) as server:
+        accounts.write_text(
+            f'[[account]]\nappid = "{APPID}"\nsecret_env = "WXF_TEST_BAD_SECRET"\n'
+            f'base_url = "{server.url}"\n'
+        )
+        args = ["sync", "--store", str(tmp_path / "store"), "--accounts", str(accounts),
+                "--begin", str(FIRST), "--end", str(LAST), "--endpoint=getarticleread"]  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", BadAnswerWarning)
+            assert main(args) == 3
+    out, err = capsys.readouterr()
+    assert "NOT COMPLETE: 1 window(s)" in out
+    assert f"not complete: getarticleread {DAYS[3]}..{DAYS[3]}: rows dated" in err
+    assert "1 of 1 account(s) not finished" in err
