@@ -31,6 +31,7 @@ from wxframe.endpoints import (
 from wxframe.errors import (
     AccessDeniedError,
     ApiError,
+    BadAnswerWarning,
     BusyError,
     ConfigurationError,
     CredentialError,
@@ -111,6 +112,7 @@ __all__ = [
     "AccessDeniedError",
     "Account",
     "ApiError",
+    "BadAnswerWarning",
     "BusyError",
     "ChannelRows",
     "Client",

@@ -34,6 +34,7 @@ The tree::
     ├── RangeClippedWarning                a range starts before an endpoint's first day
     ├── EndpointSkippedWarning             a switched-off endpoint (47009) was left out
     ├── UnexpectedRowsWarning              an answer held days it was not asked for
+    ├── BadAnswerWarning                   text not UTF-8 (replaced), or a window unread
     ├── TokenRotatedWarning                a token forced as a last resort: others' invalid
     ├── StoreDamagedWarning                store files missing or damaged: fetched again
     ├── DataMismatchWarning                numbers that must agree do not
@@ -78,6 +79,7 @@ __all__ = [
     "ERROR_CLASSES",
     "AccessDeniedError",
     "ApiError",
+    "BadAnswerWarning",
     "BusyError",
     "ConfigurationError",
     "CredentialError",
@@ -496,6 +498,12 @@ class EndpointSkippedWarning(WxframeWarning):
 
 class UnexpectedRowsWarning(WxframeWarning):
     """An answer held rows of days outside its request window; they were dropped."""
+
+
+class BadAnswerWarning(WxframeWarning):
+    """An answer not all of which could be used: text in it that is not UTF-8 (replaced
+    by U+FFFD, its numbers kept), or a window whose answer could not be read (left
+    unfinished: the next sync asks for it again). Names the endpoint, the days and why."""
 
 
 class TokenRotatedWarning(WxframeWarning):

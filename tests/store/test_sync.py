@@ -34,7 +34,6 @@ from wxframe import (
     OFFLINE_ENDPOINTS,
     Client,
     EndpointSkippedWarning,
-    MalformedResponseError,
     Store,
     StoreLockedError,
     SyncIncomplete,
@@ -409,27 +408,26 @@ def test_each_endpoints_first_day_bounds_a_sync(tmp_path: Path) -> None:
         b'{"list":[],"x":' + b"[" * 6000 + b"]" * 6000 + b"}",
     ],
 )
-def test_an_answer_that_is_not_data_keeps_what_came_before(tmp_path: Path, bad: bytes) -> None:
-    # the answers decoded before it are written; the sync names the error and stops
-    # asking; the next sync asks for each window not written, once
+def test_an_answer_that_is_not_data_costs_only_its_window(tmp_path: Path, bad: bytes) -> None:
+    # every other window is written; the sync names the bad one and goes on; the next
+    # sync asks for it, once (it stopped the sync before issue 28)
     days = [date(2026, 10, 10) + timedelta(days=k) for k in range(40)]
     bad_day = days[2]
     answer, seen = answer_bad_once(bad, {bad_day})
     store = Store(tmp_path)
     with fixture_server(answer) as server:
         sync = {"endpoints": "getarticleshare", "progress": False}
-        with pytest.raises(SyncIncomplete) as info:
-            store.sync(server.client(max_workers=2), days[0], days[-1], **sync)
-        assert isinstance(info.value.__cause__, MalformedResponseError)
-        assert bad_day.isoformat() in str(info.value.__cause__)
-        assert f"{bad_day}..{bad_day}" in [str(w) for w in info.value.remaining[sync["endpoints"]]]
+        with pytest.warns(wxframe.BadAnswerWarning, match=f"{bad_day}..{bad_day}"):
+            summary = store.sync(server.client(max_workers=2), days[0], days[-1], **sync)
+        assert [(f.endpoint, str(f.window)) for f in summary.failed] == [
+            ("getarticleshare", f"{bad_day}..{bad_day}")
+        ]
+        assert "NOT COMPLETE" in str(summary) and summary.calls == len(seen) == len(days)
         written = set(store.read("getarticleshare")["ref_date"].dt.date)
-        assert bad_day not in written and store.verify().empty
-        assert len(seen) < 20  # it stopped asking soon after
+        assert written == set(days) - {bad_day} and store.verify().empty
         before = len(seen)
-        store.sync(server.client(), days[0], days[-1], **sync)
-    again = [c.begin for c in seen[before:]]
-    assert sorted(again) == sorted(set(days) - written) and bad_day in again
+        again = store.sync(server.client(), days[0], days[-1], **sync)
+    assert [c.begin for c in seen[before:]] == [bad_day] and not again.failed
     stored = store.read("getarticleshare")
     assert sorted(stored["ref_date"].dt.date) == days and store.verify().empty
 
@@ -445,12 +443,14 @@ def test_no_request_follows_a_sync_that_stopped(
     first = date(2026, 9, 1)
 
     def answer(call: Call) -> Reply:
-        value = "abc" if call.begin == first + timedelta(days=5) else 5
+        # from day 5 on, every answer's count is text: a run of answers that cannot be
+        # used stops the sync (one alone costs only its window)
+        value = "abc" if call.begin >= first + timedelta(days=5) else 5
         return {"list": [{"ref_date": call.begin.isoformat(), "msgid": "1_1",
                           "detail": {"share_user": value}}]}  # fmt: skip
 
     with fixture_server(answer) as server:
-        with pytest.raises(SyncIncomplete):
+        with pytest.raises(SyncIncomplete, match="5 answers in a row could not be used"):
             Store(tmp_path).sync(server.client(max_workers=2), first,
                                  first + timedelta(days=79), endpoints="getarticleshare",
                                  progress=False)  # fmt: skip

@@ -148,6 +148,12 @@ class Store:
         instead of becoming a tree of new folders. Raises :class:`SyncIncomplete` (with
         the windows still to fetch) when an error stops it; everything fetched before
         the error is kept.
+
+        An answer that cannot be used (not JSON, a row whose day is not ``YYYY-MM-DD``,
+        rows none of which is of the days asked) costs only its window: the sync goes on,
+        the window is not recorded, and :attr:`SyncSummary.failed` names it with the
+        reason (a :class:`~wxframe.BadAnswerWarning` too); the next sync asks for it
+        again. Five such answers of one endpoint in a row stop the sync.
         """
         return _sync.sync_account(
             self._layout, client, begin, end, endpoints=endpoints, progress=progress,

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pyarrow as pa
@@ -31,10 +32,12 @@ from wxframe.endpoints import (
 )
 from wxframe.errors import (
     ApiError,
+    BadAnswerWarning,
     ConfigurationError,
     DataNotReadyError,
     EndpointOfflineError,
     EndpointSkippedWarning,
+    MalformedResponseError,
     QuotaExceededError,
     SyncIncomplete,
     WxframeError,
@@ -65,6 +68,8 @@ from wxframe.store._schema import combined, rows_per_day, stored_from_frame
 from wxframe.store._verify import repair_before_sync
 
 __all__ = [
+    "BAD_IN_A_ROW",
+    "FailedWindow",
     "SyncSummary",
     "client_account",
     "default_begin",
@@ -86,11 +91,41 @@ END_ROUNDS = 8
 _ENDPOINT_FAULTS = (EndpointOfflineError, QuotaExceededError, DataNotReadyError)
 #: One fetched window on its way to the disk: its page, when it was asked, is_delay.
 _Fetched = tuple[Window, AnyPage, datetime, bool]
+#: An endpoint whose answers could not be read this many times in a row stops the
+#: sync: one bad answer costs its window, a run of them says the path is broken (a
+#: proxy rewriting every answer), and asking on would spend the quota for nothing.
+BAD_IN_A_ROW = 5
+
+
+class FailedWindow(NamedTuple):
+    """A window whose answer could not be used: nothing of it was recorded, and the next
+    sync asks for it again.
+
+    >>> from wxframe.dates import Window
+    >>> day = date(2025, 11, 5)
+    >>> print(FailedWindow("getarticleread", Window(day, day), "no 'list' array"))
+    getarticleread 2025-11-05..2025-11-05: no 'list' array
+    """
+
+    endpoint: str
+    window: Window
+    #: Why, as the error said it (without the endpoint and window it names first).
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.window}: {self.reason}"
 
 
 @dataclass
 class SyncSummary:
-    """What a sync did, per endpoint and in total."""
+    """What a sync did, per endpoint and in total.
+
+    ``failed`` lists the windows whose answers could not be used (an answer that does
+    not read as JSON, a row whose day is not a day, rows none of which is of the days
+    asked, a value that does not type): each cost only its own window, whose days were
+    not recorded, so the next sync asks for them again. A sync with failed windows is
+    not complete (the command line exits 3).
+    """
 
     calls: int = 0
     rows_written: int = 0
@@ -102,6 +137,8 @@ class SyncSummary:
     endpoints: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Endpoints the platform has switched off for this account, and since when.
     offline: dict[str, str] = field(default_factory=dict)
+    #: Windows whose answers could not be used, and why: asked again by the next sync.
+    failed: list[FailedWindow] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = (
@@ -111,6 +148,13 @@ class SyncSummary:
         )
         if self.offline:
             text += "; switched off by the platform: " + ", ".join(self.offline)
+        if self.failed:  # the windows; their reasons are in ``failed``
+            shown = ", ".join(f"{bad.endpoint} {bad.window}" for bad in self.failed[:5])
+            more = f" and {len(self.failed) - 5} more" if len(self.failed) > 5 else ""
+            text += (
+                f"; NOT COMPLETE: {len(self.failed)} window(s) whose answer could not be "
+                f"used, asked again by the next sync: {shown}{more}"
+            )
         return text
 
 
@@ -295,6 +339,13 @@ def sync_account(
         if stopped:
             first = next(iter(stopped.values()))[0]
             raise _incomplete(dict(stopped), {}, summary) from first
+        if summary.failed:
+            warnings.warn(
+                f"{len(summary.failed)} window(s) whose answer could not be used, left for "
+                "the next sync: " + "; ".join(map(str, summary.failed[:5])),
+                BadAnswerWarning,
+                stacklevel=3,
+            )
     finally:
         lock.release()
         summary.seconds = time.perf_counter() - started
@@ -396,16 +447,46 @@ def fetch_and_write(
     the next sync fetches again. On an error (or Ctrl-C) the batch is written first,
     so what was fetched before it stays. ``done`` grows as windows are written;
     endpoints stopped by their own fault (47009, 45009, 61503) land in ``stopped``.
+    An answer that cannot be used costs only its window (``summary.failed``);
+    :data:`BAD_IN_A_ROW` of one endpoint in a row stop the sync.
     """
     batches: dict[str, list[_Fetched]] = {}
     specs = {spec.name: spec for spec, _ in jobs}
-    failed: list[WxframeError] = []  # answers that were not data after all
+    # Per endpoint, its answers since the last one written, in the order they came:
+    # True for one that could not be used, None while it waits to be written.
+    since_used: dict[str, dict[Window, bool | None]] = {name: {} for name in specs}
+    give_up: list[WxframeError] = []  # a run of answers that could not be used
+
+    def judge(name: str, last: WxframeError | None) -> None:
+        answers, run = since_used[name], 0
+        for bad in answers.values():
+            run = run + 1 if bad else 0
+            if run >= BAD_IN_A_ROW and not give_up:
+                give_up.append(MalformedResponseError(
+                    f"{name}: {BAD_IN_A_ROW} answers in a row could not be used (the last: "
+                    f"{last or summary.failed[-1]}); stopped asking: something may be "
+                    "changing the platform's answers on their way (a proxy)"
+                ))  # fmt: skip
+        written = [k for k, bad in enumerate(answers.values()) if bad is False]
+        if written:  # a run is broken there: what came before it counts no more
+            since_used[name] = dict(list(answers.items())[written[-1] + 1 :])
+
+    def fail(spec: Endpoint, window: Window, exc: WxframeError) -> None:
+        # Its window is not recorded: the next sync asks for it again.
+        summary.failed.append(
+            FailedWindow(spec.name, window, str(exc).removeprefix(f"{spec.name} {window}: "))
+        )
+        summary.calls += 1  # it was asked, and answered
+        summary.endpoints[spec.name]["calls"] += 1
+        since_used[spec.name][window] = True
 
     def take(decoded: list[Decoded]) -> None:
         for spec, window, page in decoded:
             if isinstance(page, WxframeError):
-                failed.append(page)  # its window is left for the next sync
+                fail(spec, window, page)
+                judge(spec.name, page)
                 continue
+            since_used[spec.name][window] = None
             # Finality is judged by when the request was sent: an answer that arrives
             # after 08:00 to a request sent before it may hold the partial numbers.
             asked = page.sent_at or client.now()
@@ -418,12 +499,14 @@ def fetch_and_write(
     def flush() -> None:
         nonlocal storing
         take(fetch.rest())
-        malformed = failed[0] if failed else None
-        failed.clear()
         converted = {}
         for name, whole in batches.items():
-            table, batch, error = _convert(specs[name], whole)
-            malformed = malformed or error
+            table, batch, refused = _convert(specs[name], whole)
+            for window, exc in refused:
+                fail(specs[name], window, exc)
+            for window, *_ in batch:
+                since_used[name][window] = False
+            judge(name, None)
             converted[name] = (table, batch)
         parts = [(specs[name], [w for w, *_ in batch], table)
                  for name, (table, batch) in converted.items()]  # fmt: skip
@@ -445,8 +528,6 @@ def fetch_and_write(
         save_manifest(layout, account, manifest)
         storing = time.monotonic() - began
         batches.clear()
-        if malformed is not None:
-            raise malformed  # after writing every good window of the batch
 
     flushed = time.monotonic()
     waiting = 0
@@ -472,8 +553,8 @@ def fetch_and_write(
     try:
         for decoded in fetch:
             take(decoded)
-            if failed:
-                flush()  # writes what is good, then raises
+            if give_up:
+                raise give_up[0]  # what is good is written below
             waiting += 1
             received += 1
             still = len(jobs) - received  # windows not received yet
@@ -486,35 +567,41 @@ def fetch_and_write(
             if waiting >= flush_windows or now - flushed >= flush_seconds or early:
                 flush()
                 waiting, flushed = 0, time.monotonic()
+                if give_up:
+                    raise give_up[0]
         if batches or fetch.pending:
             flush()
+        if give_up:
+            raise give_up[0]
     except BaseException:
         fetch.close()  # the workers stop: nothing more is asked that is not written
         if batches or fetch.pending:
             flush()  # an error fetching (or an interrupt): keep what was fetched
         raise
     finally:
+        summary.failed.sort(key=lambda bad: (bad.endpoint, bad.window.begin))
         fetch.warn_outside(stacklevel=4)
 
 
 def _convert(
     spec: Endpoint, batch: list[_Fetched]
-) -> tuple[pa.Table, list[_Fetched], WxframeError | None]:
+) -> tuple[pa.Table, list[_Fetched], list[tuple[Window, WxframeError]]]:
     """One stored table of a batch's pages, parsed at once (the per-window fixed cost of
     building a frame was most of a sync's CPU), in Arrow: what is written is Arrow, and
     a pandas frame on the way cost a third of a flush. If a page does not parse, the
-    table of the others, and the error: the good windows are written, the bad one not."""
+    table of the others, and each refused window with its error: the good windows are
+    written, the bad ones not."""
     try:
-        return stored_from_pages(spec, [(page, page.meta) for _, page, _, _ in batch]), batch, None
+        return stored_from_pages(spec, [(page, page.meta) for _, page, _, _ in batch]), batch, []
     except WxframeError:
-        good, tables, first = [], [], None
+        good, tables, refused = [], [], []
         for item in batch:
             try:
                 tables.append(stored_from_pages(spec, [(item[1], item[1].meta)]))
                 good.append(item)
             except WxframeError as exc:
-                first = first or exc
-        return combined(spec, [t for t in tables if t.num_rows]), good, first
+                refused.append((item[0], exc))
+        return combined(spec, [t for t in tables if t.num_rows]), good, refused
 
 
 def _incomplete(
@@ -522,8 +609,12 @@ def _incomplete(
     not_started: dict[str, list[Window]],
     summary: SyncSummary,
 ) -> SyncIncomplete:
-    """The error a stopped sync raises: what stopped which endpoint, and what remains."""
-    remaining = {name: ws for name, (_, ws) in stopped.items()} | not_started
+    """The error a stopped sync raises: what stopped which endpoint, and what remains
+    (with the windows whose answers could not be used)."""
+    remaining = {name: list(ws) for name, (_, ws) in stopped.items()} | not_started
+    for bad in summary.failed:
+        if bad.window not in remaining.setdefault(bad.endpoint, []):
+            remaining[bad.endpoint] = sorted([*remaining[bad.endpoint], bad.window])
     remaining = {name: ws for name, ws in remaining.items() if ws}
     parts = [
         f"{name}: {len(ws)} window(s) {ws[0].begin}..{ws[-1].end}" for name, ws in remaining.items()
