@@ -1,5 +1,5 @@
 """The ``wxframe`` command line: ``demo``, ``sync``, ``import``, ``verify``, ``report``,
-``coverage``, ``labels``, ``simulate``."""
+``run``, ``coverage``, ``labels``, ``doctor``, ``simulate``."""
 
 from __future__ import annotations
 
@@ -337,6 +337,25 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    """``wxframe run --config FILE``: sync, report, alert and deliver, once per period."""
+    from wxframe.errors import WxframeError
+    from wxframe.job import read_config, run_job
+
+    try:
+        config = read_config(args.config)
+        done = run_job(config, dry_run=args.dry_run, resend=args.resend,
+                       say=lambda line: print(line, flush=True))  # fmt: skip
+    except WxframeError as exc:
+        print(f"wxframe run: {exc}", file=sys.stderr)
+        return _status(exc)
+    sent = sum(o.state == "sent" for o in done.outcomes)
+    alerts = sum(map(len, done.alerts.values()))
+    print(f"done: {len(config.accounts)} account(s), {sent} delivery(ies) sent, {alerts} "
+          f"alert(s); exit {done.exit_status}")  # fmt: skip
+    return done.exit_status
+
+
 def _cmd_labels(args: argparse.Namespace) -> int:
     """The code lists as the registry declares them: what ``code_5`` or ``qr_code`` is
     called in the pivots, the plots and the report, in both languages."""
@@ -607,6 +626,26 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("--seed", type=int, default=0, help="the simulator's seed")
     doc.add_argument("--today", type=_date, default=None, help="the simulator's Beijing date")
     doc.set_defaults(func=_cmd_doctor)
+
+    run = sub.add_parser(
+        "run",
+        help="the scheduled job: sync, report, alert and deliver (once per period)",
+        description="Sync the accounts of a config (TOML), render each one's report for "
+        "the period it names, check its alert rules and deliver to its destinations "
+        "(WeCom, DingTalk, Feishu, mail, a folder). A delivery log in the store makes a "
+        "rerun of the same period send nothing again. Secrets come only from the "
+        "environment variables the config names.",
+    )
+    run.add_argument("--config", required=True, help="the job's TOML file")
+    run.add_argument(
+        "--dry-run", action="store_true",
+        help="sync, render and send nothing: say what would be sent where",
+    )  # fmt: skip
+    run.add_argument(
+        "--resend", action="store_true",
+        help="send this period again, even where the log says it was sent",
+    )  # fmt: skip
+    run.set_defaults(func=_cmd_run)
 
     cov = sub.add_parser("coverage", help="show what a store holds")
     cov.add_argument("--store", required=True, help="the store's directory")

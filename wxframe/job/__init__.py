@@ -29,6 +29,7 @@ A config (TOML; secrets only as the names of environment variables)::
 
 from __future__ import annotations
 
+from wxframe.job._alerts import evaluate
 from wxframe.job._config import ALERT_KINDS, PERIODS, AlertRule, JobConfig, period_of, read_config
 from wxframe.job._log import DeliveryLog
 from wxframe.job._run import Outcome, RunSummary, run_job
@@ -41,6 +42,7 @@ __all__ = [
     "JobConfig",
     "Outcome",
     "RunSummary",
+    "evaluate",
     "period_of",
     "read_config",
     "run_job",

@@ -145,7 +145,7 @@ def read_config(path: str | os.PathLike[str]) -> JobConfig:
         endpoints=_endpoints(path, _table(path, table, "sync")),
     )
     _report(config, _table(path, table, "report"), here)
-    config.destinations = _destinations(path, table.get("destination", []))
+    config.destinations = _destinations(path, table.get("destination", []), here)
     config.alerts = _alerts(path, table.get("alert", []))
     return config
 
@@ -211,7 +211,7 @@ def _report(config: JobConfig, report: Mapping[str, Any], here: Path) -> None:
     config.link = link
 
 
-def _destinations(path: Path, listed: object) -> list[Destination]:
+def _destinations(path: Path, listed: object, here: Path) -> list[Destination]:
     if not isinstance(listed, list):
         raise ConfigurationError(f"{path}: destination must be [[destination]] tables")
     out: list[Destination] = []
@@ -221,6 +221,8 @@ def _destinations(path: Path, listed: object) -> list[Destination]:
         name = table.get("name", f"{table.get('type', 'destination')}-{n}")
         if not isinstance(name, str) or not name or any(c in name for c in "/\\\n"):
             raise ConfigurationError(f"{path}: destination {n}: name must be a plain word")
+        if isinstance(table.get("path"), str):  # a folder: relative to the config, as store
+            table = {**table, "path": str(_relative(here, table["path"]))}
         out.append(make_destination(name, table))
     names = [d.name for d in out]
     twice = sorted({n for n in names if names.count(n) > 1})

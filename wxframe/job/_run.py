@@ -123,7 +123,9 @@ def _account(
         if alert.fail:
             summary.statuses.append(1)
     message = _message(config, appid, summary, period, alerts)
-    if period is not None:
+    pending = [d for d in config.destinations
+               if resend or log.state(appid, message.period, d.name) != "sent"]  # fmt: skip
+    if period is not None and pending:
         path = config.report_folder / appid / f"{message.period}.html"
         if dry_run:
             say(f"{appid}: would render the report to {path}")
@@ -132,6 +134,7 @@ def _account(
                 render_report(store.root, path, account=appid, begin=summary.begin,
                               end=summary.end, lang=config.lang)  # fmt: skip
                 summary.reports[appid] = path
+                say(f"{appid}: report {path}")
                 message = dataclasses.replace(message, report=path, chart=_chart(period, config))
             except WxframeError as exc:
                 summary.statuses.append(exc.exit_status)
