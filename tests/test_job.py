@@ -211,3 +211,21 @@ def test_a_run_without_the_accounts_secret_delivers_the_alert_and_exits_non_zero
     assert not list((tmp_path / "share2").rglob("*"))  # alerts = false: nothing to say
     assert "not-the-secret" not in out + summary
     assert os.environ["JOB_SECRET_0"] not in out
+
+
+def test_a_destination_that_fails_does_not_stop_the_others_and_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with accounts(1, monkeypatch) as sims:
+        config = write_config(tmp_path, sims)
+        (tmp_path / "share").rmdir()  # the share is not mounted
+        job = read_config(config)
+        done = run_job(job, now=NOW, say=lambda line: None)
+        states = {o.destination: o.state for o in done.outcomes}
+        assert states == {"share": "failed", "archive": "sent"}
+        assert done.exit_status == 2 and "is the share mounted" in done.outcomes[0].detail
+        (tmp_path / "share").mkdir()  # mounted again: the next run sends what failed
+        again = run_job(job, now=NOW, say=lambda line: None)
+    assert {o.destination: o.state for o in again.outcomes} == {
+        "share": "sent", "archive": "already sent"}  # fmt: skip
+    assert again.exit_status == 0
