@@ -302,7 +302,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if new:  # made only where its parent folder is, as by sync
         print(f"created a new store at {store.root}")
     print(f"imported into {store.root} ({args.endpoint}): {summary}")
-    return 0
+    return 1 if summary.refused else 0  # done; the files refused are to look at
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:

@@ -327,12 +327,20 @@ class Store:
         ``errmsg``), a JSON array of records, or JSON Lines of responses: what wechatpy,
         the platform's own examples or a script's ``json.dump`` leave behind. Records
         are typed and checked as the loaders' are; the days are the records' own
-        (``ref_date``). Imported days are final: a sync never fetches them.
+        (``ref_date``). Imported days are final: a sync never fetches them, but for
+        days of answers that said ``"is_delay": true`` (not final yet: a sync fetches
+        them again; ``days_not_final`` counts them).
 
         Safe to repeat: days the store already holds as final are kept as they are (and
         counted as skipped) unless ``replace=True``, so importing the same files twice
         changes nothing. A file that does not parse or does not fit the endpoint is
-        refused with its name and the reason, and nothing is written.
+        refused with its name and the reason, and nothing is written. A file is refused
+        whole, and named in the summary's ``refused`` (``records_refused`` counts its
+        records) while the other files are imported, when its answers are another
+        account's (where the archive says whose: an ``appid`` or ``account`` field of
+        its answers or records, or an appid in its file's or folder's name) or hold a
+        day before the endpoint's first day or after the last complete day. When every
+        file is refused, nothing is written and :class:`~wxframe.StoreError` names them.
 
         Examples
         --------
@@ -347,7 +355,9 @@ class Store:
         1 file(s), 2 rows, 1 day(s) written, 0 day(s) already held
         1 file(s), 0 rows, 0 day(s) written, 1 day(s) already held
         """
-        return _import.import_json(self._layout, endpoint, paths, account=account, replace=replace)
+        return _import.import_json(
+            self._layout, endpoint, paths, account=account, replace_held=replace
+        )
 
     # ---------------------------------------------------------------- read
     def read(
