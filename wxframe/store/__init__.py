@@ -244,14 +244,23 @@ class Store:
         the manifest counts for its days, and have the size and SHA-256 recorded when it
         was written. One row per problem (none when the store is sound): ``account``,
         ``endpoint``, ``month``, ``path``, ``problem``, ``days`` (the days it held) and
-        ``next``: ``fetch`` (a sync fetches those days again) or ``import`` (they were
-        imported history: import the archive again). Data folders of an account with no
-        manifest are reported too (a read never takes them).
+        ``next``: ``fetch`` (a sync fetches those days again), ``import`` (they were
+        imported history: import the archive again) or ``keep`` (the data file is
+        sound: only its record in the manifest is gone or damaged), and ``repair``: what
+        ``repair=True`` does about it (``keep, list again``; ``set aside, fetch again``;
+        ``set aside, import again``; ``forget, ...`` for a missing file; ``import
+        again``; ``leave``). Data folders of an account with no manifest are reported
+        too (a read never takes them).
 
         ``repair=True`` drops the damaged months' days from the manifest and moves a
         damaged file aside (to ``_damaged/`` at the root), so that reads work again
-        and the next sync fetches those days; :meth:`repair` also runs that sync. Every
-        sync repairs what a cheap check (existence and size) finds.
+        and the next sync fetches those days; :meth:`repair` also runs that sync. It
+        never sets aside a data file it cannot show damaged: a file whose month the
+        manifest lost (its month file deleted or unreadable) is kept and listed again
+        when its page checksums, its SHA-256 (where the manifest still records it), its
+        columns and types and its days are sound (its days as a sync that wrote it then
+        would have recorded them). Every sync repairs what a cheap check (existence and
+        size) finds.
 
         Examples
         --------
@@ -282,11 +291,13 @@ class Store:
         """Verify, forget what is damaged, and fetch the damaged days again.
 
         :meth:`verify` with ``repair=True`` (every account, or ``account``), then per
-        account with damaged days to fetch: a sync of the whole damaged months of those
-        endpoints, with ``client`` when it is that account's (up to its last complete
-        day). The :class:`RepairSummary` says what was found and forgotten
-        (``problems``), what was fetched again (``synced``), what is left for a sync
-        with another account's client (``left``; the repair stops at a sync that fails,
+        account with damaged days to fetch: a sync of only the days it set aside (of
+        each endpoint, the days the manifest held in the damaged month; the whole month
+        where it no longer says which), with ``client`` when it is that account's (up
+        to its last complete day). The :class:`RepairSummary` says what was found and
+        forgotten (``problems``), the sound files listed again (``kept``), what was
+        fetched again (``fetched``, ``synced``), what is left for a sync with another
+        account's client (``left``; the repair stops at a sync that fails,
         ``stopped``) and the imported history to import again (``to_import``).
 
         Examples
@@ -309,7 +320,7 @@ class Store:
         5 0
         True
         """
-        return _verify.repair(self, client, account=account, progress=progress)
+        return _verify.repair(self, self._layout, client, account=account, progress=progress)
 
     # -------------------------------------------------------------- import
     def import_json(
