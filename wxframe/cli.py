@@ -148,9 +148,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             return 0
         with pd.option_context("display.width", 200, "display.max_colwidth", 90):
             print(problems.drop(columns=["path"]).to_string(index=False))
-        if repaired is None:
+        if repaired is None:  # what a repair would do, before it does it
+            counts = problems["repair"].value_counts()
+            would = ", ".join(f"{what}: {n}" for what, n in counts.items())
             print(f"\n{len(problems)} problem(s); `wxframe verify --store {store.root} "
-                  "--repair` forgets the damaged months and fetches their days again")  # fmt: skip
+                  f"--repair` would do what the repair column says ({would})")  # fmt: skip
             return 1
         return _print_repair(store.root, repaired)
 
@@ -159,24 +161,26 @@ def _print_repair(root: Path, repaired: RepairSummary) -> int:
     """What a repair did and what is left to do; the exit status (1: an archive to import
     again, 3: days left to fetch)."""
     status = 0
+    for _, row in repaired.kept.iterrows():
+        print(f"{row['endpoint']} {row['month']} of {row['account']}: the data file is sound, "
+              f"kept and listed in the manifest again ({row['days']} days)")  # fmt: skip
     for _, row in repaired.to_import.iterrows():
         print(f"{row['endpoint']} {row['month']} of {row['account']}: imported history, "
               f"import its archive again (wxframe import --store {root} "
               f"--endpoint {row['endpoint']} FILES)")  # fmt: skip
         status = 1
-    for todo in repaired.refetch:
-        account = todo.account
+    for account in dict.fromkeys(todo.account for todo in repaired.refetch):
         if account in repaired.stopped:
             print(f"wxframe verify: the repair's sync stopped: {repaired.stopped[account]}",
                   file=sys.stderr)  # fmt: skip
             return _status(repaired.stopped[account])
         if account in repaired.synced:
             print(f"repaired {account}: {repaired.synced[account]}")
-            continue
+    for todo in repaired.left:
         command = f"wxframe sync --store {root} --begin {todo.begin} --end {todo.end} " + " ".join(
             f"--endpoint {name}" for name in todo.endpoints
         )
-        print(f"{account}: damaged months forgotten; to fetch them: {command}")
+        print(f"{todo.account}: damaged days forgotten; to fetch them: {command}")
         status = 3
     return status
 
@@ -315,7 +319,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if new:  # made only where its parent folder is, as by sync
         print(f"created a new store at {store.root}")
     print(f"imported into {store.root} ({args.endpoint}): {summary}")
-    return 0
+    return 1 if summary.refused else 0  # done; the files refused are to look at
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:

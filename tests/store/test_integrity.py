@@ -244,31 +244,36 @@ def test_a_damaged_month_of_the_manifest_fails_only_reads_of_that_month(
     shard.write_text("{not json", "utf-8")
     with pytest.raises(StoreError, match=r"2026-09\.json is not valid JSON"):
         store.read("getusersummary")
-    # verify names it (once, not its data file again); repair sets both aside, and the
-    # next sync fetches the month again
+    # verify names it (once, not its data file again); the data file is sound, so the
+    # repair sets only the damaged record aside and lists the file again (issue 28)
     problems = store.verify()
-    assert problems[["endpoint", "month", "next"]].values.tolist() == [
-        ["getusersummary", "2026-09", "fetch"]
+    assert problems[["endpoint", "month", "next", "repair"]].values.tolist() == [
+        ["getusersummary", "2026-09", "keep", "keep, list again"]
     ]
     assert "2026-09.json) is damaged" in problems["problem"].iloc[0]
     store.verify(repair=True)
     assert len(list((store.root / "_damaged").rglob("*.json.*"))) == 1
-    assert len(list((store.root / "_damaged").rglob("data.parquet.*"))) == 1
+    assert not list((store.root / "_damaged").rglob("data.parquet.*"))
+    assert store.verify().empty
+    pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
     next_sync_restores(store, sound)
 
 
-def test_a_sync_sets_a_damaged_month_of_the_manifest_aside_and_fetches_it(
+def test_a_sync_sets_a_damaged_month_of_the_manifest_aside_and_keeps_its_sound_data(
     synced: tuple[Store, dict[str, pd.DataFrame]],
 ) -> None:
     store, sound = synced
     (account,) = store.accounts()
     (store.root / "_manifest" / account / "getusercumulate" / "2026-10.json").write_text("{}")
     with serve(seed=0, today=TODAY_2026) as sim:
-        with pytest.warns(StoreDamagedWarning, match=r"2026-10\.json\) is damaged"):
+        with pytest.warns(StoreDamagedWarning, match=r"2026-10\.json\) is damaged.*data file is "
+                          r"sound, 31 days\)"):  # fmt: skip
             store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS,
                        progress=False)  # fmt: skip
         asked = [(b, e) for name, b, e, _ in sim.stats.answered if name == "getusercumulate"]
-    assert asked and all(b >= "2026-10-01" for b, _ in asked)  # October only
+    # the file is listed again as written; only days not final when it was are asked
+    assert all(b >= "2026-10-01" for b, _ in asked)  # October only
+    assert not list((store.root / "_damaged").rglob("data.parquet.*"))
     assert store.verify().empty
     for name in ENDPOINTS:
         pd.testing.assert_frame_equal(store.read(name), sound[name])

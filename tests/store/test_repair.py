@@ -71,18 +71,21 @@ def test_a_repair_forgets_the_damage_and_fetches_it_again(
     shard.write_text("{")
     with serve(seed=0, today=TODAY) as sim:
         done = store.repair(sim.client())
+    # the damaged record's data file is sound: kept and listed again, not fetched
     assert done.problems[["endpoint", "month", "next"]].values.tolist() == [
-        ["getusersummary", "2026-09", "fetch"],
+        ["getusersummary", "2026-09", "keep"],
         ["getusercumulate", "2026-10", "fetch"],
     ]
-    assert done.refetch == [Refetch(account, date(2026, 9, 1), date(2026, 10, 31),
-                                    ("getusersummary", "getusercumulate"))]  # fmt: skip
+    assert done.refetch == [Refetch(account, date(2026, 10, 1), date(2026, 10, 31),
+                                    ("getusercumulate",))]  # fmt: skip
     assert done.synced[account].calls > 0 and not done.left and not done.stopped
     assert done.to_import.empty and "1 account(s) fetched again" in str(done)
+    assert done.kept["month"].tolist() == ["2026-09"]
     assert store.verify().empty
     for name in ENDPOINTS:
         pd.testing.assert_frame_equal(store.read(name), sound[name])
-    assert len(list((store.root / "_damaged").rglob("*"))) >= 2  # moved aside, not deleted
+    damaged = {p.name.split(".")[0] for p in (store.root / "_damaged").rglob("*") if p.is_file()}
+    assert damaged == {"2026-09", "data"}  # moved aside, not deleted
 
 
 def test_a_repair_without_the_accounts_client_says_what_is_left(
@@ -110,7 +113,7 @@ def test_a_repair_without_the_accounts_client_says_what_is_left(
     assert main(["verify", "--store", str(store.root), "--repair"]) == 3
     out = capsys.readouterr().out
     assert "getusercumulate 2026-09 missing" in out
-    assert (f"{account}: damaged months forgotten; to fetch them: wxframe sync --store "
+    assert (f"{account}: damaged days forgotten; to fetch them: wxframe sync --store "
             f"{store.root} --begin 2026-09-01 --end 2026-09-30 --endpoint getusercumulate"
             in out)  # fmt: skip
 

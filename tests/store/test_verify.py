@@ -130,11 +130,13 @@ def test_a_lost_month_of_the_manifest_is_named_by_verify_and_repaired(
     (account,) = store.accounts()
     (store.root / "_manifest" / account / "getusersummary" / "2026-09.json").unlink()
     problems = store.verify()
-    assert problems[["endpoint", "month", "next"]].values.tolist() == [
-        ["getusersummary", "2026-09", "fetch"]
+    assert problems[["endpoint", "month", "next", "repair"]].values.tolist() == [
+        ["getusersummary", "2026-09", "keep", "keep, list again"]
     ]
     assert "no record of it in the manifest" in problems["problem"].iloc[0]
     assert problems["path"].iloc[0] == str(month_file(store, "getusersummary", "2026-09"))
-    store.verify(repair=True)  # moved aside, kept
-    assert len(list((store.root / "_damaged").rglob("data.parquet.*"))) == 1
+    store.verify(repair=True)  # the file is sound: listed again, not moved (issue 28)
+    assert not (store.root / "_damaged").exists()
+    assert store.verify().empty
+    pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
     next_sync_restores(store, sound)

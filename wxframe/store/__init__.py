@@ -250,14 +250,23 @@ class Store:
         the manifest counts for its days, and have the size and SHA-256 recorded when it
         was written. One row per problem (none when the store is sound): ``account``,
         ``endpoint``, ``month``, ``path``, ``problem``, ``days`` (the days it held) and
-        ``next``: ``fetch`` (a sync fetches those days again) or ``import`` (they were
-        imported history: import the archive again). Data folders of an account with no
-        manifest are reported too (a read never takes them).
+        ``next``: ``fetch`` (a sync fetches those days again), ``import`` (they were
+        imported history: import the archive again) or ``keep`` (the data file is
+        sound: only its record in the manifest is gone or damaged), and ``repair``: what
+        ``repair=True`` does about it (``keep, list again``; ``set aside, fetch again``;
+        ``set aside, import again``; ``forget, ...`` for a missing file; ``import
+        again``; ``leave``). Data folders of an account with no manifest are reported
+        too (a read never takes them).
 
         ``repair=True`` drops the damaged months' days from the manifest and moves a
         damaged file aside (to ``_damaged/`` at the root), so that reads work again
-        and the next sync fetches those days; :meth:`repair` also runs that sync. Every
-        sync repairs what a cheap check (existence and size) finds.
+        and the next sync fetches those days; :meth:`repair` also runs that sync. It
+        never sets aside a data file it cannot show damaged: a file whose month the
+        manifest lost (its month file deleted or unreadable) is kept and listed again
+        when its page checksums, its SHA-256 (where the manifest still records it), its
+        columns and types and its days are sound (its days as a sync that wrote it then
+        would have recorded them). Every sync repairs what a cheap check (existence and
+        size) finds.
 
         Examples
         --------
@@ -288,11 +297,13 @@ class Store:
         """Verify, forget what is damaged, and fetch the damaged days again.
 
         :meth:`verify` with ``repair=True`` (every account, or ``account``), then per
-        account with damaged days to fetch: a sync of the whole damaged months of those
-        endpoints, with ``client`` when it is that account's (up to its last complete
-        day). The :class:`RepairSummary` says what was found and forgotten
-        (``problems``), what was fetched again (``synced``), what is left for a sync
-        with another account's client (``left``; the repair stops at a sync that fails,
+        account with damaged days to fetch: a sync of only the days it set aside (of
+        each endpoint, the days the manifest held in the damaged month; the whole month
+        where it no longer says which), with ``client`` when it is that account's (up
+        to its last complete day). The :class:`RepairSummary` says what was found and
+        forgotten (``problems``), the sound files listed again (``kept``), what was
+        fetched again (``fetched``, ``synced``), what is left for a sync with another
+        account's client (``left``; the repair stops at a sync that fails,
         ``stopped``) and the imported history to import again (``to_import``).
 
         Examples
@@ -315,7 +326,7 @@ class Store:
         5 0
         True
         """
-        return _verify.repair(self, client, account=account, progress=progress)
+        return _verify.repair(self, self._layout, client, account=account, progress=progress)
 
     # -------------------------------------------------------------- import
     def import_json(
@@ -333,12 +344,20 @@ class Store:
         ``errmsg``), a JSON array of records, or JSON Lines of responses: what wechatpy,
         the platform's own examples or a script's ``json.dump`` leave behind. Records
         are typed and checked as the loaders' are; the days are the records' own
-        (``ref_date``). Imported days are final: a sync never fetches them.
+        (``ref_date``). Imported days are final: a sync never fetches them, but for
+        days of answers that said ``"is_delay": true`` (not final yet: a sync fetches
+        them again; ``days_not_final`` counts them).
 
         Safe to repeat: days the store already holds as final are kept as they are (and
         counted as skipped) unless ``replace=True``, so importing the same files twice
         changes nothing. A file that does not parse or does not fit the endpoint is
-        refused with its name and the reason, and nothing is written.
+        refused with its name and the reason, and nothing is written. A file is refused
+        whole, and named in the summary's ``refused`` (``records_refused`` counts its
+        records) while the other files are imported, when its answers are another
+        account's (where the archive says whose: an ``appid`` or ``account`` field of
+        its answers or records, or an appid in its file's or folder's name) or hold a
+        day before the endpoint's first day or after the last complete day. When every
+        file is refused, nothing is written and :class:`~wxframe.StoreError` names them.
 
         Examples
         --------
@@ -353,7 +372,9 @@ class Store:
         1 file(s), 2 rows, 1 day(s) written, 0 day(s) already held
         1 file(s), 0 rows, 0 day(s) written, 1 day(s) already held
         """
-        return _import.import_json(self._layout, endpoint, paths, account=account, replace=replace)
+        return _import.import_json(
+            self._layout, endpoint, paths, account=account, replace_held=replace
+        )
 
     # ---------------------------------------------------------------- read
     def read(
