@@ -145,7 +145,6 @@ def cut_inside_a_character(day: date) -> bytes:
 
 TOO_DEEP = Refused(MalformedResponseError, "too deep")
 NOT_JSON = refused(NonJSONResponseError, "non-JSON body", "is not JSON")
-ITEM_6 = "issue 28 item 6: import validates endpoint, account, dates, is_delay (other branch)"
 FOREIGN = (
     "finding of this corpus, built on no branch yet: over HTTP another endpoint's records "
     "are typed with the key field missing (NA) and stored as final"
@@ -176,7 +175,7 @@ CASES: list[Case] = [
          lambda d: answer(share_row(d), errcode=0, errmsg="ok"), Data(1)),
     Case("is_delay", "getarticleshare",
          lambda d: json.dumps({"list": [share_row(d)], "is_delay": True}).encode(),
-         Data(1, delayed=True), other={"import": ITEM_6}),
+         Data(1, delayed=True)),
     Case("no_records", "getarticleshare", lambda d: answer(),
          {"*": Data(0), "import": Refused(StoreError, "holds no records")}),
     Case("nested_50_deep", "getarticleshare", deep_answer(50), Data(1)),
@@ -260,8 +259,7 @@ CASES: list[Case] = [
     Case("every_row_of_another_day", "getarticleshare",
          lambda d: answer(share_row(d - timedelta(days=3))), Unfinished()),
     Case("day_in_2031", "getarticleshare", shares(ref_date="2031-01-01"),
-         {"*": Unfinished(), "import": Refused(StoreError, "2031-01-01")},
-         other={"import": ITEM_6}),
+         {"*": Unfinished(), "import": Refused(StoreError, "2031-01-01")}),
     # item 5's decision: the bytes that are not UTF-8 become U+FFFD, named in a warning,
     # and the answer's numbers are kept (every retry would bring the same bytes back)
     Case("title_cut_inside_a_character", "getarticleshare", cut_inside_a_character,
@@ -277,7 +275,6 @@ CASES: list[Case] = [
          other={"load": FOREIGN, "sync": FOREIGN}),
     Case("archive_of_another_account", "getarticleshare",
          lambda d: answer(share_row(d), appid="wx9999999999999999"),
-         {"*": Data(1), "import": Refused(StoreError, "wx9999999999999999")},
-         other={"import": ITEM_6}),
+         {"*": Data(1), "import": Refused(StoreError, "wx9999999999999999")}),
 ]
 # fmt: on
