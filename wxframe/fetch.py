@@ -96,6 +96,7 @@ class Fetch:
         stopped: dict[str, tuple[ApiError, list[Window]]] | None = None,
         isolate: tuple[type[ApiError], ...] = (EndpointOfflineError,),
         pool: RequestPool | None = None,
+        window_faults: tuple[type[WxframeError], ...] = (),
     ) -> None:
         self.client = client
         self.outside: dict[str, list[str]] = {}
@@ -105,11 +106,14 @@ class Fetch:
         self._size: dict[str, int] = {}
         self._answers = client.fetch_many(
             jobs, progress=progress, desc=desc, stopped=stopped, isolate=isolate, raw=True,
-            pool=pool,
+            pool=pool, window_faults=window_faults,
         )  # fmt: skip
 
     def __iter__(self) -> Iterator[list[Decoded]]:
         for spec, window, answer in self._answers:
+            if isinstance(answer, WxframeError):  # one of window_faults: its window's
+                yield [Decoded(spec, window, answer)]
+                continue
             _, waiting = self._waiting.setdefault(spec.name, (spec, []))
             waiting.append((window, answer))
             size = self._size.setdefault(spec.name, 1)

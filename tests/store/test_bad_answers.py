@@ -61,6 +61,9 @@ BAD = {
     "no list": b'{"data":[],"note":"list"}',
     "count as text": b'{"list":[' + read_row("%s", "abc") + b'],"is_delay":false}',
     "day with slashes": b'{"list":[' + read_row("%S") + b"]}",
+    # not an answer at all: judged in the request's worker, before any decoding
+    "an HTML page": b"<html><body>Wi-Fi login</body></html>",
+    "an array": b"[]",
 }
 
 
@@ -156,6 +159,22 @@ def test_one_bad_answer_costs_only_its_window(bad: date, kind: str) -> None:
         again = store.sync(server.client(), FIRST, LAST, endpoints=ENDPOINTS, progress=False)
         assert [(c.endpoint, c.begin) for c in server.calls[before:]] == [("getarticleread", bad)]
         assert not again.failed and stored_days(store, "getarticleread") == set(DAYS)
+
+
+@pytest.mark.parametrize("kind", ["an HTML page", "an array"])
+def test_a_body_that_is_no_answer_costs_only_its_window_too(tmp_path: Path, kind: str) -> None:
+    # Judged in the worker (not JSON, no 'list'): it stopped the whole sync before.
+    platform = Platform()
+    platform.bad_day, platform.bad = DAYS[3], BAD[kind]
+    with fixture_server(platform) as server:
+        store = Store(tmp_path)
+        with pytest.warns(BadAnswerWarning):
+            summary = store.sync(server.client(max_workers=2), FIRST, LAST,
+                                 endpoints=ENDPOINTS, progress=False)  # fmt: skip
+    assert [(f.endpoint, f.window) for f in summary.failed] == [
+        ("getarticleread", Window(DAYS[3], DAYS[3]))]  # fmt: skip
+    assert stored_days(store, "getarticleread") == set(DAYS) - {DAYS[3]}
+    assert stored_days(store, "getusercumulate") == set(DAYS)
 
 
 def test_a_title_cut_inside_a_character_keeps_its_numbers_and_names_the_article(

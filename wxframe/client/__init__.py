@@ -41,6 +41,7 @@ from wxframe.errors import (
     ApiError,
     ConfigurationError,
     EndpointOfflineError,
+    WxframeError,
 )
 from wxframe.pages import Page, RawPage
 
@@ -459,7 +460,8 @@ class Client:
         isolate: tuple[type[ApiError], ...] = (EndpointOfflineError,),
         raw: bool = False,
         pool: RequestPool | None = None,
-    ) -> Generator[tuple[Endpoint, Window, Page | RawPage], None, None]:
+        window_faults: tuple[type[WxframeError], ...] = (),
+    ) -> Generator[tuple[Endpoint, Window, Page | RawPage | WxframeError], None, None]:
         """Fetch ``(endpoint, window)`` jobs, of any endpoints, through one pool of workers.
 
         Yields ``(endpoint, window, records)`` as each completes; errors as in
@@ -469,8 +471,9 @@ class Client:
         request is all it was sent. With a ``stopped`` dict, an error of the ``isolate``
         kinds (47009 by default; a sync adds 45009 and 61503) stops only its endpoint: it
         is put there with the windows the endpoint did not get, and the other endpoints
-        go on. With ``raw``, answers that look like data come undecoded, as
-        :class:`~wxframe.pages.RawPage`, for the fetch engine to decode in batches.
+        go on; one of the ``window_faults`` kinds costs only its window: it is yielded in
+        the place of the window's answer. With ``raw``, answers that look like data come
+        undecoded, as :class:`~wxframe.pages.RawPage`, for the fetch engine to decode.
         With a shared ``pool``, the requests run on its threads (at most this client's
         ``max_workers`` of them at once), not on threads of their own.
         """
@@ -480,6 +483,7 @@ class Client:
         work = functools.partial(self.fetch_window, raw=raw)
         return run_jobs(
             work, jobs, limit=self.max_workers, pool=pool, stopped=stopped, isolate=isolate,
+            window_faults=window_faults,
             bar=functools.partial(_progress_bar, len(jobs), progress, label),
         )  # fmt: skip
 

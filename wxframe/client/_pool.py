@@ -17,7 +17,7 @@ from typing import Any
 
 from wxframe.dates import Window
 from wxframe.endpoints import Endpoint
-from wxframe.errors import ApiError, EndpointOfflineError, check_count
+from wxframe.errors import ApiError, EndpointOfflineError, WxframeError, check_count
 from wxframe.pages import Page, RawPage
 
 __all__ = [
@@ -231,7 +231,8 @@ def run_jobs(
     stopped: dict[str, tuple[ApiError, list[Window]]] | None = None,
     isolate: tuple[type[ApiError], ...] = (EndpointOfflineError,),
     bar: Callable[[], Any] | None = None,
-) -> Generator[tuple[Endpoint, Window, Page | RawPage], None, None]:
+    window_faults: tuple[type[WxframeError], ...] = (),
+) -> Generator[tuple[Endpoint, Window, Page | RawPage | WxframeError], None, None]:
     """Run ``work`` on every job through a lease of ``pool`` (or a pool of its own);
     yield ``(endpoint, window, answer)`` as each completes. See
     :meth:`~wxframe.Client.fetch_many` for ``stopped`` and ``isolate``; ``bar`` makes the
@@ -258,7 +259,7 @@ def run_jobs(
     try:
         lease.offer(ready)
         while lease.busy():
-            finished = []
+            finished: list[tuple[Endpoint, Window, Page | RawPage | WxframeError]] = []
             for job, page, exc in lease.next_results():
                 spec, window = job
                 if stopped is not None and isinstance(exc, isolate):
@@ -271,6 +272,13 @@ def run_jobs(
                     stopped[spec.name] = (first, sorted({window, *before, *left}))
                     lease.handled()  # the others go on
                     continue
+                if isinstance(exc, window_faults):  # this answer's fault: its window only
+                    assert isinstance(exc, WxframeError)
+                    finished.append((spec, window, exc))
+                    lease.handled()
+                    if spec.name in held and error is None:  # not 47009: ask the rest
+                        lease.offer(held.pop(spec.name))
+                    continue
                 if exc is not None:
                     if error is None:
                         error = exc
@@ -281,10 +289,10 @@ def run_jobs(
                 if spec.name in held and error is None:
                     lease.offer(held.pop(spec.name))
                 finished.append((spec, window, page))
-            for spec, window, page in finished:
+            for spec, window, answer in finished:
                 if progress is not None:
                     progress.update(1)
-                yield spec, window, page
+                yield spec, window, answer
         if error is not None:
             raise error
     finally:

@@ -548,7 +548,7 @@ def fetch_and_write(
     asking = time.monotonic()
     fetch = Fetch(
         client, jobs, progress=progress, desc="sync", stopped=stopped,
-        isolate=_ENDPOINT_FAULTS, pool=pool,
+        isolate=_ENDPOINT_FAULTS, pool=pool, window_faults=(MalformedResponseError,),
     )  # fmt: skip
     try:
         for decoded in fetch:
