@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "wxframe.dates": 1,
     "wxframe.endpoints": 2,
     "wxframe.pages": 2,
+    "wxframe.nesting": 2,
     "wxframe.codes": 2,
     "wxframe.client": 3,
     "wxframe.frames": 4,

@@ -387,13 +387,40 @@ def test_the_nesting_walk_is_what_a_reader_reaches(value: object, junk: bytes, s
     # what guards the reader from a stack overflow: exact for JSON (brackets, quotes and
     # backslashes in its strings), never under for any bytes; the walk's steps carry a
     # string, or a run of backslashes, from one to the next
-    import wxframe.frames._decode as frames
+    import wxframe.nesting as nesting
 
     body = json.dumps(value).encode()
     noise = bytes(b'[]{}"\\a,'[x % 8] for x in junk)
-    old, frames._WALK = frames._WALK, step
+    old, nesting._WALK = nesting._WALK, step
     try:
-        assert frames.nesting_depth(body) == _nesting(value), body
-        assert frames.nesting_depth(noise) >= _reached(noise), noise
+        assert nesting.nesting_depth(body) == _nesting(value), body
+        assert nesting.nesting_depth(noise) >= _reached(noise), noise
     finally:
-        frames._WALK = old
+        nesting._WALK = old
+
+
+@pytest.mark.parametrize("limit", [1_000, 10_000])
+def test_an_answer_nested_past_the_guard_is_refused_whatever_the_recursion_limit(
+    limit: int,
+) -> None:
+    # Between the guard and Python's recursion limit an answer was read or refused by
+    # what had run before in the process (a library raising the limit): never now.
+    import wxframe
+    from tests.conftest import raw_client, raw_server, token_then
+
+    body = b'{"list":[{"ref_date":"2026-11-20","msgid":"1_1","x":' + b"[" * 1_000
+    body += b"]" * 1_000 + b',"detail":{"share_user":1}}]}'
+
+    def deep(path: str, _: bytes) -> tuple[int, dict[str, str], bytes]:
+        return 200, {"Content-Type": "application/json"}, body
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        with (
+            raw_server(token_then(deep)) as (url, _),
+            pytest.raises(MalformedResponseError, match="1,003 deep"),
+        ):
+            wxframe.load_article_share(raw_client(url), "2026-11-20", "2026-11-20")
+    finally:
+        sys.setrecursionlimit(old)

@@ -466,16 +466,13 @@ class Client:
 
         Yields ``(endpoint, window, records)`` as each completes; errors as in
         :meth:`fetch_windows`. One pool across endpoints keeps every worker busy to the
-        end, instead of draining between endpoints. An endpoint the registry lists as
-        offline is asked for one window first: if the platform answers 47009, that one
-        request is all it was sent. With a ``stopped`` dict, an error of the ``isolate``
-        kinds (47009 by default; a sync adds 45009 and 61503) stops only its endpoint: it
-        is put there with the windows the endpoint did not get, and the other endpoints
-        go on; one of the ``window_faults`` kinds costs only its window: it is yielded in
-        the place of the window's answer. With ``raw``, answers that look like data come
-        undecoded, as :class:`~wxframe.pages.RawPage`, for the fetch engine to decode.
-        With a shared ``pool``, the requests run on its threads (at most this client's
-        ``max_workers`` of them at once), not on threads of their own.
+        end. An offline endpoint (the registry's) is asked one window first: if it
+        answers 47009, that request is all it was sent. With a ``stopped`` dict, an error
+        of the ``isolate`` kinds (47009; a sync adds 45009, 61503) stops only its
+        endpoint, put there with the windows it did not get; one of ``window_faults``
+        costs only its window, yielded in the place of its answer. With ``raw``, data
+        comes undecoded (:class:`~wxframe.pages.RawPage`); with a shared ``pool``, the
+        requests run on its threads (at most ``max_workers`` at once).
         """
         jobs = list(jobs)
         names = sorted({spec.name for spec, _ in jobs})

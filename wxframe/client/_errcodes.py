@@ -28,6 +28,7 @@ from wxframe.errors import (
     TransportError,
     WindowLike,
 )
+from wxframe.nesting import too_deep
 from wxframe.pages import Page
 
 __all__ = [
@@ -147,6 +148,11 @@ def read_payload(
     redact: Callable[[str], str],
 ) -> dict[str, Any]:
     """The JSON object of an answer, or the error it is (:class:`Transient` to retry)."""
+    if (depth := too_deep(body)) is not None:  # before json recurses into it
+        raise MalformedResponseError(
+            f"{what}: HTTP {status}, an answer that nests arrays or objects {depth:,} deep, "
+            "too deep to read (the registry's deepest have 6 levels)"
+        )
     try:
         # UTF-8 whatever the Content-Type says: the platform has been seen to send
         # text/plain without a charset.

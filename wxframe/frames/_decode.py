@@ -23,6 +23,7 @@ from wxframe.endpoints import (
     Positions,
     Rows,
 )
+from wxframe.nesting import MAX_NESTING, nesting_depth
 from wxframe.pages import Page
 
 __all__ = ["AnyPage", "TablePage", "decode", "decode_many", "nesting_depth"]
@@ -136,9 +137,12 @@ def _one_line(body: bytes) -> bytes | None:
 #: 20,000 levels it overflows an 8 MiB stack and the process dies (pyarrow 26; 10,000
 #: read). The registry's deepest answers have 6 levels; json and the checks here
 #: recurse too, and refuse what is deeper than Python's recursion limit with a clear
-#: error. A day of getarticletotaldetail (~100 KB) has about 2,000 opening brackets:
-#: the limit is above that, so such answers are settled by counting them.
-_MAX_NESTING = 5_000
+#: error, but that limit is the process's (a library may raise it): an answer between
+#: the two was read or refused depending on what ran before. 500 is far above any
+#: answer (6) and below Python's default limit (1,000), so the outcome is always the
+#: same. An answer with more opening brackets than this is walked (a day of
+#: getarticletotaldetail, ~100 KB, has about 2,000: well under a millisecond).
+_MAX_NESTING = MAX_NESTING
 
 
 def _shallow(body: bytes) -> bool:
@@ -153,68 +157,6 @@ def _shallow(body: bytes) -> bool:
     return (
         body.count(b"[") + body.count(b"{") <= _MAX_NESTING or nesting_depth(body) <= _MAX_NESTING
     )
-
-
-def nesting_depth(body: bytes) -> int:
-    """The deepest nesting of arrays and objects in ``body`` (bytes of JSON, or any
-    bytes), as a JSON reader tokenises it: brackets inside strings do not count, and a
-    quote after an odd run of backslashes is part of its string. Never less than a
-    reader reaches, for any bytes; exact for JSON.
-
-    What is left of ``body`` once everything but its structure is dropped is walked
-    (:func:`_structure`): 20 MB of answers take about 0.1 s, a fraction of reading them.
-
-    Examples
-    --------
-    >>> nesting_depth(b'{"list":[{"title":"[[[[","detail":{"n":1}}]}')
-    4
-    >>> nesting_depth(b'[' * 30000 + b']' * 30000)
-    30000
-    """
-    return _depth(_structure(body))
-
-
-#: Every byte but the quotes and brackets a JSON reader nests by.
-_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
-
-
-def _structure(body: bytes) -> bytes:
-    """``body`` reduced to the quotes and brackets that decide how deep it nests, each in
-    its place relative to the others: escaped backslashes and escaped quotes removed
-    (a run of backslashes that is even escapes nothing), then everything but quotes
-    and brackets, then empty strings (two quotes side by side change no bracket's
-    side of a string). Bytes' own C loops: a tenth of the time of walking every byte."""
-    if b"\\" in body:
-        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
-    return body.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
-
-
-#: Bytes looked at in one step of :func:`_depth` (numpy's temporaries stay small).
-_WALK = 1 << 20
-#: A byte's step in depth: +1 opens an array or object, -1 closes one.
-_STEP = np.zeros(256, np.int8)
-_STEP[[ord("["), ord("{")]] = 1
-_STEP[[ord("]"), ord("}")]] = -1
-
-
-def _depth(structure: bytes) -> int:
-    """The deepest nesting in bytes of quotes and brackets only (:func:`_structure`),
-    brackets between a quote and the next left out; :data:`_WALK` bytes at a time."""
-    data = np.frombuffer(structure, np.uint8)
-    depth = deepest = 0
-    inside = 0  # 1 while the walk is in a string
-    for start in range(0, len(data), _WALK):
-        part = data[start : start + _WALK]
-        quotes = np.flatnonzero(part == ord('"'))
-        step = _STEP[part]
-        at = np.flatnonzero(step)
-        if len(quotes) or inside:
-            at = at[((np.searchsorted(quotes, at) + inside) & 1) == 0]
-        if len(at):
-            levels = depth + np.cumsum(step[at], dtype=np.int64)
-            deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
-        inside ^= len(quotes) & 1
-    return deepest
 
 
 def _read_lines(

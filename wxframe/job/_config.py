@@ -86,6 +86,7 @@ def period_of(name: str, now: datetime) -> tuple[date, date]:
     days to the last complete day; ``last-month``: the last calendar month wholly
     complete.
 
+    >>> from wxframe.dates import BEIJING
     >>> now = datetime(2026, 12, 7, 9, tzinfo=BEIJING)  # a Monday, after 08:00
     >>> [str(d) for d in period_of("last-week", now)]
     ['2026-11-30', '2026-12-06']
