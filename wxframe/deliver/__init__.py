@@ -9,6 +9,7 @@ secrets come only from environment variables the config names (:func:`secret_fro
 from __future__ import annotations
 
 from wxframe.deliver._base import DESTINATIONS, Destination, make_destination, secret_from
+from wxframe.deliver._email import Email
 from wxframe.deliver._folder import Folder
 from wxframe.deliver._message import Alert, Message, fit_bytes
 
@@ -16,6 +17,7 @@ __all__ = [
     "DESTINATIONS",
     "Alert",
     "Destination",
+    "Email",
     "Folder",
     "Message",
     "fit_bytes",
