@@ -213,6 +213,7 @@ def test_a_run_without_the_accounts_secret_delivers_the_alert_and_exits_non_zero
     assert os.environ["JOB_SECRET_0"] not in out
 
 
+@pytest.mark.slow
 def test_a_destination_that_fails_does_not_stop_the_others_and_is_tried_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
