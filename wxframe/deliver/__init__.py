@@ -12,7 +12,7 @@ from wxframe.deliver._base import DESTINATIONS, Destination, make_destination, s
 from wxframe.deliver._dingtalk import DingTalk, dingtalk_sign
 from wxframe.deliver._feishu import Feishu, feishu_sign
 from wxframe.deliver._folder import Folder
-from wxframe.deliver._http import Pacer, redact
+from wxframe.deliver._http import Pacer, RobotDestination, redact
 from wxframe.deliver._message import Alert, Message, fit_bytes
 from wxframe.deliver._wecom import WeCom
 
@@ -25,6 +25,7 @@ __all__ = [
     "Folder",
     "Message",
     "Pacer",
+    "RobotDestination",
     "WeCom",
     "dingtalk_sign",
     "feishu_sign",

@@ -74,7 +74,7 @@ class DingTalk(RobotDestination):
     kind: ClassVar[str] = "dingtalk"
     keys: ClassVar[tuple[str, ...]] = ("webhook_env", "secret_env", "link")
     platform: ClassVar[Platform] = DINGTALK
-    limits: ClassVar[tuple[tuple[int, float], ...]] = ((20, 60.0),)
+    limits: ClassVar[tuple[tuple[int, float], ...]] = ((20, 61.0),)
 
     def __init__(
         self,

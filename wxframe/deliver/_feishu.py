@@ -80,7 +80,7 @@ class Feishu(RobotDestination):
     kind: ClassVar[str] = "feishu"
     keys: ClassVar[tuple[str, ...]] = ("webhook_env", "secret_env", "link", "msg_type")
     platform: ClassVar[Platform] = FEISHU
-    limits: ClassVar[tuple[tuple[int, float], ...]] = ((100, 60.0), (5, 1.0))
+    limits: ClassVar[tuple[tuple[int, float], ...]] = ((100, 61.0), (5, 1.2))
 
     def __init__(
         self,
@@ -171,7 +171,7 @@ class Feishu(RobotDestination):
             if size <= BODY_LIMIT:
                 self.deliver(self._webhook, "summary", body)
                 return
-            # the body shrinks at least as much as the text (each line has its JSON around)
+            # the body shrinks with the text, in proportion (each line has its JSON around)
             text = limit if limit is not None else len(message.text().encode())
-            limit = max(0, text - (size - BODY_LIMIT) - 64)
+            limit = max(0, text * BODY_LIMIT // size - 64)
         raise DeliveryError(f"{self.robot.where}: the summary does not fit in Feishu's 20 KB")

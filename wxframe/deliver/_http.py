@@ -340,7 +340,8 @@ class RobotDestination(Destination):
     ``pacer`` is given); :meth:`deliver` posts one message."""
 
     platform: ClassVar[Platform]
-    #: The platform's rate: ``(messages, seconds)`` pairs.
+    #: The platform's rate: ``(messages, seconds)`` pairs, each window a little longer
+    #: than the platform's: a message reaches the robot a moment after it leaves.
     limits: ClassVar[tuple[tuple[int, float], ...]] = ()
 
     def __init__(

@@ -71,7 +71,7 @@ class WeCom(RobotDestination):
     kind: ClassVar[str] = "wecom"
     keys: ClassVar[tuple[str, ...]] = ("key_env", "base_url", "mentions")
     platform: ClassVar[Platform] = WECOM
-    limits: ClassVar[tuple[tuple[int, float], ...]] = ((20, 60.0),)
+    limits: ClassVar[tuple[tuple[int, float], ...]] = ((20, 61.0),)
 
     def __init__(
         self,
@@ -168,6 +168,8 @@ class WeCom(RobotDestination):
         tail = [f"> {n}" for n in notes]
         if message.alerts and self.mentions:
             tail.append(" ".join(f"<@{m}>" for m in self.mentions))
+        # a blank line first: a renderer must not run the notes into the list above
+        tail = ["", *tail] if tail else []
         room = MARKDOWN_LIMIT - sum(len(line.encode()) + 1 for line in tail)
         content = "\n".join([message.markdown(limit=room), *tail])
         self.deliver(self._url("send"), "summary", {"msgtype": "markdown",
