@@ -283,6 +283,18 @@ def test_a_robot_nobody_answers_is_transient_and_names_no_secret(
     assert_no_secret(str(caught.value) + caplog.text)
 
 
+def test_debug_logs_of_a_delivery_hold_no_key_token_or_secret(
+    robots: RobotServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # urllib3 logs each request's path and query at DEBUG
+    robots.fail(1)
+    for kind in MAKERS:
+        MAKERS[kind](robots).send(message(chart=png()))
+    assert "POST /cgi-bin/webhook/send?***" in caplog.text and "retry 1/2" in caplog.text
+    assert "POST /open-apis/bot/v2/hook/*** " in caplog.text
+    assert_no_secret(caplog.text)
+
+
 # ------------------------------------------------------------------------ rates
 @pytest.mark.parametrize("kind", ["wecom", "dingtalk"])
 def test_a_21st_message_in_the_window_waits_instead_of_being_refused(kind: str) -> None:

@@ -43,24 +43,28 @@ log = logging.getLogger("wxframe.deliver")
 #: Seconds for one request, all of it; an upload of 20 MB on a slow line needs more.
 TIMEOUT = 30.0
 _QUERY = re.compile(r"\?[^\s'\"<>)]*")
+#: Feishu's token is the last part of its webhook's path.
+_HOOK = re.compile(r"(/bot/v2/hook/)[^\s'\"<>)?/]+")
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each secret (as written, URL-quoted or form-quoted) and any URL
-    query string replaced by ``***``.
+    """``text`` with each secret (as written, URL-quoted or form-quoted), any URL
+    query string and a Feishu hook's token replaced by ``***``.
 
     >>> redact("POST /send?key=abc-123 failed for abc-123", ["abc-123"])
     'POST /send?*** failed for ***'
+    >>> redact("POST /open-apis/bot/v2/hook/0a1b-2c3d HTTP/1.1", [])
+    'POST /open-apis/bot/v2/hook/*** HTTP/1.1'
     """
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
             text = text.replace(form, "***")
-    return _QUERY.sub("?***", text)
+    return _HOOK.sub(r"\1***", _QUERY.sub("?***", text))
 
 
 class _RedactQueries(logging.Filter):
     """urllib3 logs each request's path with its query at DEBUG: a WeCom key, a DingTalk
-    access_token. A run with debug logging on must not write them."""
+    access_token, a Feishu hook. A run with debug logging on must not write them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
