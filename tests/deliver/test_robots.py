@@ -290,7 +290,7 @@ def test_debug_logs_of_a_delivery_hold_no_key_token_or_secret(
     robots.fail(1)
     for kind in MAKERS:
         MAKERS[kind](robots).send(message(chart=png()))
-    assert "POST /cgi-bin/webhook/send?***" in caplog.text and "retry 1/2" in caplog.text
+    assert "POST /cgi-bin/webhook/send?key=*** " in caplog.text and "retry 1/2" in caplog.text
     assert "POST /open-apis/bot/v2/hook/*** " in caplog.text
     assert_no_secret(caplog.text)
 

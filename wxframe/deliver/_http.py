@@ -33,6 +33,7 @@ __all__ = [
     "RobotDestination",
     "check_link",
     "check_webhook",
+    "install_redaction",
     "json_body",
     "redact",
     "with_link",
@@ -42,24 +43,25 @@ log = logging.getLogger("wxframe.deliver")
 
 #: Seconds for one request, all of it; an upload of 20 MB on a slow line needs more.
 TIMEOUT = 30.0
-_QUERY = re.compile(r"\?[^\s'\"<>)]*")
+#: The value of each parameter of a URL's query.
+_QUERY = re.compile(r"([?&][^=&\s'\"<>]+=)[^&\s'\"<>)]*")
 #: Feishu's token is the last part of its webhook's path.
 _HOOK = re.compile(r"(/bot/v2/hook/)[^\s'\"<>)?/]+")
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each secret (as written, URL-quoted or form-quoted), any URL
-    query string and a Feishu hook's token replaced by ``***``.
+    """``text`` with each secret (as written, URL-quoted or form-quoted), the values of
+    a URL's query and a Feishu hook's token replaced by ``***``.
 
-    >>> redact("POST /send?key=abc-123 failed for abc-123", ["abc-123"])
-    'POST /send?*** failed for ***'
+    >>> redact("POST /send?key=abc-123&type=file failed for abc-123", ["abc-123"])
+    'POST /send?key=***&type=*** failed for ***'
     >>> redact("POST /open-apis/bot/v2/hook/0a1b-2c3d HTTP/1.1", [])
     'POST /open-apis/bot/v2/hook/*** HTTP/1.1'
     """
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
             text = text.replace(form, "***")
-    return _HOOK.sub(r"\1***", _QUERY.sub("?***", text))
+    return _HOOK.sub(r"\1***", _QUERY.sub(r"\1***", text))
 
 
 class _RedactQueries(logging.Filter):
@@ -67,12 +69,17 @@ class _RedactQueries(logging.Filter):
     access_token, a Feishu hook. A run with debug logging on must not write them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a, ()) if isinstance(a, str) else a for a in record.args)
+        # the whole line, as the client's filter leaves it (either may run first)
+        record.msg = redact(record.getMessage(), ())
+        record.args = None
         return True
 
 
-logging.getLogger("urllib3.connectionpool").addFilter(_RedactQueries())
+def install_redaction() -> None:
+    """Keep webhook keys and tokens out of urllib3's log records (once per process)."""
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _RedactQueries) for f in logger.filters):
+        logger.addFilter(_RedactQueries())
 
 
 def check_webhook(name: str, kind: str, variable: str, url: str) -> str:
@@ -180,6 +187,7 @@ class Robot:
         timeout: float = TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        install_redaction()
         self.where = where
         self.platform = platform
         self.retry = retry if retry is not None else RetryPolicy()
