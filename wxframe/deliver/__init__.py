@@ -9,18 +9,30 @@ secrets come only from environment variables the config names (:func:`secret_fro
 from __future__ import annotations
 
 from wxframe.deliver._base import DESTINATIONS, Destination, make_destination, secret_from
+from wxframe.deliver._dingtalk import DingTalk, dingtalk_sign
 from wxframe.deliver._email import Email
+from wxframe.deliver._feishu import Feishu, feishu_sign
 from wxframe.deliver._folder import Folder
+from wxframe.deliver._http import Pacer, RobotDestination, redact
 from wxframe.deliver._message import Alert, Message, fit_bytes
+from wxframe.deliver._wecom import WeCom
 
 __all__ = [
     "DESTINATIONS",
     "Alert",
     "Destination",
+    "DingTalk",
     "Email",
+    "Feishu",
     "Folder",
     "Message",
+    "Pacer",
+    "RobotDestination",
+    "WeCom",
+    "dingtalk_sign",
+    "feishu_sign",
     "fit_bytes",
     "make_destination",
+    "redact",
     "secret_from",
 ]
