@@ -180,13 +180,23 @@ def _message(
 def _chart(period: Period, config: JobConfig) -> bytes | None:
     """The headline chart: the period's readers by channel, as PNG."""
     import matplotlib.pyplot as plt
+    from matplotlib.font_manager import FontProperties
 
-    from wxframe.plots import plot_channel_mix
+    from wxframe.plots import cjk_font, plot_channel_mix
 
     rows = period.read("getbizsummary", period.begin, period.end)
     if rows.empty:
         return None
     ax = plot_channel_mix(rows, labels=config.lang, lang=config.lang)
+    font = cjk_font()
+    zh = config.lang == "zh" and font is not None  # else English: no boxes for glyphs
+    chinese: dict[str, Any] = {"family": font} if zh else {}
+    ax.set_title(f"{'各渠道阅读人数占比' if zh else 'Share of readers by channel'}, "
+                 f"{period.begin}..{period.end}", fontdict=chinese)  # fmt: skip
+    ax.set_xlabel("")
+    ax.set_ylabel("阅读人数占比" if zh else "share of readers", fontdict=chinese)
+    if (legend := ax.get_legend()) is not None:
+        legend.set_title("渠道" if zh else "channel", prop=FontProperties(**chinese))
     figure = ax.get_figure(root=True)
     assert figure is not None
     buffer = io.BytesIO()
