@@ -80,9 +80,12 @@ class Message:
     def markdown(self, limit: int | None = None) -> str:
         """Markdown as the robots render it (alerts first, then the headline), cut to
         ``limit`` bytes of UTF-8 on a line boundary if given."""
-        lines = [f"**{self.title}** `{self.account}` {self.period}"]
+        # Blank lines between the blocks: CommonMark renderers (DingTalk's) would run the
+        # title and the alerts into one paragraph otherwise; WeCom's shows them alike.
+        lines = [f"**{self.title}** `{self.account}` {self.period}", ""]
         if self.alerts:
             lines += [f"**{self._alert_heading()}**"] + [f"> {a.text}" for a in self.alerts]
+            lines.append("")
         lines += [f"- {label}: **{value}** {change}".rstrip()
                   for label, value, change in self.headline]  # fmt: skip
         if self.link:
