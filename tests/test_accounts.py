@@ -116,7 +116,7 @@ SECRET = "0123456789abcdef0123456789abcdef"  # what an app secret looks like
     ],
 )
 def test_every_mistake_in_an_accounts_file_is_one_line_naming_it(
-    tmp_path: Path, text: str, named: str
+    tmp_path: Path, text: str, named: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "accounts.toml"
     path.write_text(text, encoding="utf-8")
@@ -124,13 +124,12 @@ def test_every_mistake_in_an_accounts_file_is_one_line_naming_it(
         wxframe.read_accounts(path)
     message = str(caught.value)
     assert named in message and SECRET not in message and "\n" not in message
-    run = subprocess.run(
-        [sys.executable, "-m", "wxframe", "sync", "--store", str(tmp_path / "s"),
-         "--accounts", str(path)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert run.returncode == 2 and "Traceback" not in run.stderr
-    assert SECRET not in run.stdout + run.stderr
+    from wxframe.cli import main
+
+    status = main(["sync", "--store", str(tmp_path / "s"), "--accounts", str(path)])
+    out, err = capsys.readouterr()
+    assert status == 2 and "Traceback" not in err
+    assert SECRET not in out + err
 
 
 def test_an_accounts_file_not_in_utf8_is_named(tmp_path: Path) -> None:

@@ -183,6 +183,7 @@ def test_a_bare_token_is_not_reported_as_issued() -> None:
     assert (report["status"] == "skipped").sum() == len(wxframe.ENDPOINTS)
 
 
+@pytest.mark.slow
 def test_a_black_hole_gets_a_verdict_within_the_deadline() -> None:
     # The token host answers; the datacube host accepts connections and never answers
     # (a firewall dropping them). Every endpoint is asked at once, and the whole check
