@@ -96,6 +96,8 @@ def test_every_period_is_whole_and_complete(moment: datetime) -> None:
          "below=-0.3\n", "metric='mood'"),
         ('store = "s"\n[[account]]\nappid="wxa"\nsecret_env="S"\n[[alert]]\nmetric="readers"\n',
          "below = -0.3"),
+        ('store = "s"\n[[account]]\nappid="wxa"\nsecret_env="S"\n[[alert]]\nmetric="readers"\n'
+         "below = -30\n", "fractions of the previous period"),
     ],
 )  # fmt: skip
 def test_every_mistake_in_a_config_is_named_before_anything_is_asked(
@@ -204,13 +206,21 @@ def test_a_run_without_the_accounts_secret_delivers_the_alert_and_exits_non_zero
         monkeypatch.setenv("JOB_SECRET_0", "not-the-secret")
         config = write_config(tmp_path, sims, '[[alert]]\nkind = "access"\nfail = true\n')
         status = main(["run", "--config", str(config)])
-    out = capsys.readouterr().out
-    assert status == 4  # access refused outranks the alert's 1
-    summary = next((tmp_path / "share").rglob("summary.md")).read_text()
-    assert "the platform refuses access" in summary and "JOB_SECRET_0" in summary
-    assert not list((tmp_path / "share2").rglob("*"))  # alerts = false: nothing to say
-    assert "not-the-secret" not in out + summary
-    assert os.environ["JOB_SECRET_0"] not in out
+        out = capsys.readouterr().out
+        assert status == 4  # access refused outranks the alert's 1
+        [folder] = (tmp_path / "share").rglob("summary.md")
+        summary = folder.read_text()
+        assert "the platform refuses access" in summary and "JOB_SECRET_0" in summary
+        assert "readers" not in summary  # no headline that looks whole and is not
+        assert not list((tmp_path / "share2").rglob("*"))  # alerts = false: nothing to say
+        assert "not-the-secret" not in out + summary
+        # the secret fixed: the period's report goes out now, to both
+        monkeypatch.setenv("JOB_SECRET_0", sims[0].secret)
+        assert main(["run", "--config", str(config)]) == 0
+        out = capsys.readouterr().out
+    assert "share: sent" in out and "archive: sent" in out
+    assert (folder.parent / "report.html").exists() and "readers" in folder.read_text()
+    assert oct((folder.parent / "report.html").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
 
 
 @pytest.mark.slow
@@ -230,3 +240,9 @@ def test_a_destination_that_fails_does_not_stop_the_others_and_is_tried_again(
     assert {o.destination: o.state for o in again.outcomes} == {
         "share": "sent", "archive": "already sent"}  # fmt: skip
     assert again.exit_status == 0
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

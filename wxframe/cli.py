@@ -640,10 +640,14 @@ def build_parser() -> argparse.ArgumentParser:
         "rerun of the same period send nothing again. Secrets come only from the "
         "environment variables the config names.",
     )
-    run.add_argument("--config", required=True, help="the job's TOML file")
+    run.add_argument(
+        "--config", required=True,
+        help="the job's TOML file (README: 'Leaving it running'; exit codes below)",
+    )  # fmt: skip
     run.add_argument(
         "--dry-run", action="store_true",
-        help="sync, render and send nothing: say what would be sent where",
+        help="sync, render and send nothing: check the secrets and say what would be sent "
+        "where, from the store as it is",
     )  # fmt: skip
     run.add_argument(
         "--resend", action="store_true",
@@ -677,7 +681,9 @@ def _endpoint_names() -> list[str]:
 EXIT_CODES = (
     (0, "done; nothing to look at"),
     (1, "done, and it found something to look at: damaged store files (verify), an "
-        "endpoint not usable (doctor), an archive to import again (verify --repair)"),
+        "endpoint not usable (doctor), an archive to import again (verify --repair), files "
+        "refused (import), an alert with fail = true or a delivery whose fate is unknown "
+        "(run)"),
     (2, "something to fix before running again: an argument, no store at the path, a "
         "missing credential or setting, a period the store holds nothing of, a file "
         "refused (nothing was written), or a disk that refused a write (what was written "

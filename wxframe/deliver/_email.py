@@ -260,7 +260,7 @@ class Email(Destination):
         >>> mail.message_id(m)
         '<wxframe.20261130-20261206.1cc66f406b1b71f030ce@example.com>'
         """
-        key = "\n".join((message.account, message.period, self.name))
+        key = "\n".join((message.account, message.key, self.name))
         digest = hashlib.sha256(key.encode()).hexdigest()[:20]
         domain = getaddresses([self.sender])[0][1].rpartition("@")[2]
         if not domain.isascii() or not domain:

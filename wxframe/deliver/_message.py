@@ -50,6 +50,13 @@ class Message:
     chart: bytes | None = None
     link: str | None = None
     lang: Literal["en", "zh"] = "en"
+    #: What the delivery log knows this message by (default: :attr:`period`); alerts
+    #: sent before the period's report have a key of their own.
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.period)
 
     @property
     def period(self) -> str:

@@ -124,6 +124,10 @@ def read_config(path: str | os.PathLike[str]) -> JobConfig:
     try:
         with open(path, "rb") as f:
             table = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigurationError(f"{path}: no such file (the job's TOML config)") from None
+    except IsADirectoryError:
+        raise ConfigurationError(f"{path} is a folder; give the job's TOML file") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"{path}: {exc}") from None
     except (UnicodeDecodeError, RecursionError):
@@ -243,7 +247,8 @@ def _alerts(path: Path, listed: object) -> list[AlertRule]:
         unknown = sorted(set(table) - {"name", "kind", "metric", "below", "above", "floor",
                                        "fail"})  # fmt: skip
         if unknown:
-            raise ConfigurationError(f"{where}: unknown key(s) {', '.join(unknown)}")
+            raise ConfigurationError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: "
+                                     "name, kind, metric, below, above, floor, fail")  # fmt: skip
         kind = table.get("kind", "change")
         if kind not in ALERT_KINDS:
             raise ConfigurationError(f"{where}: kind={kind!r}; allowed: {', '.join(ALERT_KINDS)}")
@@ -251,6 +256,13 @@ def _alerts(path: Path, listed: object) -> list[AlertRule]:
         for key, value in numbers.items():
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigurationError(f"{where}: {key}={value!r}; allowed: a number")
+        if not -1 < numbers.get("below", -0.5) < 0 or numbers.get("above", 1) <= 0:
+            raise ConfigurationError(
+                f"{where}: below and above are fractions of the previous period: below = "
+                "-0.3 for a fall of 30 % (between -1 and 0), above = 0.5 for a rise of 50 %"
+            )
+        if numbers.get("floor", 0) < 0:
+            raise ConfigurationError(f"{where}: floor={numbers['floor']!r}; allowed: >= 0")
         metric = table.get("metric")
         if kind == "change":
             if metric not in METRIC_KEYS:

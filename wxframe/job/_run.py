@@ -80,9 +80,16 @@ def run_job(
     store = Store(config.store)
     log = DeliveryLog(config.store)
     if dry_run:
-        results: dict[str, Any] = {a.appid: None for a in config.accounts}
+        results: dict[str, Any] = {}
+        for account in config.accounts:  # what a run would meet first: its secret
+            try:
+                account.client().close()
+                results[account.appid] = None
+            except WxframeError as exc:
+                results[account.appid] = exc
         say(f"would sync {len(config.accounts)} account(s) into {config.store} from "
-            f"{begin - timedelta(days=days)} to {end}")  # fmt: skip
+            f"{begin - timedelta(days=days)} to {end}; the report is from the store as "
+            "it is now")  # fmt: skip
     else:
         store.create()
         results = sync_accounts(store, config.accounts, begin - timedelta(days=days), end,
@@ -123,9 +130,18 @@ def _account(
         if alert.fail:
             summary.statuses.append(1)
     message = _message(config, appid, summary, period, alerts)
+    finished = error is None and (dry_run or not getattr(result, "failed", None))
+    if not finished:
+        # A sync that did not finish may lack days of the period: no
+        # report that looks whole goes out. The alerts go, under a key of their own, so
+        # the report is still sent once a later run has the period.
+        message = dataclasses.replace(message, headline=[], key=f"{message.period} alerts")
+        if not dry_run:
+            say(f"{appid}: the sync did not finish: only alerts are sent; the report "
+                "goes with the run that completes it")  # fmt: skip
     pending = [d for d in config.destinations
-               if resend or log.state(appid, message.period, d.name) != "sent"]  # fmt: skip
-    if period is not None and pending:
+               if resend or log.state(appid, message.key, d.name) != "sent"]  # fmt: skip
+    if period is not None and pending and finished:
         path = config.report_folder / appid / f"{message.period}.html"
         if dry_run:
             say(f"{appid}: would render the report to {path}")
@@ -208,14 +224,16 @@ def _chart(period: Period, config: JobConfig) -> bytes | None:
 def _deliver(
     destination: Destination, message: Message, log: DeliveryLog, dry_run: bool, resend: bool
 ) -> Outcome:
-    account, period, name = message.account, message.period, destination.name
+    account, period, name = message.account, message.key, destination.name
     if not destination.alerts:
         message = dataclasses.replace(message, alerts=[])
     if not message.headline and not message.alerts:
-        return Outcome(account, name, "nothing to send", "the store holds nothing of the period")
-    if dry_run:
-        return Outcome(account, name, "would send", destination.describe())
+        return Outcome(account, name, "nothing to send", "no report of the period yet, no alert")
     state = log.state(account, period, name)
+    if dry_run:
+        if state == "sent" and not resend:
+            return Outcome(account, name, "already sent")
+        return Outcome(account, name, "would send", destination.describe())
     if state == "sent" and not resend:
         return Outcome(account, name, "already sent")
     if state == "sending" and not resend:
