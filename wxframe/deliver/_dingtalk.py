@@ -7,20 +7,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import quote_plus, urlsplit
 
-from wxframe.client import RetryPolicy
-from wxframe.deliver._base import register, secret_from
+from wxframe.deliver._base import register
 from wxframe.deliver._http import (
-    TIMEOUT,
-    Pacer,
     Platform,
-    RobotDestination,
-    check_link,
-    check_webhook,
+    SignedWebhook,
     with_link,
 )
 from wxframe.deliver._message import Message
@@ -56,7 +49,7 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
 
 
 @register
-class DingTalk(RobotDestination):
+class DingTalk(SignedWebhook):
     """A DingTalk custom robot (20 messages a minute, paced here).
 
     Config: ``webhook_env`` (the variable holding the whole webhook address: its
@@ -72,58 +65,12 @@ class DingTalk(RobotDestination):
     """
 
     kind: ClassVar[str] = "dingtalk"
-    keys: ClassVar[tuple[str, ...]] = ("webhook_env", "secret_env", "link")
     platform: ClassVar[Platform] = DINGTALK
     limits: ClassVar[tuple[tuple[int, float], ...]] = ((20, 61.0),)
 
-    def __init__(
-        self,
-        name: str,
-        webhook: str,
-        *,
-        secret: str = "",
-        link: str | None = None,
-        webhook_env: str = "",
-        secret_env: str = "",
-        alerts: bool = True,
-        retry: RetryPolicy | None = None,
-        pacer: Pacer | None = None,
-        timeout: float = TIMEOUT,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        check_webhook(name, self.kind, webhook_env or "given", webhook)
-        token = urlsplit(webhook).query
-        super().__init__(
-            name, secrets=[webhook, token, secret], alerts=alerts, retry=retry, pacer=pacer,
-            timeout=timeout,
-        )  # fmt: skip
-        self._webhook = webhook
-        self._secret = secret
-        self.link = check_link(name, self.kind, link)
-        self.webhook_env = webhook_env
-        self.secret_env = secret_env
-        self.clock = clock
-
-    @classmethod
-    def from_config(cls, name: str, table: Mapping[str, Any]) -> DingTalk:
-        return cls(
-            name,
-            secret_from(name, table, "webhook_env"),
-            secret=secret_from(name, table, "secret_env", required=False),
-            link=table.get("link"),
-            webhook_env=str(table["webhook_env"]),
-            secret_env=str(table.get("secret_env", "")),
-            alerts=table.get("alerts", True),
-        )
-
-    def describe(self) -> str:
-        signed = f"signed with ${self.secret_env}" if self._secret else "unsigned"
-        link = f", linking {self.link}" if self.link else ""
-        return (
-            f"{self.name} (dingtalk): summary (markdown){link} to the robot at "
-            f"{urlsplit(self._webhook).netloc} whose address ${self.webhook_env or '?'} "
-            f"holds, {signed}"
-        )
+    @staticmethod
+    def token_of(webhook: str) -> str:
+        return urlsplit(webhook).query
 
     def _signed_url(self) -> str:
         if not self._secret:

@@ -8,20 +8,13 @@ import base64
 import dataclasses
 import hashlib
 import hmac
-import time
-from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from wxframe.client import RetryPolicy
-from wxframe.deliver._base import register, secret_from
+from wxframe.deliver._base import register
 from wxframe.deliver._http import (
-    TIMEOUT,
-    Pacer,
     Platform,
-    RobotDestination,
-    check_link,
-    check_webhook,
+    SignedWebhook,
     json_body,
     with_link,
 )
@@ -61,7 +54,7 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
 
 
 @register
-class Feishu(RobotDestination):
+class Feishu(SignedWebhook):
     """A Feishu/Lark custom bot (100 messages a minute and 5 a second, paced here; a
     body of at most 20 KB).
 
@@ -78,65 +71,30 @@ class Feishu(RobotDestination):
     """
 
     kind: ClassVar[str] = "feishu"
-    keys: ClassVar[tuple[str, ...]] = ("webhook_env", "secret_env", "link", "msg_type")
+    keys: ClassVar[tuple[str, ...]] = (*SignedWebhook.keys, "msg_type")
     platform: ClassVar[Platform] = FEISHU
     limits: ClassVar[tuple[tuple[int, float], ...]] = ((100, 61.0), (5, 1.2))
 
+    noun: ClassVar[str] = "bot"
+
     def __init__(
-        self,
-        name: str,
-        webhook: str,
-        *,
-        secret: str = "",
-        link: str | None = None,
-        msg_type: Literal["post", "text"] = "post",
-        webhook_env: str = "",
-        secret_env: str = "",
-        alerts: bool = True,
-        retry: RetryPolicy | None = None,
-        pacer: Pacer | None = None,
-        timeout: float = TIMEOUT,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        check_webhook(name, self.kind, webhook_env or "given", webhook)
+        self, name: str, webhook: str, *, msg_type: Literal["post", "text"] = "post",
+        **options: Any,
+    ) -> None:  # fmt: skip
         if msg_type not in ("post", "text"):
             raise ConfigurationError(
                 f"destination {name} (feishu): msg_type={msg_type!r}; allowed: post, text"
             )
-        path = urlsplit(webhook).path.rsplit("/", 1)[-1]  # the hook's token
-        super().__init__(
-            name, secrets=[webhook, path, secret], alerts=alerts, retry=retry, pacer=pacer,
-            timeout=timeout,
-        )  # fmt: skip
-        self._webhook = webhook
-        self._secret = secret
-        self.link = check_link(name, self.kind, link)
+        super().__init__(name, webhook, **options)
         self.msg_type = msg_type
-        self.webhook_env = webhook_env
-        self.secret_env = secret_env
-        self.clock = clock
 
-    @classmethod
-    def from_config(cls, name: str, table: Mapping[str, Any]) -> Feishu:
-        return cls(
-            name,
-            secret_from(name, table, "webhook_env"),
-            secret=secret_from(name, table, "secret_env", required=False),
-            link=table.get("link"),
-            msg_type=table.get("msg_type", "post"),
-            webhook_env=str(table["webhook_env"]),
-            secret_env=str(table.get("secret_env", "")),
-            alerts=table.get("alerts", True),
-        )
+    @staticmethod
+    def token_of(webhook: str) -> str:
+        return urlsplit(webhook).path.rsplit("/", 1)[-1]  # the hook's token is its path
 
-    def describe(self) -> str:
-        signed = f"signed with ${self.secret_env}" if self._secret else "unsigned"
-        link = f", linking {self.link}" if self.link else ""
-        return (
-            f"{self.name} (feishu): summary ({self.msg_type}){link} to the bot at "
-            f"{urlsplit(self._webhook).netloc} whose address ${self.webhook_env or '?'} "
-            f"holds, {signed}"
-        )
+    @property
+    def sends(self) -> str:
+        return self.msg_type
 
     def payload(self, message: Message, limit: int | None = None) -> dict[str, Any]:
         """The message's JSON (without the signature), its text cut to ``limit`` bytes."""

@@ -22,7 +22,7 @@ import requests
 import tenacity
 
 from wxframe.client import RetryPolicy
-from wxframe.deliver._base import Destination
+from wxframe.deliver._base import Destination, secret_from
 from wxframe.deliver._message import Message
 from wxframe.errors import ConfigurationError, DeliveryError
 
@@ -31,6 +31,7 @@ __all__ = [
     "Platform",
     "Robot",
     "RobotDestination",
+    "SignedWebhook",
     "check_link",
     "check_webhook",
     "install_redaction",
@@ -375,3 +376,73 @@ class RobotDestination(Destination):
     def deliver(self, url: str, what: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Post one message (``payload`` as JSON), each attempt once the pacer allows."""
         return self.robot.post(url, what, **json_body(payload))
+
+
+class SignedWebhook(RobotDestination):
+    """A robot addressed by its whole webhook (a secret: its token is in it) that may
+    sign each message with a secret of its own (DingTalk, Feishu); the config names the
+    variables holding both, and ``link`` where the report is published."""
+
+    keys: ClassVar[tuple[str, ...]] = ("webhook_env", "secret_env", "link")
+    #: What :meth:`describe` calls the robot.
+    noun: ClassVar[str] = "robot"
+
+    def __init__(
+        self,
+        name: str,
+        webhook: str,
+        *,
+        secret: str = "",
+        link: str | None = None,
+        webhook_env: str = "",
+        secret_env: str = "",
+        alerts: bool = True,
+        retry: RetryPolicy | None = None,
+        pacer: Pacer | None = None,
+        timeout: float = TIMEOUT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        check_webhook(name, self.kind, webhook_env or "given", webhook)
+        super().__init__(
+            name, secrets=[webhook, self.token_of(webhook), secret], alerts=alerts,
+            retry=retry, pacer=pacer, timeout=timeout,
+        )  # fmt: skip
+        self._webhook = webhook
+        self._secret = secret
+        self.link = check_link(name, self.kind, link)
+        self.webhook_env = webhook_env
+        self.secret_env = secret_env
+        self.clock = clock
+
+    @staticmethod
+    def token_of(webhook: str) -> str:
+        """The part of the webhook that is its token (redacted wherever it shows)."""
+        raise NotImplementedError
+
+    @property
+    def sends(self) -> str:
+        """The kind of message it sends, for :meth:`describe`."""
+        return "markdown"
+
+    @classmethod
+    def from_config(cls, name: str, table: Mapping[str, Any]) -> Destination:
+        options = {k: table[k] for k in cls.keys if k not in SignedWebhook.keys and k in table}
+        return cls(
+            name,
+            secret_from(name, table, "webhook_env"),
+            secret=secret_from(name, table, "secret_env", required=False),
+            link=table.get("link"),
+            webhook_env=str(table["webhook_env"]),
+            secret_env=str(table.get("secret_env", "")),
+            alerts=table.get("alerts", True),
+            **options,
+        )
+
+    def describe(self) -> str:
+        signed = f"signed with ${self.secret_env}" if self._secret else "unsigned"
+        link = f", linking {self.link}" if self.link else ""
+        return (
+            f"{self.name} ({self.kind}): summary ({self.sends}){link} to the {self.noun} at "
+            f"{urlsplit(self._webhook).netloc} whose address ${self.webhook_env or '?'} "
+            f"holds, {signed}"
+        )

@@ -3,6 +3,7 @@ the alert rules, and deliver to every destination once."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 from collections.abc import Callable
@@ -94,7 +95,7 @@ def run_job(
         store.create()
         results = sync_accounts(store, config.accounts, begin - timedelta(days=days), end,
                                 endpoints=config.endpoints)  # fmt: skip
-    with log.locked() if not dry_run else _nothing():
+    with log.locked() if not dry_run else contextlib.nullcontext():
         for appid, result in results.items():
             _account(config, store, log, appid, result, summary, dry_run, resend, say)
     return summary
@@ -247,11 +248,3 @@ def _deliver(
         return Outcome(account, name, "failed", f"{exc.exit_status}: {exc}")
     log.record(account, period, name, "sent")
     return Outcome(account, name, "sent")
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
