@@ -9,7 +9,9 @@ which names one that is not data after all), and drops the rows of days a window
 ask for. What it gives the caller is a :class:`Decoded` per window: a typed page, or the
 error that window's answer turned out to be, in its place.
 
-Two faults of an answer are judged here, the same for a load and a sync. Bytes that are
+Three faults of an answer are judged here, the same for a load and a sync. An answer
+that holds another endpoint's records (:func:`~wxframe.frames.foreign_endpoint`) is that
+window's error: typed as the endpoint asked, its key fields would be ``<NA>``. Bytes that are
 not UTF-8 inside its text (a title cut inside a character) are replaced by U+FFFD and
 named: the numbers are kept. A row whose day is not written as the platform writes one
 (``"2025/11/05"``), or an answer with rows none of which is of the days asked, is that
@@ -37,7 +39,7 @@ from wxframe.errors import (
     UnexpectedRowsWarning,
     WxframeError,
 )
-from wxframe.frames import AnyPage, TablePage, decode_many
+from wxframe.frames import AnyPage, TablePage, decode_many, foreign_endpoint, names_of_page
 from wxframe.pages import Page, RawPage
 
 __all__ = [
@@ -205,6 +207,13 @@ class Fetch:
     def _inside(self, spec: Endpoint, window: Window, page: AnyPage) -> AnyPage | WxframeError:
         """``page``'s rows of the days ``window`` asked for, or the error the answer is:
         a row of a day that cannot be read, or rows none of which is of those days."""
+        other = foreign_endpoint(spec, names_of_page(page)) if len(page) else None
+        if other is not None:
+            return MalformedResponseError(
+                f"{spec.name} {window}: the answer holds {other.name} records, not "
+                f"{spec.name}: their fields are {other.name}'s and {spec.name}'s key "
+                f"fields are missing; nothing of it is kept"
+            )
         bad = unreadable_days(spec, page)
         if bad:
             return MalformedResponseError(

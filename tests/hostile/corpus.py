@@ -4,15 +4,14 @@ A :class:`Case` makes the bytes of one answer for the day it is asked (so every 
 a day of its own on a shared server), and says what each path must end in: data (so
 many rows) or a named wxframe error (its class and words of its message). The paths
 are ``load`` (over HTTP), ``sync`` (a store, over HTTP) and ``import`` (the bytes saved
-as a file); ``verify`` follows every sync and import. A case whose outcome another
-branch of issue 28 builds carries that item in ``other`` (its tests are marked xfail).
+as a file); ``verify`` follows every sync and import.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -59,8 +58,6 @@ class Case:
     body: Callable[[date], bytes]
     #: The outcome of every path, or of each path by name (``"*"`` for the others).
     expect: Outcome | Mapping[str, Outcome]
-    #: Issue 28's item that another branch builds, per path ("*": all), for xfail.
-    other: Mapping[str, str] = field(default_factory=dict)
     #: Run in a child process: a crash (a signal) must fail the test, not the run.
     child: bool = False
     #: Sync getusersummary beside it: the other endpoint must be held after the sync.
@@ -72,9 +69,6 @@ class Case:
         if isinstance(self.expect, Data | Refused | Unfinished):
             return self.expect
         return self.expect.get(path) or self.expect["*"]
-
-    def other_item(self, path: str) -> str | None:
-        return self.other.get(path) or self.other.get("*")
 
 
 # ---------------------------------------------------------------- answer builders
@@ -145,10 +139,6 @@ def cut_inside_a_character(day: date) -> bytes:
 
 TOO_DEEP = Refused(MalformedResponseError, "too deep")
 NOT_JSON = refused(NonJSONResponseError, "non-JSON body", "is not JSON")
-FOREIGN = (
-    "finding of this corpus, built on no branch yet: over HTTP another endpoint's records "
-    "are typed with the key field missing (NA) and stored as final"
-)
 SUMMARY_AS_SHARE = {"ref_date": "DAY", "user_source": 0, "new_user": 3, "cancel_user": 1}
 READ_AS_SHARE = b'{"list":[{"ref_date":"DAY","user_source":0,"int_page_read_user":1}]}'
 BIG = b"9" * 5000
@@ -267,12 +257,10 @@ CASES: list[Case] = [
     Case("another_endpoints_records", "getarticleshare", raw_shares(
         json.dumps({"list": [SUMMARY_AS_SHARE]}).encode()),
          {"*": Refused(MalformedResponseError, "getusersummary"),
-          "import": Refused(StoreError, "look like getusersummary records")},
-         other={"load": FOREIGN, "sync": FOREIGN}),
+          "import": Refused(StoreError, "look like getusersummary records")}),
     Case("six_records_into_another_of_the_six", "getusershare", raw_shares(READ_AS_SHARE),
          {"*": Refused(MalformedResponseError, "getuserread"),
-          "import": Refused(StoreError, "getuserread")},
-         other={"load": FOREIGN, "sync": FOREIGN}),
+          "import": Refused(StoreError, "getuserread")}),
     Case("archive_of_another_account", "getarticleshare",
          lambda d: answer(share_row(d), appid="wx9999999999999999"),
          {"*": Data(1), "import": Refused(StoreError, "wx9999999999999999")}),

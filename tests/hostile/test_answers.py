@@ -16,11 +16,7 @@ from tests.hostile.run import check, check_in_child, serve_corpus
 def _params() -> Iterator[object]:
     for case in CASES:
         for path in case.paths:
-            marks = []
-            if (item := case.other_item(path)) is not None:
-                marks.append(pytest.mark.xfail(reason=item, strict=False))
-            if case.child:
-                marks.append(pytest.mark.slow)
+            marks = [pytest.mark.slow] if case.child else []
             yield pytest.param(case, path, id=f"{case.name}-{path}", marks=marks)
 
 

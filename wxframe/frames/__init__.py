@@ -37,6 +37,7 @@ from wxframe.errors import (
     RequestRejectedError,
 )
 from wxframe.frames._decode import AnyPage, TablePage, decode, decode_many, nesting_depth
+from wxframe.frames._fit import RECORDS_NAMED, foreign_endpoint, names_in, names_of_page
 from wxframe.frames._schema import (
     DATE_DTYPE,
     NULLABLE,
@@ -53,6 +54,7 @@ from wxframe.pages import Page
 __all__ = [
     "DATE_DTYPE",
     "NULLABLE",
+    "RECORDS_NAMED",
     "USER_SOURCE_SINCE",
     "AnyPage",
     "TablePage",
@@ -63,10 +65,13 @@ __all__ = [
     "empty_stored",
     "endpoint_of",
     "error_of_answer",
+    "foreign_endpoint",
     "frame_dtypes",
     "from_pages",
     "in_key_order",
     "in_order",
+    "names_in",
+    "names_of_page",
     "nesting_depth",
     "stored",
     "stored_from_pages",

@@ -20,9 +20,16 @@ from typing import Any
 import pandas as pd
 
 from wxframe.dates import Window, beijing_now, last_complete_day
-from wxframe.endpoints import ENDPOINTS, ChannelRows, Endpoint, Positions, get_endpoint
+from wxframe.endpoints import Endpoint, get_endpoint
 from wxframe.errors import ConfigurationError, StoreError, WxframeError, argument
-from wxframe.frames import error_of_answer, from_pages, nesting_depth
+from wxframe.frames import (
+    RECORDS_NAMED,
+    error_of_answer,
+    foreign_endpoint,
+    from_pages,
+    names_in,
+    nesting_depth,
+)
 from wxframe.store._files import Layout
 from wxframe.store._manifest import DayRecord, load_manifest, save_manifest
 from wxframe.store._schema import rows_per_day, stored_from_frame
@@ -49,9 +56,6 @@ class _Answer:
 _ACCOUNT_FIELDS = ("appid", "account")
 #: An appid in a path: ``wx`` and 16 letters or digits, not inside a longer word.
 _APPID_IN_PATH = re.compile(r"(?<![A-Za-z0-9])wx[A-Za-z0-9]{16}(?![A-Za-z0-9])")
-#: How many records of a file are read for the names of their fields (an archive's
-#: records all have the same ones).
-_RECORDS_NAMED = 200
 
 
 @dataclass
@@ -255,59 +259,17 @@ def _account(layout: Layout, account: str | None) -> str:
 
 
 def _check_endpoint(spec: Endpoint, path: Path, pages: list[_Page]) -> None:
-    """A file whose records are another endpoint's, refused by name: the endpoint whose
-    declared fields the records' fields fit best is not ``spec``. Best is the most
-    names shared, then the fewest of its key fields missing, then the fewest of its
-    fields missing; an endpoint is named only if the records carry all its key fields.
-    Unknown fields count for none (the platform adds fields without notice), and a tie
-    keeps ``spec`` (records may leave fields out)."""
+    """A file whose records are another endpoint's, refused by name
+    (:func:`~wxframe.frames.foreign_endpoint` says whose they are)."""
     names: set[str] = set()
     for records, _ in pages:
-        for record in records[:_RECORDS_NAMED]:
-            names |= _names_in(record)
-    if not names:
-        return  # no objects: typing the records names what they are
-
-    def fit(other: Endpoint) -> tuple[int, int, int]:
-        declared = _declared_names(other)
-        keys = declared.intersection(other.key)
-        return len(names & declared), -len(keys - names), -len(declared - names)
-
-    # Only an endpoint whose key fields the records all carry can be named instead.
-    named = [e for e in ENDPOINTS.values() if not _declared_names(e).intersection(e.key) - names]
-    best = max(named, key=fit, default=spec)
-    if fit(best) > fit(spec):
+        names |= names_in(list(records[:RECORDS_NAMED]))
+    best = foreign_endpoint(spec, names)
+    if best is not None:
         raise StoreError(
             f"{path}: these look like {best.name} records, not {spec.name}: import them "
             f"with {argument('endpoint', best.name)}"
         )
-
-
-def _names_in(value: object) -> set[str]:
-    """The keys of an object and of the objects nested in it, at any depth."""
-    if isinstance(value, dict):
-        out = set(value)
-        for v in value.values():
-            if isinstance(v, dict | list):
-                out |= _names_in(v)
-        return out
-    if isinstance(value, list):
-        return set().union(*(_names_in(v) for v in value[:_RECORDS_NAMED]))
-    return set()
-
-
-def _declared_names(spec: Endpoint) -> frozenset[str]:
-    """Every name a record of ``spec`` has, as the registry declares it (nested ones and
-    the fields it sends that carry nothing, as getuserreadhour's ``ori_page_*``)."""
-    response = {f.name for f in spec.response_fields}
-    names = {f.name for f in spec.all_fields if f.name not in response} | set(spec.ignored)
-    for part in spec.nested_parts:
-        names.add(part.name)
-        if isinstance(part, ChannelRows):
-            names |= {part.label, part.value}
-        elif isinstance(part, Positions):
-            names |= {part.key, part.value}
-    return frozenset(names)
 
 
 def _final(info: DayRecord | None) -> bool:
