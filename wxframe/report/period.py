@@ -30,7 +30,7 @@ import pandas as pd
 
 from wxframe.analysis import by_slot, by_weekday, conversion, open_rate, recommendation_share
 from wxframe.analysis.common import is_all_row
-from wxframe.analysis.placement import MIN_ARTICLES, WEEKDAYS
+from wxframe.analysis.placement import MIN_ARTICLES, MIN_DAYS, WEEKDAYS
 from wxframe.dates import DateLike, as_date
 from wxframe.endpoints import CURRENT_FIRST_DAY, ENDPOINTS, OFFLINE_ENDPOINTS, Lang
 from wxframe.errors import ConfigurationError, EmptyPeriodError
@@ -486,9 +486,9 @@ def article_answers(period: Period, lang: Lang = "en") -> pd.DataFrame:
     store holds no article of the current family in the period.
 
     >>> from wxframe.datasets import open_demo_store
-    >>> answers = article_answers(Period(open_demo_store(), "2025-11-01", "2025-11-30"))
-    >>> answers.loc["most-read weekday", "value"]
-    'Saturday'
+    >>> answers = article_answers(Period(open_demo_store(), "2025-12-25", "2025-12-31"))
+    >>> answers.loc["most-read weekday"].tolist()
+    ['n/a', 'no weekday has 5 articles on 2+ days']
     """
     span = period.family_days("current")
     columns = [_answer("value", lang), _answer("basis", lang)]
@@ -529,7 +529,9 @@ def article_answers(period: Period, lang: Lang = "en") -> pd.DataFrame:
     if judged.empty or judged["readers"].isna().all():
         best = label("n/a", lang)
         basis = (
-            f"每个发表日不足 {MIN_ARTICLES} 篇" if zh else f"no weekday has {MIN_ARTICLES} articles"
+            f"没有发表日在 {MIN_DAYS} 天以上共有 {MIN_ARTICLES} 篇"
+            if zh
+            else f"no weekday has {MIN_ARTICLES} articles on {MIN_DAYS}+ days"
         )
     else:
         day = int(judged["readers"].astype(float).to_numpy().argmax())
@@ -537,10 +539,11 @@ def article_answers(period: Period, lang: Lang = "en") -> pd.DataFrame:
         median = format_count(judged["readers"].iloc[day], lang)
         n = int(judged["articles"].iloc[day])
         basis = (
-            f"阅读中位数 {median}，{n} 篇；不足 {MIN_ARTICLES} 篇的发表日不参与"
+            f"阅读中位数 {median}，{n} 篇；"
+            f"不足 {MIN_ARTICLES} 篇（或不足 {MIN_DAYS} 天）的发表日不参与"
             if zh
             else f"median readers {median} of {n} articles; weekdays with fewer than "
-            f"{MIN_ARTICLES} not judged"
+            f"{MIN_ARTICLES} (or on fewer than {MIN_DAYS} days) not judged"
         )
     rows["weekday"] = (best, basis)
     biz = period.read("getbizsummary", *span)
