@@ -509,7 +509,8 @@ def article_answers(period: Period, lang: Lang = "en") -> pd.DataFrame:
             else f"{len(rated)} articles ({platform} platform, {len(rated) - platform} estimated)"
         ),
     )
-    converted = conversion(detail)
+    everyone = detail[is_all_row(detail)]  # the channel rows serve the open rate alone
+    converted = conversion(everyone)
     per_1000 = converted["per_1000"].median()
     rows["per 1000"] = (
         label("n/a", lang) if pd.isna(per_1000) else f"{per_1000:.1f}",
@@ -517,14 +518,14 @@ def article_answers(period: Period, lang: Lang = "en") -> pd.DataFrame:
         if zh
         else f"{converted['per_1000'].notna().sum()} articles",
     )
-    slots = by_slot(detail, pool=True)
+    slots = by_slot(everyone, pool=True)
     later = slots["readers_vs_headline"].get("2+", pd.NA)
     pairs = int(slots["articles"].get("2+", 0))
     rows["slots 2+"] = (
         format_rate(later, lang),
         f"{pairs} 篇次条及以后" if zh else f"{pairs} articles in slots 2+",
     )
-    week = by_weekday(detail)
+    week = by_weekday(everyone)
     judged = week[week["enough"]]
     if judged.empty or judged["readers"].isna().all():
         best = label("n/a", lang)
