@@ -11,6 +11,8 @@ Both families and the followers, one module a topic:
 - :mod:`~wxframe.analysis.lifecycle`: how an article's readers come and go
   (:func:`article_lifecycle`);
 - :mod:`~wxframe.analysis.followers`: growth and churn (:func:`follower_growth`);
+- :mod:`~wxframe.analysis.portfolio`: many accounts side by side (:func:`account_index`,
+  :func:`compare_accounts`, :func:`index_over_time`);
 - :mod:`~wxframe.analysis.consistency`: whether the numbers agree
   (:func:`check_consistency`).
 
@@ -22,17 +24,27 @@ from wxframe.analysis.daily import CUMULATIVE_COLUMNS, DAILY_SUFFIX, to_cumulati
 from wxframe.analysis.followers import follower_growth
 from wxframe.analysis.lifecycle import ARTICLE_CHANNELS, article_lifecycle
 from wxframe.analysis.pivots import pivot_channels, pivot_scenes, pivot_sources
+from wxframe.analysis.portfolio import (
+    INDEX_TERMS,
+    account_index,
+    compare_accounts,
+    index_over_time,
+)
 from wxframe.analysis.rates import RATES, add_rates
 
 __all__ = [
     "ARTICLE_CHANNELS",
     "CUMULATIVE_COLUMNS",
     "DAILY_SUFFIX",
+    "INDEX_TERMS",
     "RATES",
+    "account_index",
     "add_rates",
     "article_lifecycle",
     "check_consistency",
+    "compare_accounts",
     "follower_growth",
+    "index_over_time",
     "pivot_channels",
     "pivot_scenes",
     "pivot_sources",
