@@ -22,6 +22,7 @@ from wxframe.errors import ConfigurationError, EmptyPeriodError, StoreDamagedErr
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    import pyarrow.dataset as ds
 
     from wxframe.store import Store
 
@@ -193,11 +194,12 @@ def compare_accounts(
     (445746, 1, 5)
     """
     lang = check_labels(labels)
-    names, b, e = _checked(store, accounts, begin, end)
+    datasets = _Datasets(store)
+    names, b, e = _checked(store, accounts, begin, end, datasets)
     span = (e - b).days + 1
     before = (b - timedelta(days=span), b - timedelta(days=1))
     periods = [("before", *before), ("now", b, e)]
-    totals = _totals(store, names, periods)
+    totals = _totals(datasets, names, periods)
     shown = totals.rename(columns={"followers_end": "followers"})
     now, then = _of(shown, "now"), _of(shown, "before")
     now_index, then_index = _index_of(_of(totals, "now")), _index_of(_of(totals, "before"))
@@ -244,7 +246,8 @@ def index_over_time(
     check_labels(labels)
     if freq not in _FREQS:
         raise ConfigurationError(f"freq={freq!r} is not allowed; use 'W' (weeks) or 'M' (months)")
-    names, b, e = _checked(store, accounts, begin, end, weeks=12)
+    datasets = _Datasets(store)
+    names, b, e = _checked(store, accounts, begin, end, datasets, weeks=12)
     periods = []
     if freq == "W":
         first = e - timedelta(days=6)
@@ -257,7 +260,7 @@ def index_over_time(
             first = max(last.replace(day=1), b)
             periods.append((pd.Timestamp(first), first, last))
             last = first - timedelta(days=1)
-    totals = _totals(store, names, periods[::-1])
+    totals = _totals(datasets, names, periods[::-1])
     index = _index_of(totals)["index"].where(totals["days_held"] > 0)
     wide = index.unstack("period")
     wide.columns.name = _NAMES["period"][1] if labels == "zh" else None
@@ -270,10 +273,12 @@ def _checked(
     accounts: Sequence[str] | str | None,
     begin: DateLike | None,
     end: DateLike | None,
+    datasets: _Datasets,
     *,
     weeks: int = 4,
 ) -> tuple[list[str], date, date]:
-    """The accounts and days asked for, or an error naming what is allowed."""
+    """The accounts and days asked for, or an error naming what is allowed (the data is
+    read only for the default ``end``: the last day held)."""
     held = store.accounts()
     if not held:
         raise ConfigurationError(f"the store {str(store.root)!r} holds no account: sync one first")
@@ -290,31 +295,22 @@ def _checked(
     e = as_date(end, "end") if end is not None else None
     if b and e and b > e:
         raise ConfigurationError(f"begin={b} is after end={e}: begin must be on or before end")
-    first, last = _held_days(store, names)
-    if first is None or last is None:
-        raise EmptyPeriodError(
-            f"the store holds no getbizsummary day of {', '.join(names)}: sync the current "
-            f"family (from {CURRENT_FIRST_DAY}) first"
-        )
-    e = e or last
+    if e is None:
+        e = _held_days(datasets, names)[1]
+        if e is None:
+            raise _nothing_held(datasets, names, None, None)
     b = b or e - timedelta(days=7 * weeks - 1)
     if b > e:
         raise ConfigurationError(f"begin={b} is after end={e}: begin must be on or before end")
-    if e < first or b > last:
-        raise EmptyPeriodError(
-            f"the store holds nothing of {b}..{e} for {', '.join(names[:5])}"
-            f"{' ...' if len(names) > 5 else ''}: it holds getbizsummary of {first}..{last}; "
-            "choose a begin and end inside it"
-        )
     return names, b, e
 
 
-def _held_days(store: Store, names: list[str]) -> tuple[date | None, date | None]:
+def _held_days(datasets: _Datasets, names: list[str]) -> tuple[date | None, date | None]:
     """The first and last day of getbizsummary the store holds of these accounts."""
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
-    data = _dataset(store, "getbizsummary")
+    data = datasets["getbizsummary"]
     if data is None:
         return None, None
     days = data.to_table(columns=["ref_date"], filter=ds.field("account").isin(names))
@@ -324,27 +320,53 @@ def _held_days(store: Store, names: list[str]) -> tuple[date | None, date | None
     return low.as_py().date(), high.as_py().date()
 
 
-def _dataset(store: Store, endpoint: str) -> pa.dataset.Dataset | None:
-    """The endpoint's dataset, or None where the store holds no file of it."""
-    try:
-        return store.dataset(endpoint)
-    except StoreDamagedError:
-        raise
-    except StoreError:
-        return None  # no files of this endpoint: the numbers that need it are NA
+def _nothing_held(
+    datasets: _Datasets, names: list[str], b: date | None, e: date | None
+) -> EmptyPeriodError:
+    """The error for a period of which the store holds no day, naming what it holds."""
+    first, last = _held_days(datasets, names)
+    who = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    if first is None:
+        return EmptyPeriodError(
+            f"the store holds no getbizsummary day of {who}: sync the current family "
+            f"(from {CURRENT_FIRST_DAY}) first"
+        )
+    return EmptyPeriodError(
+        f"the store holds nothing of {b}..{e} for {who}: it holds getbizsummary of "
+        f"{first}..{last}; choose a begin and end inside it"
+    )
+
+
+class _Datasets(dict[str, "ds.Dataset | None"]):
+    """Each endpoint's dataset of one store, opened once (None: no file of it)."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+
+    def __missing__(self, endpoint: str) -> ds.Dataset | None:
+        try:
+            data = self.store.dataset(endpoint)
+        except StoreDamagedError:
+            raise
+        except StoreError:
+            data = None  # no files of this endpoint: the numbers that need it are NA
+        self[endpoint] = data
+        return data
 
 
 def _scan(
-    store: Store, endpoint: str, names: list[str], b: date, e: date, columns: list[str],
-    day: str = "ref_date",
-) -> pd.DataFrame:  # fmt: skip
-    """``columns`` of the ``all`` rows of ``names`` in ``b..e`` (by ``day``), one scan."""
+    datasets: _Datasets, endpoint: str, names: list[str], b: date, e: date, columns: list[str]
+) -> pa.Table | None:
+    """``columns`` of the ``all`` rows of ``names`` in ``b..e``, one scan (None: the
+    store holds no file of ``endpoint``)."""
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    data = _dataset(store, endpoint)
+    day = "ref_date"
+    data = datasets[endpoint]
     if data is None:
-        return pd.DataFrame(columns=["account", day, *columns])
+        return None
     kind = data.schema.field(day).type
     where = (
         ds.field("account").isin(names)
@@ -355,12 +377,22 @@ def _scan(
     )
     if "channel" in data.schema.names:
         where &= ds.field("channel") == "all"
-    wanted = list(dict.fromkeys(["account", day, *columns]))
-    return data.to_table(columns=wanted, filter=where).to_pandas()
+    if "stat_date" in data.schema.names:  # running totals: as they were at the end
+        where &= ds.field("stat_date") <= pa.scalar(pd.Timestamp(e), kind)
+    return data.to_table(columns=list(dict.fromkeys(["account", day, *columns])), filter=where)
+
+
+def _frame(table: pa.Table | None, columns: list[str]) -> pd.DataFrame:
+    """A scan as pandas (no rows where there was no file)."""
+    if table is None:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns}).astype(
+            {"account": "object", "ref_date": "datetime64[ns]"}
+        )
+    return table.to_pandas()
 
 
 def _totals(
-    store: Store, names: list[str], periods: Sequence[tuple[object, date, date]]
+    datasets: _Datasets, names: list[str], periods: Sequence[tuple[object, date, date]]
 ) -> pd.DataFrame:
     """What :func:`account_index` takes, per account and period (periods in day order,
     not overlapping), from one scan of each endpoint."""
@@ -378,7 +410,10 @@ def _totals(
         )
 
     grid = pd.MultiIndex.from_product([names, labels], names=["account", "period"])
-    biz = _scan(store, "getbizsummary", names, b, e, list(_BIZ))
+    biz = _frame(_scan(datasets, "getbizsummary", names, b, e, list(_BIZ)),
+                 ["account", "ref_date", *_BIZ])  # fmt: skip
+    if not (biz["ref_date"] >= starts[-1]).any():  # before the other endpoints are read
+        raise _nothing_held(datasets, names, periods[-1][1], e)
     biz["period"] = period_of(biz["ref_date"])
     sums = biz.groupby(["account", "period"], observed=True)[list(_BIZ)].sum()
     out = sums.rename(columns=_BIZ).reindex(grid).astype("float64")
@@ -388,7 +423,8 @@ def _totals(
     out["days"] = ((ends - starts).days + 1).to_numpy()[grid.codes[1]]
 
     # followers: the mean level, the level at the end, the level the day before
-    cum = _scan(store, "getusercumulate", names, b - timedelta(days=1), e, ["cumulate_user"])
+    cum = _frame(_scan(datasets, "getusercumulate", names, b - timedelta(days=1), e,
+                       ["cumulate_user"]), ["account", "ref_date", "cumulate_user"])  # fmt: skip
     cum = cum.sort_values(["account", "ref_date"])
     cum["period"] = period_of(cum["ref_date"])
     levels = cum.groupby(["account", "period"], observed=True)["cumulate_user"]
@@ -406,21 +442,32 @@ def _totals(
     out["net_followers"] = out["followers_end"] - start
 
     # completion and articles: each article published in a period, at its last stat day
-    art = _scan(store, "getarticletotaldetail", names, b, e,
-                ["msgid", "stat_date", "read_user", "read_finish_rate"])  # fmt: skip
-    art = art[art["stat_date"] <= pd.Timestamp(e)]
-    art = art.sort_values(["account", "msgid", "stat_date"]).drop_duplicates(
-        ["account", "msgid"], keep="last"
-    )
+    wanted = ["msgid", "msg_data_id", "msg_index", "stat_date", "read_user", "read_finish_rate"]
+    art = _last_stat_day(_scan(datasets, "getarticletotaldetail", names, b, e, wanted))
     art["period"] = period_of(art["ref_date"])
     art["weighted"] = art["read_finish_rate"] * art["read_user"]
     art["weight"] = art["read_user"].where(art["read_finish_rate"].notna())
     by = art.groupby(["account", "period"], observed=True)
-    out["articles"] = by["msgid"].nunique().reindex(grid).fillna(0).astype("float64")
+    out["articles"] = by.size().reindex(grid).fillna(0).astype("float64")
     out["completion"] = (by["weighted"].sum() / by["weight"].sum().replace(0, np.nan)).reindex(grid)
     for name in ("readers", "shares", "likes", "zaikan", "comments"):
         out[name] = out[name].where(out["days_held"] > 0)
     return out
+
+
+def _last_stat_day(table: pa.Table | None) -> pd.DataFrame:
+    """One row per article: its running totals on the last stat day scanned."""
+    columns = ["account", "ref_date", "read_user", "read_finish_rate"]
+    if table is None:
+        return _frame(None, columns)
+    # An article is its send and position (integers group faster than the msgid text),
+    # or its msgid where the platform gave a bare id.
+    ints = table["msg_data_id"].null_count == 0 and table["msg_index"].null_count == 0
+    keys = ["account", *(["msg_data_id", "msg_index"] if ints else ["msgid"])]
+    last = table.group_by(keys).aggregate([("stat_date", "max")])
+    last = last.rename_columns([*keys, "stat_date"])
+    rows = table.join(last, keys=[*keys, "stat_date"], join_type="inner")
+    return rows.select(columns).to_pandas()
 
 
 def _index_of(totals: pd.DataFrame) -> pd.DataFrame:
