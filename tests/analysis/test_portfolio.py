@@ -110,8 +110,13 @@ def test_compare_accounts_gives_the_numbers_computed_by_hand(hand_store: Store) 
     assert a["completion"] == pytest.approx((0.6 * 80 + 0.3 * 20) / 100)  # last stat days
     assert a["growth"] == pytest.approx(10 / mean_level * 1000 * 30 / 10)
     assert a["index"] == pytest.approx(
-        _by_hand(reach=1000 / mean_level / 10, completion=0.54, share_rate=0.05,
-                 zaikan_rate=0.02, growth=10 / mean_level * 3000)  # fmt: skip
+        _by_hand(
+            reach=1000 / mean_level / 10,
+            completion=0.54,
+            share_rate=0.05,
+            zaikan_rate=0.02,
+            growth=10 / mean_level * 3000,
+        )
     )
     # no followers data: reach and growth left out, the other weights count instead
     assert pd.isna(b["followers"]) and pd.isna(b["reach"]) and b["index_terms"] == 3
@@ -194,7 +199,7 @@ def test_the_index_does_not_see_an_accounts_size(
     index = account_index(one)["index"].iloc[0]
     assert account_index(bigger)["index"].iloc[0] == pytest.approx(index, rel=1e-9)
     assert account_index(more_shares)["index"].iloc[0] > index
-    assert 0 <= index and account_index(one)["index_terms"].iloc[0] == 5
+    assert index >= 0 and account_index(one)["index_terms"].iloc[0] == 5
 
 
 def test_account_index_is_exported_with_its_labels() -> None:

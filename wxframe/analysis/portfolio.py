@@ -178,7 +178,8 @@ def compare_accounts(
     0.1 is 10% more; followers' is the net number of the previous period's end to this
     one's) where the store holds every day of the previous period (``days_held``, and
     ``days_held_before``; NA otherwise), then the index's terms, ``index``,
-    ``index_change`` (points) and ``rank`` (1 is the highest index). Sorted by rank.
+    ``index_change`` (points) and ``rank`` (1 is the highest index). Sorted by rank;
+    ``attrs["begin"]`` and ``attrs["end"]`` are the period's days.
 
     Each endpoint is read once for all accounts from the store's dataset, only the
     columns needed. An account that is not in the store, ``begin`` after ``end`` or a
@@ -217,6 +218,7 @@ def compare_accounts(
     out["rank"] = out["index"].rank(ascending=False, method="min").astype("Int64")
     out = out.sort_values(["rank", "readers"], ascending=[True, False], na_position="last")
     out.index.name = "account"
+    out.attrs.update(begin=b, end=e)
     return _named(out, lang)
 
 
