@@ -29,6 +29,7 @@ def portfolio_demo(
         raise ConfigurationError(f"--accounts {accounts}: give 1 to 200 accounts")
     started = time.perf_counter()
     store = Store(root)
+    store.create()  # once, before the syncs that run side by side each make sure of it
     archive = root / "archive"
 
     def one(seed: int) -> tuple[str, date, date]:

@@ -186,7 +186,7 @@ _TOTALS = {
 }  # fmt: skip
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(totals=st.fixed_dictionaries(_TOTALS), scale=st.floats(0.001, 1000),
        days=st.integers(1, 90), completion=st.floats(0, 1))  # fmt: skip
 def test_the_index_does_not_see_an_accounts_size(

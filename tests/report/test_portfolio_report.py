@@ -22,6 +22,7 @@ ENDPOINTS = ["getbizsummary", "getusercumulate", "getarticletotaldetail"]
 def three(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, list[str]]:
     """Three accounts (seeds 0..2), 2026-01-04..2026-02-28 of what the portfolio reads."""
     store = Store(tmp_path_factory.mktemp("portfolio") / "store")
+    store.create()  # before the three syncs, which would each make it at once
 
     def sync(seed: int) -> str:
         with serve(seed=seed, today="2026-03-01") as sim:
