@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     "wxframe.datasets": 7,
     "wxframe.job": 8,
     "wxframe.cli": 8,
+    "wxframe.demo": 8,
     "wxframe.__main__": 8,
     "wxframe": 9,
 }

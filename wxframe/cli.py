@@ -396,6 +396,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"wxframe demo: {root} exists and is not a wxframe store; "
               "choose another --dir", file=sys.stderr)  # fmt: skip
         return 2
+    if args.accounts != 1:
+        from wxframe.demo import portfolio_demo
+
+        try:
+            return portfolio_demo(root, args.accounts, days=args.days, today=args.today,
+                                  progress=_progress(args))  # fmt: skip
+        except WxframeError as exc:
+            print(f"wxframe demo: {exc}", file=sys.stderr)
+            return _status(exc)
     started = time.perf_counter()
     store = Store(root)
     try:
@@ -448,10 +457,24 @@ The same on your account (a verified account's AppID and AppSecret):
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from wxframe.errors import WxframeError
-    from wxframe.report import render_report
+    from wxframe.errors import ConfigurationError, WxframeError
+    from wxframe.report import render_portfolio, render_report
 
     try:
+        if args.accounts is not None:
+            if args.account:
+                raise ConfigurationError("--account and --accounts: give one of them")
+            names = None if args.accounts == "all" else args.accounts.split(",")
+            out = render_portfolio(args.store, args.out, accounts=names, begin=args.begin,
+                                   end=args.end, lang=args.lang)  # fmt: skip
+            print(f"wrote {out}")
+            from wxframe.store import Store
+
+            for name in (names or Store.open(args.store).accounts()) if args.each else []:
+                page = render_report(args.store, out.parent / f"{name}.html", account=name,
+                                     begin=args.begin, end=args.end, lang=args.lang)  # fmt: skip
+                print(f"wrote {page}")
+            return 0
         out = render_report(
             args.store,
             args.out,
@@ -495,6 +518,13 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     demo.add_argument("--days", type=int, default=90, help="days to sync (90)")
     demo.add_argument("--seed", type=int, default=0, help="the simulated account's seed")
+    demo.add_argument(
+        "--accounts",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N accounts (seeds 0..N-1) and the portfolio report (1)",
+    )
     demo.add_argument("--today", type=_date, default=None, help="the simulator's Beijing date")
     demo.add_argument("--quiet", action="store_true", help="no progress bars (none off a terminal)")
     demo.set_defaults(func=_cmd_demo)
@@ -511,6 +541,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--end", type=_date, help="last day (default: the last day held)")
     report.add_argument("--out", required=True, help="the HTML file to write")
     report.add_argument("--lang", choices=list(LANGS), default="en", help="labels (en)")
+    report.add_argument(
+        "--accounts",
+        metavar="all|APPID,APPID",
+        help="the portfolio report: "
+        "one page comparing these accounts, each name a link to APPID.html",
+    )
+    report.add_argument(
+        "--each",
+        action="store_true",
+        help="with --accounts: also render each account's report beside it",
+    )
     report.set_defaults(func=_cmd_report)
 
     sim = sub.add_parser(

@@ -16,6 +16,8 @@ Both families and the followers, one module a topic:
   推荐 and 搜一搜 (:func:`recommendation_share`);
 - :mod:`~wxframe.analysis.placement`: the headline slot against the later ones
   (:func:`by_slot`), the weekday of publishing (:func:`by_weekday`);
+- :mod:`~wxframe.analysis.portfolio`: many accounts side by side (:func:`account_index`,
+  :func:`compare_accounts`, :func:`index_over_time`);
 - :mod:`~wxframe.analysis.consistency`: whether the numbers agree
   (:func:`check_consistency`).
 
@@ -29,6 +31,12 @@ from wxframe.analysis.followers import follower_growth
 from wxframe.analysis.lifecycle import ARTICLE_CHANNELS, article_lifecycle
 from wxframe.analysis.pivots import pivot_channels, pivot_scenes, pivot_sources
 from wxframe.analysis.placement import by_slot, by_weekday
+from wxframe.analysis.portfolio import (
+    INDEX_TERMS,
+    account_index,
+    compare_accounts,
+    index_over_time,
+)
 from wxframe.analysis.rates import RATES, add_rates
 
 __all__ = [
@@ -36,14 +44,18 @@ __all__ = [
     "CUMULATIVE_COLUMNS",
     "DAILY_SUFFIX",
     "DEFAULT_DAYS",
+    "INDEX_TERMS",
     "RATES",
+    "account_index",
     "add_rates",
     "article_lifecycle",
     "by_slot",
     "by_weekday",
     "check_consistency",
+    "compare_accounts",
     "conversion",
     "follower_growth",
+    "index_over_time",
     "open_rate",
     "pivot_channels",
     "pivot_scenes",

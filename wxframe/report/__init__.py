@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,14 @@ from wxframe.dates import DateLike, as_date
 from wxframe.endpoints import LANGS
 from wxframe.errors import ConfigurationError, EmptyPeriodError, ReportError
 
-__all__ = ["NOTEBOOKS", "EmptyPeriodError", "ReportError", "execute_notebook", "render_report"]
+__all__ = [
+    "NOTEBOOKS",
+    "EmptyPeriodError",
+    "ReportError",
+    "execute_notebook",
+    "render_portfolio",
+    "render_report",
+]
 
 #: ``<html lang>`` of the report in each language.
 _HTML_LANG = {"en": "en", "zh": "zh-CN"}
@@ -190,3 +198,59 @@ def _one_line(exc: Exception) -> str:
         getattr(errors, name), errors.WxframeError
     )
     return text if wxframe_error and text else f"{name}: {text}" if text else name
+
+
+def render_portfolio(
+    store: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    accounts: Sequence[str] | None = None,
+    begin: DateLike | None = None,
+    end: DateLike | None = None,
+    lang: str = "en",
+    links: str | None = "{account}.html",
+    timeout: float = 600,
+) -> Path:
+    """Execute the portfolio report (``notebooks/portfolio_report.ipynb``) on ``store``:
+    one HTML file comparing ``accounts`` (default: every account in the store).
+
+    It ranks the accounts by :func:`~wxframe.account_index`, draws the index week by
+    week as a heat map (one row an account, readable at 50), lists each account's
+    headline numbers with their change and the accounts that moved most. Each name
+    links to ``links`` with ``{account}`` filled in (default ``"{account}.html"``:
+    each account's own report beside this file, as ``wxframe report --accounts ...
+    --each`` and ``wxframe demo --accounts N`` render them; None: no links).
+
+    Bad input (an account not in the store, ``begin`` after ``end``, a period of which
+    the store holds nothing) is refused before the notebook runs, as by
+    :func:`~wxframe.compare_accounts`.
+    """
+    if lang not in LANGS:
+        raise ConfigurationError(f"lang={lang!r} is not allowed; use 'en' or 'zh'")
+    target = Path(out)
+    if target.suffix.lower() not in (".html", ".htm"):
+        raise ConfigurationError(f"out={str(target)!r} must be an .html file")
+    if links is not None and "{account}" not in links:
+        raise ConfigurationError(f"links={links!r} must hold '{{account}}' (or be None)")
+    from wxframe.analysis import compare_accounts
+    from wxframe.store import Store
+
+    root = Path(store)
+    table = compare_accounts(Store.open(root), accounts, begin=begin, end=end)  # checks first
+    b, e = table.attrs["begin"], table.attrs["end"]
+    params = {
+        "store_dir": str(root.resolve()),
+        "accounts": sorted(table.index),
+        "begin": b.isoformat(),
+        "end": e.isoformat(),
+        "lang": lang,
+        "links": links,
+    }
+    nb = execute_notebook(NOTEBOOKS / "portfolio_report.ipynb", params, timeout=timeout)
+    nb.metadata["title"] = f"{len(table)} accounts · {b}..{e} · " + (
+        "wxframe 多账号报告" if lang == "zh" else "wxframe portfolio report"
+    )
+    nb.metadata["wxframe_html_lang"] = _HTML_LANG[lang]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(_to_html(nb), encoding="utf-8")
+    return target
