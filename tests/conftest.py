@@ -7,6 +7,9 @@
 - Frames loaded once per session: ``offline_frames`` (the six, over HTTP), ``current_frames``
   (the current family and the followers, over HTTP), ``plot_frames`` (from the model).
 - Stores: ``synced`` (a sound two-month store, built once and copied into each test).
+- Reports: ``demo_report`` and ``demo_report_zh`` (the demo store's default report in each
+  language, rendered once for the whole run and read by every test that checks one), and
+  ``made_once``, which shares anything a kernel or a sync takes seconds to make.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import matplotlib
 import pandas as pd
 import pytest
 import requests
+from filelock import FileLock
 
 import wxframe
 from wxframe import OFFLINE_ENDPOINTS, Client, Store, to_frame
@@ -372,6 +376,49 @@ def synced(tmp_path: Path, synced_once: Path) -> tuple[Store, dict[str, pd.DataF
     shutil.copytree(synced_once, root)
     store = Store(root)
     return store, {name: store.read(name) for name in SYNCED_ENDPOINTS}
+
+
+# ------------------------------------------------------------------------ made once a run
+def made_once(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
+    """``make(path)`` once for the whole run, whichever xdist worker asks first: the others
+    wait for it under a lock and get the same path (to read, never to change). A report
+    takes a kernel seconds to render; several tests check the same one. If ``make`` fails,
+    the next test to ask tries again (and fails the same way)."""
+    base = factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's own
+    path, done = shared / name, shared / f"{name}.done"
+    with FileLock(f"{path}.lock"):
+        if not done.exists():
+            if path.is_dir():
+                shutil.rmtree(path)  # what a failed try left
+            make(path)
+            done.touch()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled demo store's report as ``render_report`` makes it by default: English,
+    the last 28 days the store holds (2025-12-04..2025-12-31), the fonts installed here."""
+    from wxframe.datasets import open_demo_store
+    from wxframe.report import render_report
+
+    return made_once(
+        tmp_path_factory, "demo-report-en.html", lambda p: render_report(open_demo_store().root, p)
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_report_zh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same report in Chinese (``lang="zh"``)."""
+    from wxframe.datasets import open_demo_store
+    from wxframe.report import render_report
+
+    return made_once(
+        tmp_path_factory,
+        "demo-report-zh.html",
+        lambda p: render_report(open_demo_store().root, p, lang="zh"),
+    )
 
 
 def minimum_calls(days: int) -> int:

@@ -12,7 +12,6 @@ import ast
 import inspect
 import json
 import re
-import shutil
 import warnings
 from collections.abc import Callable, Iterator
 from html import unescape
@@ -372,15 +371,13 @@ def _row_heads(html: str, uuid: str) -> list[str]:
 
 @pytest.mark.slow
 def test_the_rendered_chinese_report_names_channels_and_sources_as_the_registry(
-    tmp_path: Path,
+    demo_report_zh: Path,
 ) -> None:
     from wxframe.datasets import open_demo_store
     from wxframe.report.period import Period
 
-    root = tmp_path / "store"
-    shutil.copytree(open_demo_store().root, root)
-    html = render_report(root, tmp_path / "zh.html", lang="zh").read_text(encoding="utf-8")
-    period = Period(wxframe.Store(root))
+    html = demo_report_zh.read_text(encoding="utf-8")  # the demo store's, by default
+    period = Period(open_demo_store())
     channels = wxframe.pivot_channels(
         pd.concat(
             [period.read("getuserread", *d) for d in [period.family_days("offline")] if d]

@@ -15,6 +15,7 @@ import pyarrow.dataset as ds
 import pytest
 
 import wxframe
+from tests.conftest import made_once
 from wxframe.datasets import open_demo_store
 from wxframe.report import render_report
 from wxframe.simulator import serve
@@ -48,25 +49,40 @@ def raw(root: Path, endpoint: str, begin: date, end: date) -> pd.DataFrame:
     return df[(days >= pd.Timestamp(begin)) & (days <= pd.Timestamp(end))]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sixty_day_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store of the current family's last 60 days, as a new user's first sync."""
-    root = tmp_path_factory.mktemp("sixty")
-    with serve(seed=2, today="2026-12-01") as sim:
-        wxframe.Store(root).sync(sim.client(), "2026-10-02", "2026-11-30", progress=False)
-    return root
+    """A store of the current family's last 60 days, as a new user's first sync (made once
+    a run; tests only read it)."""
+
+    def sync(root: Path) -> None:
+        with serve(seed=2, today="2026-12-01") as sim:
+            wxframe.Store(root).sync(sim.client(), "2026-10-02", "2026-11-30", progress=False)
+
+    return made_once(tmp_path_factory, "sixty-day-store", sync)
+
+
+@pytest.fixture(scope="session")
+def sixty_day_report(tmp_path_factory: pytest.TempPathFactory, sixty_day_store: Path) -> str:
+    """Its report of all 60 days (2026-10-02..2026-11-30), which two tests read."""
+    path = made_once(
+        tmp_path_factory,
+        "sixty-day-report.html",
+        lambda p: render_report(sixty_day_store, p, begin="2026-10-02", end="2026-11-30"),
+    )
+    return path.read_text(encoding="utf-8")
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.mark.slow
-def test_the_headline_is_the_store_computed_independently(tmp_path: Path) -> None:
+def test_the_headline_is_the_store_computed_independently(demo_report: Path) -> None:
     root = open_demo_store().root
     begin, end = date(2025, 12, 4), date(2025, 12, 31)
     before = (date(2025, 11, 6), date(2025, 12, 3))
-    out = render_report(root, tmp_path / "r.html", begin=begin, end=end)
-    kpis = table(out.read_text(encoding="utf-8"), "kpis")
+    html = demo_report.read_text(encoding="utf-8")  # the default period: the last 28 days
+    assert f" · {begin}..{end} · wxframe report</title>" in html
+    kpis = table(html, "kpis")
 
     def biz(b: date, e: date) -> pd.Series:
         rows = raw(root, "getbizsummary", b, e)
@@ -104,15 +120,10 @@ def test_the_headline_is_the_store_computed_independently(tmp_path: Path) -> Non
 
 @pytest.mark.slow
 def test_a_previous_period_the_store_does_not_hold_is_not_compared(
-    sixty_day_store: Path, tmp_path: Path
+    sixty_day_store: Path, sixty_day_report: str, tmp_path: Path
 ) -> None:
     # the 30 days before 2026-11-01..30 are held; the 60 before the whole store are not
-    full = table(
-        render_report(
-            sixty_day_store, tmp_path / "a.html", begin="2026-10-02", end="2026-11-30"
-        ).read_text(encoding="utf-8"),
-        "kpis",
-    )
+    full = table(sixty_day_report, "kpis")  # 2026-10-02..2026-11-30
     assert set(full["change"]) == {"n/a (0 of 60 days held)"}
     assert set(full["previous period"]) == {"n/a"}
     assert full.loc["readers", "this period"] != "n/a"
@@ -127,12 +138,10 @@ def test_a_previous_period_the_store_does_not_hold_is_not_compared(
 
 @pytest.mark.slow
 def test_no_growing_article_in_the_figures_of_a_finished_life(
-    sixty_day_store: Path, tmp_path: Path
+    sixty_day_store: Path, sixty_day_report: str
 ) -> None:
-    begin, end = date(2026, 10, 2), date(2026, 11, 30)
-    html = render_report(sixty_day_store, tmp_path / "r.html", begin=begin, end=end).read_text(
-        encoding="utf-8"
-    )
+    begin, end = date(2026, 10, 2), date(2026, 11, 30)  # sixty_day_report's period
+    html = sixty_day_report
     published = raw(sixty_day_store, "getarticletotaldetail", begin, end)
     by_article = published.groupby("msgid")["ref_date"].first().dt.date
     finished = int((by_article <= end - timedelta(days=29)).sum())
@@ -152,10 +161,10 @@ def test_no_growing_article_in_the_figures_of_a_finished_life(
 
 
 @pytest.mark.slow
-def test_the_report_in_chinese_uses_the_platforms_labels(tmp_path: Path) -> None:
-    html = render_report(open_demo_store().root, tmp_path / "zh.html", lang="zh").read_text(
-        encoding="utf-8"
-    )
+def test_the_report_in_chinese_uses_the_platforms_labels(
+    demo_report_zh: Path, tmp_path: Path
+) -> None:
+    html = demo_report_zh.read_text(encoding="utf-8")
     kpis = table(html, "kpis")
     assert list(kpis.columns) == ["本期", "上期", "变化", "数据来源"]
     assert {"阅读人数", "分享人数", "点赞人数", "在看人数", "净增关注", "累计关注"} <= set(
@@ -177,10 +186,15 @@ def test_the_report_in_chinese_uses_the_platforms_labels(tmp_path: Path) -> None
 
 @pytest.mark.slow
 @pytest.mark.parametrize("font", ["installed", "none"])
-def test_no_font_warning_either_way(font: str, tmp_path: Path, monkeypatch) -> None:
+def test_no_font_warning_either_way(
+    font: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     if font == "none":
         monkeypatch.setenv("WXFRAME_CJK_FONT", "none")  # as on a machine without one
-    html = render_report(open_demo_store().root, tmp_path / "r.html").read_text(encoding="utf-8")
+        out = render_report(open_demo_store().root, tmp_path / "r.html")
+    else:  # the fonts installed here: the default report the other tests read too
+        out = request.getfixturevalue("demo_report")
+    html = out.read_text(encoding="utf-8")
     assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html
     assert "findfont" not in html and "Glyph" not in html
     # articles are marked A1, A2, ... in the plots whatever the fonts, their titles in
@@ -196,11 +210,11 @@ def test_no_font_warning_either_way(font: str, tmp_path: Path, monkeypatch) -> N
 
 
 @pytest.mark.slow
-def test_the_report_in_a_real_browser(tmp_path: Path) -> None:
+def test_the_report_in_a_real_browser(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     if CHROMIUM is None:
         pytest.skip("no Chromium here: .ci/run installs Debian's chromium where apt-get can")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) drives it")
-    out = render_report(open_demo_store().root, tmp_path / "report.html")
+    out: Path = request.getfixturevalue("demo_report")  # rendered only where a browser opens it
     flags = [
         "--no-sandbox",
         "--disable-gpu",

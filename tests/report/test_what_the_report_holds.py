@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import wxframe
-from tests.conftest import SYNCED_ENDPOINTS
+from tests.conftest import SYNCED_ENDPOINTS, made_once
 from tests.report.test_period import table
 from wxframe.cli import main
 from wxframe.datasets import open_demo_store
@@ -81,14 +81,17 @@ def test_a_period_is_refused_exactly_when_it_holds_no_day(begin: date, days: int
 
 
 # ----------------------------------------------------------------- partly held
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def half_held(tmp_path_factory: pytest.TempPathFactory, synced_once: Path) -> str:
     """A report of 2026-10-15..2026-11-11 on a store holding the followers' two endpoints
     up to 2026-10-31: 17 of its 28 days, and no reader or article data at all."""
-    root = tmp_path_factory.mktemp("half") / "store"
-    shutil.copytree(synced_once, root)
-    out = render_report(root, root.parent / "half.html", begin="2026-10-15", end="2026-11-11")
-    return out.read_text(encoding="utf-8")
+
+    def render(out: Path) -> None:
+        root = out.parent / "half-held-store"
+        shutil.copytree(synced_once, root, dirs_exist_ok=True)
+        render_report(root, out, begin="2026-10-15", end="2026-11-11")
+
+    return made_once(tmp_path_factory, "half-held.html", render).read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -116,10 +119,9 @@ def test_a_partly_held_period_draws_no_chart_from_no_data(half_held: str) -> Non
 
 
 # ----------------------------------------------------------------- in Chinese
-@pytest.fixture(scope="module")
-def chinese(tmp_path_factory: pytest.TempPathFactory) -> str:
-    out = tmp_path_factory.mktemp("zh") / "zh.html"
-    return render_report(open_demo_store().root, out, lang="zh").read_text(encoding="utf-8")
+@pytest.fixture
+def chinese(demo_report_zh: Path) -> str:
+    return demo_report_zh.read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
