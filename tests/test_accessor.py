@@ -43,9 +43,35 @@ def test_the_accessor_has_the_helpers_signatures() -> None:
         "plot_engagement",
         "plot_dropoff",
         "plot_followers",
+        "open_rate",
+        "conversion",
+        "by_slot",
+        "by_weekday",
+        "recommendation_share",
     ):
         helper = list(inspect.signature(getattr(wxframe, name)).parameters.values())[1:]
         method = list(inspect.signature(getattr(wxframe.WxAccessor, name)).parameters.values())
         assert [(p.name, p.kind, p.default) for p in method[1:]] == [
             (p.name, p.kind, p.default) for p in helper
         ], name
+
+
+def test_the_article_helpers_are_methods_of_one_frame() -> None:
+    sent = pd.to_datetime(["2025-11-03"] * 4)
+    details = pd.DataFrame(
+        {
+            "msgid": ["1_1", "1_1", "1_2", "1_2"],
+            "ref_date": sent,
+            "stat_date": sent,
+            "channel": ["all", "kanyikan", "all", "kanyikan"],
+            "read_user": pd.array([100, 20, 40, 4], dtype="Int64"),
+            "read_subscribe_user": pd.array([3, pd.NA, 1, pd.NA], dtype="Int64"),
+            "read_delivery_rate": pd.array([0.05, pd.NA, 0.01, pd.NA], dtype="Float64"),
+        }
+    )
+    assert details.wx.open_rate(days=1)["open_rate"].tolist() == [0.05, 0.01]
+    assert details.wx.conversion()["per_1000"].tolist() == [30.0, 25.0]
+    assert details.wx.by_slot(days=1)["readers_vs_headline"].tolist() == [1.0, 0.4]
+    assert details.wx.by_weekday(days=1, labels="en").loc["Monday", "articles"] == 2
+    by_article = details.wx.recommendation_share(by="article", labels="zh")
+    assert by_article["推荐"].tolist() == [0.2, 0.1]

@@ -216,9 +216,81 @@ def test_plots_default_to_the_reports_language(frames: dict) -> None:
         assert _legend(plot(frames[frame])) == _legend(plot(frames[frame], labels=report_default))
 
 
+def _article_frame() -> pd.DataFrame:
+    """getarticletotaldetail rows: a mass send of two (one with a platform rate, one
+    without followers data) and a quiet publish, on one day, with a 推荐 row each."""
+    sent = pd.Timestamp("2025-12-01")
+    rows = [
+        (m, pt, ch, r, rate)
+        for m, pt, rate in (("1_1", 0, 0.05), ("1_2", 0, None), ("2_1", 1, 0.0))
+        for ch, r in (("all", 100), ("kanyikan", 20))
+    ]
+    df = pd.DataFrame(rows, columns=["msgid", "publish_type", "channel", "read_user", "rate"])
+    return df.assign(
+        ref_date=sent,
+        stat_date=sent,
+        publish_type=df["publish_type"].astype("Int64"),
+        read_user=df["read_user"].astype("Int64"),
+        read_subscribe_user=pd.array([1] * len(df), dtype="Int64"),
+        read_delivery_rate=df.pop("rate").astype("Float64").where(df["channel"].eq("all")),
+    )
+
+
+#: The article helpers: name -> (keywords, the columns (or the index) holding codes and
+#: the code list each displays from; None: the index of names of the helper's own).
+ARTICLE_HELPERS: dict[str, tuple[dict[str, Any], dict[str, Codes | None]]] = {
+    "open_rate": (
+        {"days": 1},
+        {
+            "publish_type": analysis.articles.PUBLISH_TYPES,
+            "source": analysis.articles.OPEN_RATE_SOURCES,
+            "reason": analysis.articles.OPEN_RATE_REASONS,
+        },
+    ),
+    "conversion": ({}, {"publish_type": analysis.articles.PUBLISH_TYPES}),
+    "recommendation_share": ({"by": "article"}, {"columns": CHANNEL_CODES}),
+    "by_slot": ({"days": 1}, {"index": None}),
+    "by_weekday": ({"days": 1}, {"index": None}),
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", list(ARTICLE_HELPERS))
+def test_article_helpers_show_codes_by_default_and_names_when_asked(name: str, lang: Any) -> None:
+    keywords, shown = ARTICLE_HELPERS[name]
+    df = _article_frame()
+    codes_out = getattr(wxframe, name)(df, **keywords)
+    named = getattr(wxframe, name)(df, labels=lang, **keywords)
+    assert getattr(df.wx, name)(labels=lang, **keywords).equals(named)
+    for where, codes in shown.items():
+        if where == "index":
+            assert list(codes_out.index) != list(named.index)
+            assert all(isinstance(v, str) and v for v in named.index)
+            if lang == "zh":
+                assert all(re.search(r"[\u4e00-\u9fff]", v) for v in named.index)
+        elif where == "columns":
+            assert codes is not None
+            beyond = ["kanyikan", "souyisou"]
+            assert list(codes_out.columns[1:]) == beyond
+            assert list(named.columns[1:]) == codes.display_names(beyond, lang)
+        else:
+            assert codes is not None
+            for code, text in zip(codes_out[where], named[where], strict=True):
+                if pd.isna(code):
+                    assert pd.isna(text)
+                    continue
+                category = code if isinstance(code, str) else codes.labels[int(code)]
+                assert text == codes.display(category, lang)
+            for category in codes.names:  # every name distinct, Chinese in Chinese
+                texts = codes.display_names(list(codes.names), lang)
+                assert len(set(texts)) == len(texts)
+                if lang == "zh":
+                    assert re.search(r"[\u4e00-\u9fff]", codes.display(category, "zh"))
+
+
 def test_every_place_that_takes_labels_is_walked_here() -> None:
     """A new helper or plot with ``labels=`` must be added to the walks above."""
-    walked = {p[0] for p in PIVOTS} | {p[0] for p in PLOTS}
+    walked = {p[0] for p in PIVOTS} | {p[0] for p in PLOTS} | set(ARTICLE_HELPERS)
     public = {
         name
         for module in (analysis, plots)

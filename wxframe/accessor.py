@@ -8,7 +8,7 @@ called, that the frame has the columns it needs and names what is missing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -98,6 +98,43 @@ class WxAccessor:
     def follower_growth(self, cumulate: pd.DataFrame | None = None) -> pd.DataFrame:
         """:func:`wxframe.follower_growth` on this (getusersummary) frame."""
         return analysis.follower_growth(self._df, cumulate)
+
+    def open_rate(
+        self,
+        *,
+        followers: pd.DataFrame | None = None,
+        reads: pd.DataFrame | None = None,
+        days: int = analysis.DEFAULT_DAYS,
+        labels: Labels = None,
+    ) -> pd.DataFrame:
+        """:func:`wxframe.open_rate` on this (getarticletotaldetail) frame."""
+        return analysis.open_rate(
+            self._df, followers=followers, reads=reads, days=days, labels=labels
+        )
+
+    def conversion(
+        self, *, followers: pd.DataFrame | None = None, labels: Labels = None
+    ) -> pd.DataFrame:
+        """:func:`wxframe.conversion` on this (getarticletotaldetail) frame."""
+        return analysis.conversion(self._df, followers=followers, labels=labels)
+
+    def by_slot(
+        self, *, days: int = analysis.DEFAULT_DAYS, pool: bool = False, labels: Labels = None
+    ) -> pd.DataFrame:
+        """:func:`wxframe.by_slot` on this frame."""
+        return analysis.by_slot(self._df, days=days, pool=pool, labels=labels)
+
+    def by_weekday(
+        self, *, days: int = analysis.DEFAULT_DAYS, labels: Labels = None
+    ) -> pd.DataFrame:
+        """:func:`wxframe.by_weekday` on this frame."""
+        return analysis.by_weekday(self._df, days=days, labels=labels)
+
+    def recommendation_share(
+        self, *, by: Literal["day", "article"] = "day", labels: Labels = None
+    ) -> pd.DataFrame:
+        """:func:`wxframe.recommendation_share` on this frame."""
+        return analysis.recommendation_share(self._df, by=by, labels=labels)
 
     def plot_channel_mix(
         self,

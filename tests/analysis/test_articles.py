@@ -202,7 +202,7 @@ def test_recommendation_share_by_day_and_article() -> None:
         wxframe.recommendation_share(biz, by="week")  # type: ignore[arg-type]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(
     st.lists(
         st.tuples(st.integers(0, 500), st.integers(0, 500), st.integers(0, 500)),

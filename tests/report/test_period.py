@@ -163,8 +163,14 @@ def test_the_report_in_chinese_uses_the_platforms_labels(tmp_path: Path) -> None
     )
     channels = table(html, "channels")
     assert {"公众号消息", "聊天会话", "朋友圈", "推荐", "搜一搜"} <= set(channels.index)
-    for heading in ("核心指标", "阅读来源", "本期文章", "关注", "数据核对"):
+    for heading in ("核心指标", "阅读来源", "本期文章", "文章表现如何", "关注", "数据核对"):
         assert f">{heading}<" in html
+    answers = table(html, "article_answers")
+    assert list(answers.columns) == ["数值", "依据"]
+    assert answers.loc["阅读最多的发表日", "数值"].startswith("星期")
+    assert {"送达阅读率（7 天）", "每千阅读关注人数", "来自推荐的读者", "来自搜一搜的读者"} <= set(
+        answers.index
+    )
     with pytest.raises(wxframe.ConfigurationError, match="lang='fr'"):
         render_report(open_demo_store().root, tmp_path / "fr.html", lang="fr")
 
@@ -181,6 +187,12 @@ def test_no_font_warning_either_way(font: str, tmp_path: Path, monkeypatch) -> N
     # the HTML beside them: no plot of msgids, no note asking for a font
     assert "label articles by msgid" not in html and "No CJK font" not in html
     assert "A1, A2, A3, A4, A5" in html
+    answers = table(html, "article_answers")
+    assert (
+        ">How this account&#x27;s articles do<" in html or "How this account's articles do" in html
+    )
+    assert answers.loc["open rate (7 days)", "from"].endswith("estimated)")
+    assert answers.loc["readers from Top Stories (推荐)", "value"].endswith("%")
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ Both families and the followers, one module a topic:
 Every helper checks the shape of the frame it is given and says what it expected.
 """
 
-from wxframe.analysis.articles import conversion, open_rate, recommendation_share
+from wxframe.analysis.articles import DEFAULT_DAYS, conversion, open_rate, recommendation_share
 from wxframe.analysis.consistency import check_consistency
 from wxframe.analysis.daily import CUMULATIVE_COLUMNS, DAILY_SUFFIX, to_cumulative, to_daily
 from wxframe.analysis.followers import follower_growth
@@ -35,6 +35,7 @@ __all__ = [
     "ARTICLE_CHANNELS",
     "CUMULATIVE_COLUMNS",
     "DAILY_SUFFIX",
+    "DEFAULT_DAYS",
     "RATES",
     "add_rates",
     "article_lifecycle",

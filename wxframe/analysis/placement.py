@@ -10,7 +10,7 @@ from wxframe.analysis.articles import DEFAULT_DAYS, articles_as_of
 from wxframe.analysis.common import Labels, check_labels, group_keys
 from wxframe.errors import ConfigurationError
 
-__all__ = ["MEASURES", "MIN_ARTICLES", "WEEKDAYS", "by_slot", "by_weekday"]
+__all__ = ["MEASURES", "MIN_ARTICLES", "MIN_DAYS", "WEEKDAYS", "by_slot", "by_weekday"]
 
 #: What both compare, the median per group, and where each comes from
 #: (getarticletotaldetail; getarticletotal has readers and shares only).
@@ -24,6 +24,9 @@ MEASURES: dict[str, str] = {
 #: median of five survives two outliers, the median of three does not survive one
 #: viral article with one dud.
 MIN_ARTICLES = 5
+#: ... from at least this many publishing days: eight articles of one send are one day's
+#: luck, not the weekday's.
+MIN_DAYS = 2
 #: Monday 0 .. Sunday 6 (pandas' ``dt.day_of_week``): English and Chinese names.
 WEEKDAYS: tuple[tuple[str, str], ...] = (
     ("Monday", "星期一"),
@@ -153,12 +156,14 @@ def by_weekday(
     Each mass-sent article of getarticletotaldetail (or getarticletotal) as of its
     ``days``-th day (default 7), grouped by the weekday of its ``ref_date`` (the
     platform's days are Beijing days). Seven rows, Monday first (index 0..6, pandas'
-    ``dt.weekday``; ``labels="en"`` / ``"zh"``: Monday / 星期一): ``articles`` (0 for a
+    ``dt.day_of_week``; ``labels="en"`` / ``"zh"``: Monday / 星期一): ``articles`` (0 for a
     weekday without any, with NA medians), the median ``readers``, ``completion``,
     ``shares``, ``likes``, ``too_young`` (published that weekday, younger than
-    ``days``) and ``enough``: at least :data:`MIN_ARTICLES` (5) articles, below which
-    the row gives no verdict. Slot 2+ articles count too: a weekday that carries more
-    of them reads lower; compare with :func:`by_slot` before blaming the day.
+    ``days``), ``publish_days`` (how many different days of that weekday) and
+    ``enough``: at least :data:`MIN_ARTICLES` (5) articles from at least
+    :data:`MIN_DAYS` (2) days, below which the row gives no verdict. Slot 2+ articles
+    count too: a weekday that carries more of them reads lower; compare with
+    :func:`by_slot` before blaming the day.
 
     What it cannot say: the hour (the current family has no hourly data), nor whether
     the weekday or the articles a sender keeps for it made the difference.
@@ -189,11 +194,13 @@ def by_weekday(
     reached = articles[articles["reached"].to_numpy(dtype=bool)]
     groups = reached.groupby("_weekday")
     week = range(7)
-    out = pd.DataFrame({"articles": groups.size()}).join(_medians(groups)).reindex(week)
+    counts = pd.DataFrame({"articles": groups.size(), "publish_days": groups["sent"].nunique()})
+    out = counts.join(_medians(groups)).reindex(week)
     out["articles"] = out["articles"].fillna(0).astype("int64")
+    out["publish_days"] = out["publish_days"].fillna(0).astype("int64")
     young = articles[~articles["reached"].to_numpy(dtype=bool)].groupby("_weekday").size()
     out["too_young"] = young.reindex(week).fillna(0).astype("int64")
-    out["enough"] = out["articles"] >= MIN_ARTICLES
+    out["enough"] = (out["articles"] >= MIN_ARTICLES) & (out["publish_days"] >= MIN_DAYS)
     names = list(week) if lang is None else [w[0 if lang == "en" else 1] for w in WEEKDAYS]
     out.index = pd.Index(names, name="weekday")
     return out

@@ -28,7 +28,9 @@ from typing import Literal
 
 import pandas as pd
 
+from wxframe.analysis import by_slot, by_weekday, conversion, open_rate, recommendation_share
 from wxframe.analysis.common import is_all_row
+from wxframe.analysis.placement import MIN_ARTICLES, MIN_DAYS, WEEKDAYS
 from wxframe.dates import DateLike, as_date
 from wxframe.endpoints import CURRENT_FIRST_DAY, ENDPOINTS, OFFLINE_ENDPOINTS, Lang
 from wxframe.errors import ConfigurationError, EmptyPeriodError
@@ -38,6 +40,7 @@ __all__ = [
     "LABELS",
     "METRIC_KEYS",
     "Period",
+    "article_answers",
     "day_ranges",
     "format_count",
     "format_rate",
@@ -451,3 +454,109 @@ _METRICS: tuple[_Metric, ...] = (
 
 #: The headline's metrics by key (``Period.compare``, ``wxframe run``'s alert rules).
 METRIC_KEYS: tuple[str, ...] = tuple(m.key for m in _METRICS)
+
+
+#: The rows of :func:`article_answers`, in English and Chinese.
+ANSWER_LABELS: Mapping[str, tuple[str, str]] = {
+    "open rate": ("open rate (7 days)", "送达阅读率（7 天）"),
+    "per 1000": ("followers per 1,000 readers", "每千阅读关注人数"),
+    "slots 2+": ("slots 2+ against the headline", "次条及以后相对头条"),
+    "weekday": ("most-read weekday", "阅读最多的发表日"),
+    "kanyikan": ("readers from Top Stories (推荐)", "来自推荐的读者"),
+    "souyisou": ("readers from Search (搜一搜)", "来自搜一搜的读者"),
+    "value": ("value", "数值"),
+    "basis": ("from", "依据"),
+}
+
+
+def _answer(key: str, lang: Lang) -> str:
+    return ANSWER_LABELS[key][0 if lang == "en" else 1]
+
+
+def article_answers(period: Period, lang: Lang = "en") -> pd.DataFrame:
+    """How the period's articles do, one line a question, from the article helpers.
+
+    The mass-sent articles published in the period (getarticletotaldetail) as of their
+    7th day: the median open rate (:func:`~wxframe.open_rate`, the platform's, else the
+    estimate), followers per 1,000 readers (:func:`~wxframe.conversion`), readers of
+    slots 2+ over the headline's of the same send (:func:`~wxframe.by_slot`), the
+    weekday with the most readers among those with 5 articles or more
+    (:func:`~wxframe.by_weekday`), and the period's readers from 推荐 and 搜一搜
+    (:func:`~wxframe.recommendation_share` of getbizsummary's days). Empty when the
+    store holds no article of the current family in the period.
+
+    >>> from wxframe.datasets import open_demo_store
+    >>> answers = article_answers(Period(open_demo_store(), "2025-12-25", "2025-12-31"))
+    >>> answers.loc["most-read weekday"].tolist()
+    ['n/a', 'no weekday has 5 articles on 2+ days']
+    """
+    span = period.family_days("current")
+    columns = [_answer("value", lang), _answer("basis", lang)]
+    if span is None or period.read("getarticletotaldetail", *span).empty:
+        return pd.DataFrame(columns=columns)
+    detail = period.read("getarticletotaldetail", *span)
+    zh = lang == "zh"
+    followers = period.read("getusercumulate", span[0] - timedelta(days=1), span[1])
+    rows: dict[str, tuple[str, str]] = {}
+    opened = open_rate(detail, followers=followers if len(followers) else None)
+    rated = opened[opened["open_rate"].notna()]
+    platform = int(rated["source"].eq("platform").sum())
+    rows["open rate"] = (
+        format_rate(rated["open_rate"].median(), lang),
+        (
+            f"{len(rated)} 篇（平台 {platform}，估算 {len(rated) - platform}）"
+            if zh
+            else f"{len(rated)} articles ({platform} platform, {len(rated) - platform} estimated)"
+        ),
+    )
+    everyone = detail[is_all_row(detail)]  # the channel rows serve the open rate alone
+    converted = conversion(everyone)
+    per_1000 = converted["per_1000"].median()
+    rows["per 1000"] = (
+        label("n/a", lang) if pd.isna(per_1000) else f"{per_1000:.1f}",
+        f"{converted['per_1000'].notna().sum()} 篇"
+        if zh
+        else f"{converted['per_1000'].notna().sum()} articles",
+    )
+    slots = by_slot(everyone, pool=True)
+    later = slots["readers_vs_headline"].get("2+", pd.NA)
+    pairs = int(slots["articles"].get("2+", 0))
+    rows["slots 2+"] = (
+        format_rate(later, lang),
+        f"{pairs} 篇次条及以后" if zh else f"{pairs} articles in slots 2+",
+    )
+    week = by_weekday(everyone)
+    judged = week[week["enough"]]
+    if judged.empty or judged["readers"].isna().all():
+        best = label("n/a", lang)
+        basis = (
+            f"没有发表日在 {MIN_DAYS} 天以上共有 {MIN_ARTICLES} 篇"
+            if zh
+            else f"no weekday has {MIN_ARTICLES} articles on {MIN_DAYS}+ days"
+        )
+    else:
+        day = int(judged["readers"].astype(float).to_numpy().argmax())
+        best = WEEKDAYS[int(judged.index[day])][1 if zh else 0]
+        median = format_count(judged["readers"].iloc[day], lang)
+        n = int(judged["articles"].iloc[day])
+        basis = (
+            f"阅读中位数 {median}，{n} 篇；"
+            f"不足 {MIN_ARTICLES} 篇（或不足 {MIN_DAYS} 天）的发表日不参与"
+            if zh
+            else f"median readers {median} of {n} articles; weekdays with fewer than "
+            f"{MIN_ARTICLES} (or on fewer than {MIN_DAYS} days) not judged"
+        )
+    rows["weekday"] = (best, basis)
+    biz = period.read("getbizsummary", *span)
+    if len(biz):
+        days = recommendation_share(biz)
+        readers = days["readers"].astype(float)
+        for channel in ("kanyikan", "souyisou"):
+            share = (days[channel].astype(float) * readers).sum() / readers.sum()
+            rows[channel] = (
+                format_rate(share, lang),
+                f"getbizsummary，{len(days)} 天" if zh else f"getbizsummary, {len(days)} days",
+            )
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+    table.index = [_answer(k, lang) for k in table.index]
+    return table
