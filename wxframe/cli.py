@@ -34,6 +34,12 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _character_names() -> list[str]:
+    from wxframe.simulator import CHARACTERS
+
+    return list(CHARACTERS)
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from wxframe.simulator import serve_forever
 
@@ -42,9 +48,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         print(f"  WX_API_BASE={sim.url}")  # type: ignore[attr-defined]
         print(f"  WX_APPID={sim.appid}")  # type: ignore[attr-defined]
         print(f"  WX_APPSECRET={sim.secret}")  # type: ignore[attr-defined]
+        print(f"  character = {sim.character.describe()}")  # type: ignore[attr-defined]
         print(f"  today (Beijing) = {sim.today}; press Ctrl+C to stop", flush=True)  # type: ignore[attr-defined]
 
-    serve_forever(args.seed, args.today, args.latency_ms / 1000.0, args.port, announce)
+    serve_forever(
+        args.seed, args.today, args.latency_ms / 1000.0, args.port, announce, args.character
+    )
     return 0
 
 
@@ -564,6 +573,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=0, help="seed of the simulated account")
     sim.add_argument("--today", type=_date, default=None, help="simulated Beijing date, YYYY-MM-DD")
     sim.add_argument("--latency-ms", type=float, default=0.0, help="delay per datacube request")
+    sim.add_argument(
+        "--character",
+        choices=_character_names(),
+        default=None,
+        help="what kind of account it plays (default: the seed's; seed 0 is the original)",
+    )
     sim.set_defaults(func=_cmd_simulate)
 
     sync = sub.add_parser(

@@ -23,8 +23,11 @@ from wxframe.frames import (
     stored_from_pages,
 )
 from wxframe.frames._tidy import _concatenable, _to_table
-from wxframe.simulator import SimulatedAccount
+from wxframe.simulator import CHARACTERS, SimulatedAccount
 from wxframe.simulator._server import CURRENT_ARTICLES, DATACUBE
+
+# An account read every day (the original one's character): every answer has rows.
+EVERY_DAY = CHARACTERS["original"]
 
 
 def _both(spec_name: str, bodies: list[bytes]) -> tuple[object, object]:
@@ -46,7 +49,7 @@ def _both(spec_name: str, bodies: list[bytes]) -> tuple[object, object]:
 def _answers(name: str, days: int) -> list[bytes]:
     """The simulator's one-day answers of ``name`` for ``days`` days, ``is_delay`` true
     in every third."""
-    account = SimulatedAccount(seed=3, today=date(2026, 12, 1))
+    account = SimulatedAccount(seed=3, today=date(2026, 12, 1), character=EVERY_DAY)
     produce = DATACUBE[name].produce
     out = []
     for k in range(days):
@@ -154,7 +157,7 @@ def test_answers_decoded_from_bytes_are_the_frames_json_gives(name: str, today: 
     # Every endpoint's real answers (the simulator's, two windows, either family's era,
     # a partial day at 06:00): decoded by pyarrow in a worker, or by json + to_frame.
     spec = ENDPOINTS[name]
-    account = SimulatedAccount(seed=3, today=today, hour=6)
+    account = SimulatedAccount(seed=3, today=today, hour=6, character=EVERY_DAY)
     produce = DATACUBE[name].produce
     end = today - timedelta(days=1)
     decoded = 0
@@ -225,7 +228,7 @@ def test_decoding_steps_aside_for_a_float_field_beyond_exact_doubles() -> None:
     # found by a hostile review: the reader read 2**64 in a rate as a rounded double,
     # where json keeps the integer and typing refuses it; the answer goes the json way
     spec = ENDPOINTS["getarticletotaldetail"]
-    account = SimulatedAccount(seed=3, today=date(2026, 12, 1))
+    account = SimulatedAccount(seed=3, today=date(2026, 12, 1), character=EVERY_DAY)
     records = DATACUBE[spec.name].produce(account, date(2026, 11, 10), date(2026, 11, 10))
     body = json.dumps({"list": records}).encode()
     assert decode(spec, body) is not None

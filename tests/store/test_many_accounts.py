@@ -137,7 +137,8 @@ def test_each_account_has_its_own_lock(tmp_path: Path) -> None:
 
 def test_several_accounts_in_one_store(tmp_path: Path) -> None:
     store = Store(tmp_path)
-    with serve(seed=0, today=TODAY) as a, serve(seed=1, today=TODAY) as b:
+    # Two accounts shared on every day: both of the original kind.
+    with serve(seed=0, today=TODAY) as a, serve(seed=1, today=TODAY, character="original") as b:
         assert (a.appid, b.appid) == ("wx5im0000000000001", "wx5im0000000000002")  # one a seed
         store.sync(a.client(), "2024-05-01", "2024-05-07", endpoints=["getusershare"])
         store.sync(b.client(), "2024-05-01", "2024-05-07", endpoints=["getusershare"])

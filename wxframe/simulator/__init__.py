@@ -10,6 +10,13 @@ that the demo, the notebooks and the test suite run on. Start it with :func:`ser
 from datetime import date
 
 from wxframe.simulator._account import Article, SimulatedAccount
+from wxframe.simulator._character import (
+    CHANNEL_NAMES,
+    CHARACTERS,
+    Character,
+    character_for_seed,
+    character_named,
+)
 from wxframe.simulator._server import (
     DATACUBE,
     DROP,
@@ -23,15 +30,20 @@ from wxframe.simulator._server import (
 )
 
 __all__ = [
+    "CHANNEL_NAMES",
+    "CHARACTERS",
     "DATACUBE",
     "DROP",
     "HTML_502",
     "Answers",
     "Article",
+    "Character",
     "Faults",
     "SimulatedAccount",
     "Simulator",
     "SimulatorStats",
+    "character_for_seed",
+    "character_named",
     "records",
     "serve",
     "serve_forever",

@@ -12,7 +12,7 @@ import hashlib
 import math
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import TypeVar
@@ -20,6 +20,7 @@ from typing import TypeVar
 import numpy as np
 
 from wxframe.dates import beijing_now
+from wxframe.simulator._character import Character, character_for_seed
 
 __all__ = ["CHANNEL_CODES", "CURRENT_SINCE", "USER_SOURCE_SINCE", "Article", "SimulatedAccount"]
 
@@ -187,10 +188,16 @@ class SimulatedAccount:
     - getuserread's all-channel int_page_read_count equals the sum over every article
       read that day, listed in getarticlesummary or not.
 
+    ``character`` is the kind of account it is (:class:`Character`: size, channels,
+    cadence, slot effects ...); by default the seed's (:func:`character_for_seed`: seed 0
+    the original account). ``followers_start`` / ``followers_end`` override its size.
+
     Examples
     --------
     >>> from wxframe.simulator._six import user_read
     >>> acct = SimulatedAccount(seed=0, today=date(2024, 6, 1), hour=12)
+    >>> acct.character.name
+    'original'
     >>> rows = user_read(acct, date(2024, 5, 30), date(2024, 5, 31))
     >>> sorted({r["user_source"] for r in rows})[:3]
     [0, 1, 2]
@@ -203,14 +210,23 @@ class SimulatedAccount:
         today: date | None = None,
         hour: int | None = None,
         start: date = date(2019, 1, 1),
-        followers_start: int = 30_000,
-        followers_end: int = 220_000,
+        followers_start: int | None = None,
+        followers_end: int | None = None,
+        character: Character | None = None,
     ) -> None:
         now = beijing_now()
         self.seed = seed
         self.start = start
-        self.followers_start = followers_start
-        self.followers_end = followers_end
+        drawn = character if character is not None else character_for_seed(seed)
+        if followers_start is not None or followers_end is not None:
+            size = (
+                drawn.followers[0] if followers_start is None else followers_start,
+                drawn.followers[1] if followers_end is None else followers_end,
+            )
+            drawn = replace(drawn, followers=size)
+        #: What kind of account this is: the numbers its articles are drawn from.
+        self.character = drawn
+        self.followers_start, self.followers_end = drawn.followers
         self._lock = threading.Lock()
         self.today = today if today is not None else now.date()
         self.hour = hour if hour is not None else (now.hour if today is None else 12)
@@ -278,7 +294,9 @@ class SimulatedAccount:
     def _quiet(self, day: date) -> tuple[Article, ...]:
         """Articles published without a notification (publish_type 1): no recipients."""
         rng = seeded_rng(self.seed, "quiet", day.toordinal())
-        if day < self.start or rng.random() > 0.3:
+        if day < self.start or day.weekday() not in self.character.weekdays:
+            return ()
+        if rng.random() > self.character.quiet_chance:
             return ()
         words = rng.choice(len(_TOPICS), size=2, replace=False)
         title = f"{_TOPICS[words[0]]}随笔:{_TOPICS[words[1]]}"
@@ -289,10 +307,14 @@ class SimulatedAccount:
         return (Article(f"{msg_data_id}_1", msg_data_id, 1, title, day, reach, url, 1),)
 
     def _make_sends(self, day: date) -> tuple[Article, ...]:
-        rng = seeded_rng(self.seed, "send", day.toordinal())
-        if rng.random() > 0.86:  # about one day in seven has no mass send
+        character = self.character
+        if day.weekday() not in character.weekdays:
             return ()
-        n = int(rng.choice(np.arange(1, 9), p=[0.22, 0.2, 0.18, 0.14, 0.1, 0.07, 0.05, 0.04]))
+        rng = seeded_rng(self.seed, "send", day.toordinal())
+        if rng.random() > character.send_chance:  # the original: one day in seven, none
+            return ()
+        chances = list(character.articles)
+        n = int(rng.choice(np.arange(1, len(chances) + 1), p=chances))
         msg_data_id = 2_247_480_000 + (day - date(2014, 12, 1)).days * 3 + int(rng.integers(3))
         target = self.followers(day)
         articles = []
@@ -309,16 +331,22 @@ class SimulatedAccount:
 
     def _channel_weights(self, day: date, k: int, viral: float) -> np.ndarray:
         """Expected share of each channel for an article ``k`` days after sending."""
+        base = self.character.channels
+        if not self.character.mix_drifts:
+            w = np.array(base, dtype=float)
+            if day < USER_SOURCE_SINCE:
+                w[CH_KANYIKAN] = w[CH_SOUYISOU] = 0.0
+            return w / w.sum()
         t = (day - self.start).days / 365.0
         w = np.empty(len(CHANNEL_CODES))
-        w[CH_SESSION] = max(0.45, 0.95 - 0.06 * t) * (0.55**k)
-        w[CH_FRIENDS] = 0.09 * (1 + viral)
-        w[CH_MOMENTS] = 0.16 * (1 + 1.5 * viral)
-        w[CH_HISTORY] = 0.03 + 0.02 * min(k, 6)
-        w[CH_OTHER] = 0.03
+        w[CH_SESSION] = max(0.45, base[CH_SESSION] - 0.06 * t) * (0.55**k)
+        w[CH_FRIENDS] = base[CH_FRIENDS] * (1 + viral)
+        w[CH_MOMENTS] = base[CH_MOMENTS] * (1 + 1.5 * viral)
+        w[CH_HISTORY] = base[CH_HISTORY] + 0.02 * min(k, 6)
+        w[CH_OTHER] = base[CH_OTHER]
         if day >= USER_SOURCE_SINCE:
-            w[CH_KANYIKAN] = min(0.04 + 0.015 * t, 0.14) * (1 + viral)
-            w[CH_SOUYISOU] = min(0.01 + 0.012 * t, 0.1) * (1 + 0.3 * k)
+            w[CH_KANYIKAN] = min(base[CH_KANYIKAN] + 0.015 * t, 0.14) * (1 + viral)
+            w[CH_SOUYISOU] = min(base[CH_SOUYISOU] + 0.012 * t, 0.1) * (1 + 0.3 * k)
         else:
             w[CH_KANYIKAN] = w[CH_SOUYISOU] = 0.0
         return w / w.sum()
@@ -343,11 +371,15 @@ class SimulatedAccount:
     def _make_article_days(self, article: Article) -> ArticleDays:
         rng = seeded_rng(self.seed, "article", article.msgid, article.sent.toordinal())
         lifetime = np.arange(LIFETIME_DAYS)
-        popularity = rng.lognormal(mean=0.0, sigma=1.05)  # heavy tail
+        character = self.character
+        popularity = rng.lognormal(mean=0.0, sigma=character.spread)  # heavy tail
         viral = float(min(popularity / 6.0, 1.5))
-        position = article.index**-0.8
-        open_rate = 0.045 * rng.uniform(0.7, 1.3)
+        position = article.index**-character.slot_decay
+        open_rate = character.reads_per_recipient * rng.uniform(0.7, 1.3)
         expected_total = article.target_user * open_rate * popularity * position
+        effect = character.weekday_effect[article.sent.weekday()]
+        if effect != 1.0:  # the original has none: its numbers stay as they were
+            expected_total *= effect
         # Reads arrive mostly on days 0 and 1 and fade over the week; viral pieces fade slower.
         half_life = 0.45 + 0.3 * viral + rng.uniform(0.0, 0.2)
         decay = np.exp(-lifetime * math.log(2) / half_life) + 0.004

@@ -99,13 +99,14 @@ def _engagement(acct: SimulatedAccount, article: Article) -> _Engagement:
     users = acct.article_days(article).int_user
     rng = seeded_rng(acct.seed, "engage", article.msgid, article.sent.toordinal())
     tips = rng.binomial(users, 0.0004)
+    character = acct.character
     return _Engagement(
         zaikan_user=rng.binomial(users, rng.uniform(0.004, 0.03)),
         like_user=rng.binomial(users, rng.uniform(0.01, 0.05)),
         comment_count=rng.binomial(users, rng.uniform(0.0005, 0.006)),
         praise_money=np.array([int(rng.choice(_TIPS, size=n).sum()) for n in tips]),
-        read_subscribe_user=rng.binomial(users, rng.uniform(0.001, 0.01)),
-        finish_rate=float(rng.uniform(0.3, 0.8)),
+        read_subscribe_user=rng.binomial(users, rng.uniform(*character.follow_after_read)),
+        finish_rate=float(rng.uniform(*character.completion)),
         active_minutes=float(rng.uniform(0.5, 3.5)),
         jump=rng.dirichlet([3.0, 1.5, 1.0, 0.8, 0.6]),
     )

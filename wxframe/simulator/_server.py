@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 from wxframe.dates import BEIJING
 from wxframe.simulator import _current, _six
 from wxframe.simulator._account import CURRENT_SINCE, SimulatedAccount, unit_float
+from wxframe.simulator._character import Character, character_named
 
 if TYPE_CHECKING:
     from wxframe.client import Client
@@ -217,8 +218,9 @@ class Simulator:
         faults: Faults | None = None,
         legacy_offline_from: date | None = LEGACY_OFFLINE_FROM,
         verified: bool = True,
-        followers: tuple[int, int] = (30_000, 220_000),
+        followers: tuple[int, int] | None = None,
         ip_refused: str | None = None,
+        character: Character | None = None,
     ) -> None:
         self.seed = seed
         #: Plays a machine whose IP is not on the account's whitelist: every datacube
@@ -229,9 +231,10 @@ class Simulator:
         self.appid = f"wx5im{abs(seed) + 1:013d}"
         self.legacy_offline_from = legacy_offline_from
         self.verified = verified
+        size = followers or (None, None)
         self.account = SimulatedAccount(
-            seed, today=today, hour=hour, start=start,
-            followers_start=followers[0], followers_end=followers[1],
+            seed, today=today, hour=hour, start=start, character=character,
+            followers_start=size[0], followers_end=size[1],
         )  # fmt: skip
         self.latency = latency
         self.faults = faults or Faults()
@@ -251,6 +254,11 @@ class Simulator:
 
     def __repr__(self) -> str:
         return f"Simulator(url={self.url!r}, appid={self.appid!r}, seed={self.seed})"
+
+    @property
+    def character(self) -> Character:
+        """What kind of account this simulator plays (its size, channels, cadence ...)."""
+        return self.account.character
 
     # ----------------------------------------------------------------- clock
     @property
@@ -604,8 +612,9 @@ def serve(
     host: str = "127.0.0.1",
     legacy_offline_from: date | str | None = LEGACY_OFFLINE_FROM,
     verified: bool = True,
-    followers: tuple[int, int] = (30_000, 220_000),
+    followers: tuple[int, int] | None = None,
     ip_refused: str | None = None,
+    character: Character | str | None = None,
     **faults: Any,
 ) -> Iterator[Simulator]:
     """Run the simulator on a loopback port in a background thread.
@@ -632,7 +641,11 @@ def serve(
         datacube call answers 40164 naming it).
     followers:
         The account's followers when it starts (2019-01-01) and where its growth curve
-        levels off; a small, flat account has quiet days.
+        levels off (default: its character's); a small, flat account has quiet days.
+    character:
+        What kind of account it is: a :class:`Character`, or the name of one of
+        ``CHARACTERS`` (``"daily-news"``, ...). Default: the seed's (seed 0 the original
+        account of the demo store, other seeds one kind each, jittered by the seed).
     **faults:
         Fields of :class:`Faults` (``busy_rate=0.05``, ``schedule={10: 45009}``, ...).
 
@@ -655,9 +668,11 @@ def serve(
         raise TypeError(f"unknown fault option(s) {sorted(unknown)}; allowed: {allowed}")
     if isinstance(legacy_offline_from, str):
         legacy_offline_from = date.fromisoformat(legacy_offline_from)
+    if isinstance(character, str):
+        character = character_named(character)
     sim = Simulator(seed, today, hour, latency=latency, start=start, faults=Faults(**faults),
                     legacy_offline_from=legacy_offline_from, verified=verified,
-                    ip_refused=ip_refused,
+                    ip_refused=ip_refused, character=character,
                     followers=followers)  # fmt: skip
     server = _Server((host, port), _make_handler(sim))
     sim.url = f"http://{host}:{server.server_address[1]}"
@@ -674,10 +689,15 @@ def serve(
 
 
 def serve_forever(
-    seed: int, today: date | None, latency: float, port: int, announce: Callable[[Simulator], None]
+    seed: int,
+    today: date | None,
+    latency: float,
+    port: int,
+    announce: Callable[[Simulator], None],
+    character: str | None = None,
 ) -> None:
     """Serve in the foreground until interrupted (the ``wxframe simulate`` command)."""
-    with serve(seed=seed, today=today, latency=latency, port=port) as sim:
+    with serve(seed=seed, today=today, latency=latency, port=port, character=character) as sim:
         announce(sim)
         try:
             while True:
