@@ -389,80 +389,25 @@ def _cmd_labels(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import time
-    from datetime import timedelta
     from pathlib import Path
 
-    from wxframe.dates import last_complete_day
-    from wxframe.endpoints import CURRENT_FIRST_DAY, OFFLINE_ENDPOINTS
+    from wxframe.demo import account_demo, portfolio_demo
     from wxframe.errors import WxframeError
-    from wxframe.report import render_report
-    from wxframe.simulator import serve
-    from wxframe.store import Store
 
     root = Path(args.dir)
     if root.exists() and any(root.iterdir()) and not (root / "_manifest").is_dir():
         print(f"wxframe demo: {root} exists and is not a wxframe store; "
               "choose another --dir", file=sys.stderr)  # fmt: skip
         return 2
-    if args.accounts != 1:
-        from wxframe.demo import portfolio_demo
-
-        try:
+    try:
+        if args.accounts != 1:
             return portfolio_demo(root, args.accounts, days=args.days, today=args.today,
                                   progress=_progress(args))  # fmt: skip
-        except WxframeError as exc:
-            print(f"wxframe demo: {exc}", file=sys.stderr)
-            return _status(exc)
-    started = time.perf_counter()
-    store = Store(root)
-    try:
-        with serve(seed=args.seed, today=args.today) as sim:
-            end = last_complete_day(sim.now())
-            if end < CURRENT_FIRST_DAY:
-                print(
-                    f"wxframe demo: --today {sim.today} is before the current family's data "
-                    f"(from {CURRENT_FIRST_DAY}); choose a later day",
-                    file=sys.stderr,
-                )
-                return 2
-            begin = max(end - timedelta(days=args.days - 1), CURRENT_FIRST_DAY)
-            print(f"[1/3] syncing {begin}..{end} of the current family (what a real account "
-                  f"gets today) from the built-in simulator at {sim.url} into {root}/",
-                  flush=True)  # fmt: skip
-            summary = store.sync(sim.client(), begin, end, progress=_progress(args))
-            print(f"      {summary}", flush=True)
-            # The six original endpoints are switched off: their history comes from the
-            # JSON a team saved before, here a year of it up to the switch to the new family.
-            history_end = min(CURRENT_FIRST_DAY, begin) - timedelta(days=1)
-            history_begin = history_end - timedelta(days=364)
-            archive = root / "archive"
-            print(f"[2/3] importing {history_begin}..{history_end} of the six original "
-                  f"endpoints from saved JSON ({archive}/)", flush=True)  # fmt: skip
-            for name in OFFLINE_ENDPOINTS:
-                saved = sim.write_archive(name, history_begin, history_end,
-                                          archive / f"{name}.jsonl")  # fmt: skip
-                store.import_json(name, saved, account=sim.appid)
-        report = root / "report.html"
-        print(f"[3/3] rendering the account report to {report} ...", flush=True)
-        render_report(root, report)
+        return account_demo(root, seed=args.seed, days=args.days, today=args.today,
+                            progress=_progress(args))  # fmt: skip
     except WxframeError as exc:
         print(f"wxframe demo: {exc}", file=sys.stderr)
         return _status(exc)
-    print(
-        f"""
-done in {time.perf_counter() - started:.0f} s.
-  store:   {root}/   (parquet, one file per endpoint and month; `wxframe coverage --store {root}`)
-  report:  {report}   (open it in a browser)
-  in Python:  wxframe.Store("{root}").read("getbizsummary")
-
-The same on your account (a verified account's AppID and AppSecret):
-  export WX_APPID=wx... WX_APPSECRET=...
-  wxframe sync --store ./wx-store --begin {begin}
-  wxframe import --store ./wx-store --endpoint getuserread ./saved-json/   # your history
-  wxframe report --store ./wx-store --out report.html"""
-    )
-    return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

@@ -1,5 +1,6 @@
-"""``wxframe demo --accounts N``: N simulated accounts synced side by side, each one's
-history imported, each one's report and the portfolio report rendered."""
+"""``wxframe demo``: one simulated account synced, a year of its history imported from
+saved JSON and its report rendered; with ``--accounts N``, N accounts side by side, each
+one's report and the portfolio report."""
 
 from __future__ import annotations
 
@@ -15,7 +16,55 @@ from wxframe.report import render_portfolio, render_report
 from wxframe.simulator import Simulator, serve
 from wxframe.store import Store
 
-__all__ = ["portfolio_demo"]
+__all__ = ["account_demo", "portfolio_demo"]
+
+
+def account_demo(
+    root: Path, *, seed: int = 0, days: int = 90, today: date | None = None, progress: bool = False
+) -> int:
+    """Sync the simulator of ``seed`` into the store at ``root`` (the last ``days`` days
+    of the current family), import a year of the six's history from saved JSON, render
+    the account report to ``root/report.html``; print where they are. Returns the exit
+    status (0); a ``--today`` before the current family's data is a ConfigurationError."""
+    started = time.perf_counter()
+    store = Store(root)
+    with serve(seed=seed, today=today) as sim:
+        end = last_complete_day(sim.now())
+        if end < CURRENT_FIRST_DAY:
+            raise ConfigurationError(
+                f"--today {sim.today} is before the current family's data (from "
+                f"{CURRENT_FIRST_DAY}); choose a later day"
+            )
+        begin = max(end - timedelta(days=days - 1), CURRENT_FIRST_DAY)
+        print(f"[1/3] syncing {begin}..{end} of the current family (what a real account "
+              f"gets today) from the built-in simulator at {sim.url} into {root}/",
+              flush=True)  # fmt: skip
+        summary = store.sync(sim.client(), begin, end, progress=progress)
+        print(f"      {summary}", flush=True)
+        # The six original endpoints are switched off: their history comes from the
+        # JSON a team saved before, here a year of it up to the switch to the new family.
+        archive = root / "archive"
+        history_end = min(CURRENT_FIRST_DAY, begin) - timedelta(days=1)
+        print(f"[2/3] importing {history_end - timedelta(days=364)}..{history_end} of the six "
+              f"original endpoints from saved JSON ({archive}/)", flush=True)  # fmt: skip
+        _import_history(store, sim, begin, archive)
+    report = root / "report.html"
+    print(f"[3/3] rendering the account report to {report} ...", flush=True)
+    render_report(root, report)
+    print(
+        f"""
+done in {time.perf_counter() - started:.0f} s.
+  store:   {root}/   (parquet, one file per endpoint and month; `wxframe coverage --store {root}`)
+  report:  {report}   (open it in a browser)
+  in Python:  wxframe.Store("{root}").read("getbizsummary")
+
+The same on your account (a verified account's AppID and AppSecret):
+  export WX_APPID=wx... WX_APPSECRET=...
+  wxframe sync --store ./wx-store --begin {begin}
+  wxframe import --store ./wx-store --endpoint getuserread ./saved-json/   # your history
+  wxframe report --store ./wx-store --out report.html"""
+    )
+    return 0
 
 
 def portfolio_demo(

@@ -113,3 +113,20 @@ def test_placement_helpers_name_what_they_need() -> None:
         wxframe.by_weekday(_total([("1_1", "2024-05-01", 1)]), days=8)
     with pytest.raises(ConfigurationError, match="labels='fr'"):
         wxframe.by_slot(_total([("1_1", "2024-05-01", 1)]), days=1, labels="fr")  # type: ignore[arg-type]
+
+
+def test_a_bare_msgid_is_the_headline_of_a_send_of_one() -> None:
+    """The platform gives some sends of one article a msgid without ``_index``: such an
+    article is a headline standing alone, not an article without a slot."""
+    day = pd.Timestamp("2025-12-01")
+    total = pd.DataFrame(
+        {
+            "msgid": ["7_1", "7_2", "8"],
+            "ref_date": [day] * 3,
+            "stat_date": [day] * 3,
+            "int_page_read_user": pd.array([100, 40, 60], dtype="Int64"),
+        }
+    )
+    slots = wxframe.by_slot(total, days=1)
+    assert slots.loc["1", "articles"] == 2 and slots.loc["1", "alone"] == 1
+    assert slots.loc["2", "articles"] == 1

@@ -103,7 +103,8 @@ def articles_as_of(details: pd.DataFrame, *, days: int = DEFAULT_DAYS) -> pd.Dat
     Takes getarticletotaldetail (``days`` 1..30) or getarticletotal (1..7). Columns:
     ``msgid``, ``title`` (where given), ``sent`` (publish / sending day, Beijing),
     ``msg_data_id`` and ``slot`` (the send and the article's 1-based position in it,
-    from ``msgid``; NA for a bare id), ``publish_type`` (getarticletotal: 0),
+    from ``msgid``; a bare id, which the platform gives some sends of one article, is
+    slot 1; NA for an id that is not digits), ``publish_type`` (getarticletotal: 0),
     ``days_observed``, ``reached`` (the ``days``-th day is in the frame), and, from the
     row of the ``days``-th day (or the article's last day before it when not reached):
     ``readers``, ``shares``, ``session`` (readers from messages), and from
@@ -148,9 +149,12 @@ def articles_as_of(details: pd.DataFrame, *, days: int = DEFAULT_DAYS) -> pd.Dat
         out["title"] = last["title"]
     out["sent"] = first["ref_date"] if "ref_date" in rows.columns else first["stat_date"]
     ids = out.index.get_level_values("msgid").to_series(index=out.index).astype("string")
-    parts = ids.str.extract(r"^(\d+)_(\d+)$")
+    parts = ids.str.extract(r"^(\d+)(?:_(\d+))?$")
     out["msg_data_id"] = pd.to_numeric(parts[0]).astype("Int64")
-    out["slot"] = pd.to_numeric(parts[1]).astype("Int64")
+    # A bare id (no ``_index``) is a send of one article: its headline.
+    out["slot"] = (
+        pd.to_numeric(parts[1]).astype("Int64").mask(parts[0].notna() & parts[1].isna(), 1)
+    )
     if "publish_type" in rows.columns:
         out["publish_type"] = last["publish_type"].astype("Int64")
     else:

@@ -77,7 +77,8 @@ def by_slot(
     A send with one article counts in slot 1 (``articles``, medians) and has no pair:
     ``alone`` counts such articles. Quiet publishes (publish_type 1) are not part of a
     push and are left out, as are articles younger than ``days`` (``too_young`` on the
-    slot's row) and bare msgids without an index. ``labels="en"`` / ``"zh"`` names the
+    slot's row) and msgids that are not ``<digits>_<index>`` or bare digits (a bare id
+    is a send of one article: slot 1). ``labels="en"`` / ``"zh"`` names the
     slots (``headline`` / 头条, ``slot 2`` / 第2条, ``slots 2+`` / 次条及以后).
 
     What it cannot say: why (slot 1 is also what a sender puts first); a slot's effect
