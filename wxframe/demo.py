@@ -117,7 +117,7 @@ done in {time.perf_counter() - started:.0f} s.
   accounts:   {", ".join(f"{root}/{n}.html" for n in names[:3])}{" ..." if accounts > 3 else ""}
   in Python:  wxframe.compare_accounts(wxframe.Store("{root}"))
 
-The same on your accounts (accounts.toml: one [[account]] a appid, secrets from variables):
+The same on your accounts (accounts.toml: one [[account]] per appid, each secret from a variable):
   wxframe sync --store ./wx-store --accounts accounts.toml --begin {begin}
   wxframe report --store ./wx-store --accounts all --each --out reports/portfolio.html"""
     )
