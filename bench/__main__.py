@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[bool], Table | list[Table]]] = {
     "many_accounts": api.many_accounts,
     "sync_pairs": api.sync_pairs,
     "checksums": storage.checksums,
+    "cluster": api.cluster,
 }
 
 
