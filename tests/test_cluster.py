@@ -118,6 +118,8 @@ def test_accounts_synced_on_a_cluster_read_back_as_a_local_sync_of_them(
     assert all(isinstance(r, wxframe.SyncSummary) and not r.failed for r in done), done
     local = Store(tmp_path / "local")
     alone = local.sync_many([s.client() for s in sims], BEGIN, END, endpoints=ENDPOINTS)
+    refused = {appid: str(r) for appid, r in alone.items() if isinstance(r, wxframe.WxframeError)}
+    assert not refused  # the direct sync, to compare with: named if it failed
     assert [r.calls for r in done] == [r.calls for r in alone.values()]  # type: ignore[union-attr]
     assert synced.store.accounts() == local.accounts() == sorted(s.appid for s in sims)
     for name in ENDPOINTS:
