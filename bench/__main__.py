@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, Callable[[bool], Table | list[Table]]] = {
     "sync_pairs": api.sync_pairs,
     "checksums": storage.checksums,
     "portfolio": portfolio.portfolio,
+    "cluster": api.cluster,
 }
 
 

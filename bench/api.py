@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -486,3 +487,135 @@ def _simulators_process(
         if proc.stdin is not None:
             proc.stdin.close()
         proc.wait(timeout=30)
+
+
+class TreeMemory:
+    """Context manager: the peak resident memory of this process and its descendants
+    (worker processes included), summed from ``/proc/PID/statm`` every 20 ms; the
+    simulators' process (``_serve_many``) is left out. A sum of RSS counts pages that
+    processes share once each: an upper bound."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def _tree(self) -> list[int]:
+        pids, todo = [], [os.getpid()]
+        while todo:
+            pid = todo.pop()
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"_serve_many" in f.read():
+                        continue
+                pids.append(pid)
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{task}/children") as f:
+                        todo += [int(c) for c in f.read().split()]
+            except (OSError, ValueError):
+                continue  # ended meanwhile
+        return pids
+
+    def total(self) -> int:
+        size = 0
+        for pid in self._tree():
+            try:
+                with open(f"/proc/{pid}/statm", encoding="ascii") as f:
+                    size += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, ValueError):
+                pass
+        return size
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.total())
+
+    def __enter__(self) -> TreeMemory:
+        self.peak = self.total()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.total())
+
+
+def cluster(smoke: bool) -> Table:
+    """Many accounts through a Dask cluster (a LocalCluster: two worker processes) against
+    the processes= pool with two processes, on the same cores and simulators."""
+    n, days, latency = (3, 3, 0.02) if smoke else (200, 30, 0.04)
+    threads, each = 2, 4  # accounts at once a worker; requests in flight an account
+    today = date(2026, 12, 1)
+    end = today - timedelta(days=1)
+    begin = end - timedelta(days=days - 1)
+    endpoints = list(wxframe.CURRENT_ENDPOINTS)
+    table = Table(
+        f"13. Many accounts on a Dask cluster: {n} accounts x {days} days of the current "
+        f"family, {latency * 1000:.0f} ms a call, 16 requests in flight",
+        ("how", "calls", "seconds", "vs processes=2", "start s", "peak MiB (process tree)"),
+    )
+    try:
+        import distributed
+    except ImportError:
+        table.notes.append('distributed is not installed (pip install "wxframe[dask]")')
+        return table
+    with _simulators_process(n, latency, today) as (clients_for, _):
+        entries = [wxframe.Account(c.appid, f"WXF_BENCH_SECRET_{k}", c.base_url, max_workers=each)
+                   for k, c in enumerate(clients_for(each))]  # fmt: skip
+        with tempfile.TemporaryDirectory() as warm:  # the simulators' caches, once
+            wxframe.Store(warm).sync_many(clients_for(each), begin, end, endpoints=endpoints)
+        with tempfile.TemporaryDirectory() as root, TreeMemory() as mem:
+            started = time.perf_counter()
+            pool = wxframe.sync_accounts(  # smoke: in this process (spawning two takes 4 s)
+                wxframe.Store(root),
+                entries,
+                begin,
+                end,
+                endpoints=endpoints,
+                max_workers=8,
+                processes=1 if smoke else 2,
+            )
+            baseline = time.perf_counter() - started
+        _check(pool)
+        calls = sum(r.calls for r in pool.values() if isinstance(r, wxframe.SyncSummary))
+        how = f"sync_accounts(processes={1 if smoke else 2}, max_workers=8)"
+        table.add(how, calls, baseline, "1.00x", "", mem.peak / 2**20)
+        if smoke:  # a cluster takes 2-6 s to start on two busy cores: not for a smoke run
+            table.notes.append(
+                "smoke: neither the cluster nor the processes were started (each "
+                "takes seconds); run without --smoke"
+            )
+            return table
+        with TreeMemory() as mem:
+            started = time.perf_counter()
+            with distributed.LocalCluster(n_workers=2, threads_per_worker=threads,
+                                          processes=True, dashboard_address=":0") as local, \
+                    distributed.Client(local) as client:  # fmt: skip
+                client.run(lambda: __import__("wxframe"))  # the workers' imports, once
+                start = time.perf_counter() - started
+                with tempfile.TemporaryDirectory() as root:
+                    started = time.perf_counter()
+                    done = wxframe.sync_accounts(wxframe.Store(root), entries, begin, end,
+                                                 endpoints=endpoints, cluster=client)  # fmt: skip
+                    seconds = time.perf_counter() - started
+        _check(done)
+        calls = sum(r.calls for r in done.values() if isinstance(r, wxframe.SyncSummary))
+        how = f"sync_accounts(cluster=LocalCluster(2 workers x {threads} threads))"
+        table.add(how, calls, seconds, f"{seconds / baseline:.2f}x", start, mem.peak / 2**20)
+    table.notes += [
+        f"{n} simulated accounts, all in one process of their own on the same cores. Both "
+        f"runs: 16 requests in flight at most (2 processes x 8; 2 workers x {threads} "
+        f"accounts x {each}). Seconds: the sync, the cluster already running (its start, "
+        "and the workers' first import of wxframe, in 'start s'); the pool's seconds "
+        "include starting its processes.",
+        "Peak MiB: the largest sum of resident memory of this process and every process "
+        "below it (pool processes, the cluster's nannies' worker processes), sampled every "
+        "20 ms from /proc; the simulators' process left out.",
+    ]
+    return table
+
+
+def _check(results: dict[str, wxframe.SyncSummary | wxframe.WxframeError]) -> None:
+    failed = [a for a, r in results.items() if not isinstance(r, wxframe.SyncSummary)]
+    assert not failed, f"{len(failed)} accounts failed: {results[failed[0]]}"

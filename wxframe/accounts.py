@@ -6,18 +6,25 @@ share one interpreter's lock, processes do not. :func:`sync_accounts` splits the
 accounts over worker processes, each of which builds its clients from the entries
 (the secret from the environment variable an entry names, never from the file) and
 runs :meth:`Store.sync_many` on its share. Each account has its own lock, manifest
-and files, so the processes never write the same file.
+and files, so the processes never write the same file. On a Dask cluster
+(``cluster=``), each account is a task of its own on the cluster's workers, which read
+the secret from their own environment: the task carries the variable's name, never its
+value, so no secret passes through the scheduler.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import multiprocessing
 import os
 import re
+import socket
+import sys
 import tomllib
+import uuid
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,6 +176,7 @@ def sync_accounts(
     max_workers: int = 16,
     max_accounts: int | None = None,
     processes: int = 1,
+    cluster: Any = None,
 ) -> dict[str, SyncSummary | WxframeError]:
     """Sync every account; one account's failure does not stop the others.
 
@@ -180,6 +188,18 @@ def sync_accounts(
     many accounts sync up to ``processes`` times faster, as each process types and
     writes with its own interpreter. Returns, per appid in the order given, the
     :class:`SyncSummary` or the error that stopped it.
+
+    With ``cluster=`` (a ``distributed.Client``, a Dask cluster object or a scheduler
+    address such as ``"tcp://10.0.0.5:8786"``, for which a client is opened and closed
+    here; ``pip install "wxframe[dask]"``), each account is one task on the cluster's
+    workers, which write into the store at ``store.root``: a path (or URL) every worker
+    reaches as this process does. A task holds the account's entry (appid, the *name* of
+    its secret's variable, base_url, max_workers) and the store's root, never the
+    secret: each worker reads it from its own environment, so set the variables where
+    the workers run. Each task has ``max_workers`` requests in flight at most (and the
+    account's own limit); ``max_accounts`` does not apply, the workers' threads decide
+    how many accounts run at once. A task whose worker died (and whose retries did too)
+    is that account's row, a :class:`StoreError`; a rerun resumes.
 
     Examples
     --------
@@ -204,35 +224,140 @@ def sync_accounts(
     if isinstance(endpoints, str):
         endpoints = [endpoints]
     wanted = list(endpoints) if endpoints is not None else None
-    groups = [list(accounts[k::processes]) for k in range(min(processes, len(accounts)))]
     args = (str(store.root), store.lock_timeout, begin, end, wanted, max_workers, max_accounts)
-    if len(groups) <= 1:
-        results = _sync_group(groups[0] if groups else [], *args)
+    if cluster is not None:
+        if processes != 1:
+            raise ConfigurationError(
+                f"processes={processes} with cluster=: the cluster's workers are the "
+                "processes; allowed: one of the two"
+            )
+        results, caught = _sync_on_cluster(cluster, accounts, args)
     else:
-        results = {}
-        # spawn, not fork: the parent may hold threads (progress bars, a simulator) and
-        # locks that a forked child would inherit in whatever state they were.
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(len(groups), mp_context=context) as pool:
-            futures = {pool.submit(_sync_in_child, group, *args): group for group in groups}
-            for future in concurrent.futures.as_completed(futures):
-                try:
-                    done, caught = future.result()
-                    results |= done
-                    for message, category in caught:  # said here, where the caller is
-                        warnings.warn(message, category, stacklevel=2)
-                except Exception as exc:  # the process died (killed, out of memory)
-                    why = StoreError(
-                        f"the process syncing these accounts stopped ({type(exc).__name__}); "
-                        "what it wrote stays, and a rerun resumes"
-                    )
-                    results |= dict.fromkeys((a.appid for a in futures[future]), why)
+        results, caught = _sync_in_processes(accounts, processes, args)
+    for message, category in caught:  # said here, where the caller is
+        warnings.warn(message, category, stacklevel=2)
     return {appid: results[appid] for appid in appids}
 
 
-def _sync_in_child(
-    group: Sequence[Account], *args: Any
-) -> tuple[dict[str, SyncSummary | WxframeError], list[tuple[str, type[Warning]]]]:
+#: What a worker (a process, a Dask task) hands back: its accounts' outcomes, and the
+#: warnings it raised (message, category), to be raised again in the caller.
+_Outcome = tuple[dict[str, SyncSummary | WxframeError], list[tuple[str, type[Warning]]]]
+
+
+def _sync_in_processes(
+    accounts: Sequence[Account], processes: int, args: tuple[Any, ...]
+) -> _Outcome:
+    """The accounts dealt out to ``processes`` spawned worker processes (or synced here,
+    for one)."""
+    groups = [list(accounts[k::processes]) for k in range(min(processes, len(accounts)))]
+    if len(groups) <= 1:
+        return _sync_group(groups[0] if groups else [], *args), []
+    results: dict[str, SyncSummary | WxframeError] = {}
+    caught: list[tuple[str, type[Warning]]] = []
+    # spawn, not fork: the parent may hold threads (progress bars, a simulator) and
+    # locks that a forked child would inherit in whatever state they were.
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(len(groups), mp_context=context) as pool:
+        futures = {pool.submit(_sync_in_child, group, *args): group for group in groups}
+        for future in concurrent.futures.as_completed(futures):
+            _collect(future.result, futures[future], "process", results, caught)
+    return results, caught
+
+
+def _sync_on_cluster(
+    cluster: object, accounts: Sequence[Account], args: tuple[Any, ...]
+) -> _Outcome:
+    """One task per account on a Dask cluster: a client of the caller's, or one opened
+    here on a cluster object or a scheduler's address (and closed again)."""
+    try:
+        import distributed
+    except ImportError:
+        raise ConfigurationError(
+            'cluster= needs Dask\'s distributed scheduler: pip install "wxframe[dask]"'
+        ) from None
+    if isinstance(cluster, distributed.Client):
+        return _submit_accounts(distributed, cluster, accounts, args)
+    if not isinstance(cluster, str | distributed.deploy.Cluster):
+        raise ConfigurationError(
+            f"cluster={cluster!r:.60}; allowed: a distributed.Client, a Dask cluster or a "
+            "scheduler's address such as tcp://10.0.0.5:8786"
+        )
+    try:
+        client = distributed.Client(cluster, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ConfigurationError(
+            f"no Dask scheduler answered at {cluster} ({type(exc).__name__}); allowed: the "
+            "address of a running scheduler, such as tcp://10.0.0.5:8786"
+        ) from None
+    with client:
+        return _submit_accounts(distributed, client, accounts, args)
+
+
+def _submit_accounts(
+    distributed: Any, client: Any, accounts: Sequence[Account], args: tuple[Any, ...]
+) -> _Outcome:
+    """Each account one task (its key names the appid: the dashboard shows whose it is);
+    outcomes gathered as they finish."""
+    run = uuid.uuid4().hex[:8]
+    futures = {}
+    for account in accounts:
+        key = f"wxframe-sync-{account.appid}-{run}"
+        futures[client.submit(_sync_on_worker, account, *args, key=key, pure=False)] = account
+    results: dict[str, SyncSummary | WxframeError] = {}
+    caught: list[tuple[str, type[Warning]]] = []
+    # loop=: a client that is not the default one (ours is not) is found by no other way
+    for future in distributed.as_completed(futures, loop=client.loop):
+        _collect(future.result, [futures[future]], "Dask task", results, caught)
+        future.release()
+    return results, caught
+
+
+def _collect(
+    outcome: Callable[[], _Outcome],
+    group: Sequence[Account],
+    worker: str,
+    results: dict[str, SyncSummary | WxframeError],
+    caught: list[tuple[str, type[Warning]]],
+) -> None:
+    """A worker's outcome into ``results`` and ``caught``; a worker that died (killed, out
+    of memory, its retries spent) makes a :class:`StoreError` of each of its accounts.
+    Only the exception's type is named: its text might quote a request's address, token
+    and all."""
+    try:
+        done, raised = outcome()
+    except Exception as exc:
+        what = type(exc).__name__
+        if isinstance(exc, ImportError):  # wxframe (or a dependency) missing over there
+            what += f": {exc.name} cannot be imported where the {worker} ran"
+        why = StoreError(
+            f"the {worker} syncing {'this account' if len(group) == 1 else 'these accounts'} "
+            f"stopped ({what}); what it wrote stays, and a rerun resumes"
+        )
+        results |= dict.fromkeys((a.appid for a in group), why)
+        return
+    results |= done
+    caught += raised
+
+
+def _sync_on_worker(account: Account, *args: Any) -> _Outcome:
+    """One account's task on a Dask worker: the secret from this worker's environment
+    (a missing one names the worker's host, where the variable is to be set)."""
+    if not os.environ.get(account.secret_env):
+        return {account.appid: ConfigurationError(
+            f"the variable {account.secret_env} is not set on the Dask worker on "
+            f"{socket.gethostname()} (it holds the secret of {account.appid}; set it in "
+            "the workers' environment: secrets never travel through the scheduler)"
+        )}, []  # fmt: skip
+    outcome = _sync_in_child([account], *args)
+    if sys.version_info < (3, 12):
+        # The account's client (its retry state holds a threading.local), unreachable
+        # now, freed here rather than by a collection that the worker's profiler sets
+        # off, which hangs the worker on 3.11 (see Client: CPython gh-106883).
+        gc.collect()
+    return outcome
+
+
+def _sync_in_child(group: Sequence[Account], *args: Any) -> _Outcome:
     """:func:`_sync_group` in a worker process, with the warnings it raised, to be raised
     again in the parent (whose filters and display the caller chose)."""
     with warnings.catch_warnings(record=True) as caught:

@@ -205,7 +205,7 @@ def _sync_accounts(args: argparse.Namespace, store: Any) -> int:
         results = sync_accounts(
             store, accounts, args.begin, args.end, endpoints=args.endpoint or
             _family(args.family), max_workers=args.max_workers,
-            max_accounts=args.max_accounts, processes=args.processes,
+            max_accounts=args.max_accounts, processes=args.processes, cluster=args.cluster,
         )  # fmt: skip
     except WxframeError as exc:  # the file itself, or an option: no account was synced
         print(f"wxframe sync: --accounts {args.accounts}: {exc}", file=sys.stderr)
@@ -570,6 +570,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="with --accounts: worker processes the accounts are dealt to (1)",
     )
+    sync.add_argument(
+        "--cluster", metavar="ADDRESS",
+        help="with --accounts: a Dask scheduler (tcp://host:8786) whose workers sync one "
+        "account a task, each secret read from the workers' own environment "
+        '(pip install "wxframe[dask]")',
+    )  # fmt: skip
     sync.add_argument("--seed", type=int, default=0, help="the simulator's seed")
     sync.add_argument("--today", type=_date, default=None, help="the simulator's Beijing date")
     sync.add_argument("--lock-timeout", type=float, default=0.0, help="seconds to wait for a lock")

@@ -196,6 +196,13 @@ class Client:
         )  # fmt: skip
         size = max(max_workers, 4) * 2
         self._transport = Transport(self.base_url, size=size, timeout=timeout, redact=self.redact)
+        # One for the client's threads, not one a request: each holds a threading.local in a
+        # cycle, and on 3.11 collecting one inside sys._current_frames() (Dask's profiler)
+        # hangs the process (CPython gh-106883).
+        self._retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(Transient), wait=self._wait,
+            stop=lambda state: state.attempt_number > self.retry.max_retries,
+            before_sleep=self._note_retry, sleep=sleep, reraise=True)  # fmt: skip
 
     # The retry policy's fields, as they were before it was an object of its own.
     max_retries = property(lambda self: self.retry.max_retries)
@@ -293,17 +300,9 @@ class Client:
         """One request with transient faults retried. ``endpoint`` and ``window`` name it
         in every error; with ``raw``, an answer that looks like that endpoint's data
         comes back undecoded, as a :class:`~wxframe.pages.RawPage`."""
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(Transient),
-            stop=tenacity.stop_after_attempt(self.retry.max_retries + 1),
-            wait=self._wait,
-            before_sleep=self._note_retry,
-            sleep=sleep,
-            reraise=True,
-        )
         what = f"{endpoint} {window}" if window else endpoint
         try:
-            return retrying(self._request_once, method, path, what, endpoint, window, raw, kw)
+            return self._retrying(self._request_once, method, path, what, endpoint, window, raw, kw)
         except Transient as exc:
             raise exc.final from None
 
