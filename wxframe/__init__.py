@@ -63,6 +63,7 @@ from wxframe.errors import (
     TransportError,
     UnexpectedRowsWarning,
     UnknownEndpointError,
+    WriterConflictError,
     WxframeError,
     WxframeWarning,
 )
@@ -97,7 +98,7 @@ from wxframe.plots import (
     plot_share_scenes,
     plot_top_articles,
 )
-from wxframe.store import ImportSummary, Refetch, RepairSummary, Store, SyncSummary
+from wxframe.store import ImportSummary, Refetch, RepairSummary, S3Options, Store, SyncSummary
 
 __version__ = "0.1.0"
 
@@ -141,6 +142,7 @@ __all__ = [
     "RateLimitError",
     "Refetch",
     "RepairSummary",
+    "S3Options",
     "ReportError",
     "RequestPool",
     "RequestRejectedError",
@@ -160,6 +162,7 @@ __all__ = [
     "UnexpectedRowsWarning",
     "UnknownEndpointError",
     "Window",
+    "WriterConflictError",
     "WxAccessor",
     "WxframeError",
     "WxframeWarning",

@@ -157,7 +157,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         return _print_repair(store.root, repaired)
 
 
-def _print_repair(root: Path, repaired: RepairSummary) -> int:
+def _print_repair(root: Path | str, repaired: RepairSummary) -> int:
     """What a repair did and what is left to do; the exit status (1: an archive to import
     again, 3: days left to fetch)."""
     status = 0

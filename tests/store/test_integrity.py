@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import wxframe
-from tests.conftest import month_file, next_sync_restores
+from tests.conftest import month_file, next_sync_restores, shard_file
 from wxframe import (
     Store,
     StoreDamagedWarning,
@@ -211,8 +211,8 @@ def test_a_manifest_is_kept_by_month_and_a_save_writes_only_the_months_it_change
     store, _ = synced
     (account,) = store.accounts()
     before = _manifest_files(store)
-    months = sorted(k for k in before if k.count("/") == 3)
-    assert months == [f"_manifest/{account}/{name}/{m}.json" for name in sorted(ENDPOINTS)
+    months = sorted(k.rsplit(".", 2)[0] for k in before if k.count("/") == 3)
+    assert months == [f"_manifest/{account}/{name}/{m}" for name in sorted(ENDPOINTS)
                       for m in ("2026-09", "2026-10")]  # fmt: skip
     top = json.loads(before[f"_manifest/{account}.json"])
     assert not any("days" in e or "files" in e for e in top["endpoints"].values())
@@ -222,9 +222,10 @@ def test_a_manifest_is_kept_by_month_and_a_save_writes_only_the_months_it_change
                    progress=False)  # fmt: skip
     after = _manifest_files(store)
     changed = sorted(k for k in after if after[k] != before.get(k))
-    assert changed == [
+    # (each month a new object named by its content; the pointer names it)
+    assert [k.rsplit(".", 2)[0] if k.count("/") == 3 else k for k in changed] == [
         f"_manifest/{account}.json",
-        f"_manifest/{account}/getusersummary/2026-11.json",
+        f"_manifest/{account}/getusersummary/2026-11",
     ]
 
 
@@ -233,16 +234,16 @@ def test_a_damaged_month_of_the_manifest_fails_only_reads_of_that_month(
 ) -> None:
     store, sound = synced
     (account,) = store.accounts()
-    shard = store.root / "_manifest" / account / "getusersummary" / "2026-09.json"
+    shard = shard_file(store, "getusersummary", "2026-09")
     shard.write_text('{"days": [1, 2]}', "utf-8")
     october = store.read("getusersummary", "2026-10-01", "2026-10-31")
     # read without opening September's part of the manifest
     expected = sound["getusersummary"][sound["getusersummary"]["ref_date"] >= "2026-10-01"]
     pd.testing.assert_frame_equal(october, expected.reset_index(drop=True))
-    with pytest.raises(StoreError, match=r"2026-09\.json is not a wxframe manifest.*'days'"):
+    with pytest.raises(StoreError, match=r"2026-09\.\w+\.json is not a wxframe manifest.*'days'"):
         store.read("getusersummary")
     shard.write_text("{not json", "utf-8")
-    with pytest.raises(StoreError, match=r"2026-09\.json is not valid JSON"):
+    with pytest.raises(StoreError, match=r"2026-09\.\w+\.json is not valid JSON"):
         store.read("getusersummary")
     # verify names it (once, not its data file again); the data file is sound, so the
     # repair sets only the damaged record aside and lists the file again (issue 28)
@@ -250,10 +251,10 @@ def test_a_damaged_month_of_the_manifest_fails_only_reads_of_that_month(
     assert problems[["endpoint", "month", "next", "repair"]].values.tolist() == [
         ["getusersummary", "2026-09", "keep", "keep, list again"]
     ]
-    assert "2026-09.json) is damaged" in problems["problem"].iloc[0]
+    assert f"{shard.name}) is damaged" in problems["problem"].iloc[0]
     store.verify(repair=True)
     assert len(list((store.root / "_damaged").rglob("*.json.*"))) == 1
-    assert not list((store.root / "_damaged").rglob("data.parquet.*"))
+    assert not list((store.root / "_damaged").rglob("data*.parquet.*"))
     assert store.verify().empty
     pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
     next_sync_restores(store, sound)
@@ -264,16 +265,16 @@ def test_a_sync_sets_a_damaged_month_of_the_manifest_aside_and_keeps_its_sound_d
 ) -> None:
     store, sound = synced
     (account,) = store.accounts()
-    (store.root / "_manifest" / account / "getusercumulate" / "2026-10.json").write_text("{}")
+    shard_file(store, "getusercumulate", "2026-10").write_text("{}")
     with serve(seed=0, today=TODAY_2026) as sim:
-        with pytest.warns(StoreDamagedWarning, match=r"2026-10\.json\) is damaged.*data file is "
+        with pytest.warns(StoreDamagedWarning, match=r"2026-10\.\w+\.json\) is damaged.*data file is "
                           r"sound, 31 days\)"):  # fmt: skip
             store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS,
                        progress=False)  # fmt: skip
         asked = [(b, e) for name, b, e, _ in sim.stats.answered if name == "getusercumulate"]
     # the file is listed again as written; only days not final when it was are asked
     assert all(b >= "2026-10-01" for b, _ in asked)  # October only
-    assert not list((store.root / "_damaged").rglob("data.parquet.*"))
+    assert not list((store.root / "_damaged").rglob("data*.parquet.*"))
     assert store.verify().empty
     for name in ENDPOINTS:
         pd.testing.assert_frame_equal(store.read(name), sound[name])

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import shard_file
 from wxframe import ENDPOINTS, Store, StoreError, Window
 from wxframe.datasets import open_demo_store
 from wxframe.dates import BEIJING
@@ -143,7 +144,14 @@ def test_a_saved_manifest_is_the_files_it_was_loaded_from(
         entry.days.touched |= set(entry.days.months())
         entry.files.touched |= set(entry.files.months())
     save_manifest(layout, account, manifest)
-    assert {p: p.read_bytes() for p in layout.root.rglob("*.json")} == before
+    # Each month again under its content's name, the pointer naming them: the same
+    # manifest, each month's bytes as they were.
+    assert load_manifest(layout, account) == manifest
+    months_before = sorted(b for p, b in before.items() if p.parent.name in months)
+    months_now = sorted(
+        p.read_bytes() for p in layout.root.rglob("*.*.json") if p.parent.name in months
+    )
+    assert months_now == months_before
 
 
 def test_the_demo_stores_manifests_come_back_byte_for_byte() -> None:
@@ -248,15 +256,17 @@ def test_a_save_writes_only_the_months_that_changed(tmp_path: Path) -> None:
     for day in (date(2024, 4, 30), date(2024, 5, 1)):
         entry.record(spec, Window(day, day), at, {day.isoformat(): 1})
     save_manifest(layout, account, manifest)
-    april = layout.month_path(account, spec.name, "2024-04")
+    april = Path(
+        layout.month_path(account, spec.name, "2024-04", manifest.shards[spec.name]["2024-04"])
+    )
     april.write_bytes(b"left alone")  # a save that rewrote April would replace this
     manifest = load_manifest(layout, account, damaged=[])
     manifest.entry(spec.name).record(spec, Window(date(2024, 5, 2), date(2024, 5, 2)), at, {})
     save_manifest(layout, account, manifest)
     assert april.read_bytes() == b"left alone"
-    may = json.loads(layout.month_path(account, spec.name, "2024-05").read_bytes())
+    may = json.loads(shard_file(store, spec.name, "2024-05").read_bytes())
     assert sorted(may["days"]) == ["2024-05-01", "2024-05-02"]
-    with pytest.raises(StoreError, match=r"2024-04\.json is not valid JSON.*--repair"):
+    with pytest.raises(StoreError, match=r"2024-04\.\w+\.json is not valid JSON.*--repair"):
         store.read(spec.name)
 
 

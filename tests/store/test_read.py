@@ -112,7 +112,7 @@ def test_a_month_rewritten_over_a_file_of_other_types_and_fields_keeps_both(
     (account,) = store.accounts()
     manifest = load_manifest(Layout(store.root), account)
     record = FileRecord(rows=old.num_rows, size=path.stat().st_size,
-                        sha256=hashlib.sha256(path.read_bytes()).hexdigest())  # fmt: skip
+                        sha256=hashlib.sha256(path.read_bytes()).hexdigest(), name=path.name)  # fmt: skip
     manifest.endpoints["getusersummary"].files["2026-10"] = record
     save_manifest(Layout(store.root), account, manifest)
     assert store.verify().empty

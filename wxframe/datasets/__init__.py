@@ -87,7 +87,7 @@ def build_demo_store(root: str | Path) -> Store:
         with serve(seed=DEMO_SEED, today=today, hour=12) as sim:
             client = sim.client(max_workers=1)
             store.sync(client, begin, end, progress=False, endpoints=list(family))
-    for lock in store.root.glob(".wxframe.*.lock"):
+    for lock in Path(store.root).glob(".wxframe.*.lock"):
         lock.unlink()  # a sync's lock, not data
     return store
 

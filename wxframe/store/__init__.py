@@ -36,13 +36,15 @@ from wxframe.client import Client
 from wxframe.dates import DateLike, Window
 from wxframe.endpoints import Endpoint
 from wxframe.errors import WxframeError
-from wxframe.store import _files, _import, _read, _sync, _verify
+from wxframe.store import _files, _fs, _import, _read, _sync, _verify
+from wxframe.store._files import GRACE_SECONDS
+from wxframe.store._fs import S3Options
 from wxframe.store._import import ImportSummary
 from wxframe.store._sync import FIRST_SYNC_DAYS as FIRST_SYNC_DAYS  # for doctor
 from wxframe.store._sync import SyncSummary
 from wxframe.store._verify import Refetch, RepairSummary
 
-__all__ = ["ImportSummary", "Refetch", "RepairSummary", "Store", "SyncSummary"]
+__all__ = ["ImportSummary", "Refetch", "RepairSummary", "S3Options", "Store", "SyncSummary"]
 
 #: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
 FLUSH_WINDOWS = 256
@@ -68,12 +70,29 @@ class Store:
     The second sync asks only for the publish days whose 30 days are not all final.
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float = 0.0) -> None:
-        self.root = Path(root)
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        lock_timeout: float = 0.0,
+        s3: S3Options | None = None,
+        grace: float = GRACE_SECONDS,
+    ) -> None:
+        storage = _fs.resolve(root, s3)
+        #: A local :class:`~pathlib.Path`, or the ``s3://bucket/prefix`` URL.
+        self.root: Path | str = storage.root if isinstance(storage.root, Path) else storage.url
         self.lock_timeout = lock_timeout
+        self.grace = grace
+        self._storage = storage
 
     @classmethod
-    def open(cls, root: str | os.PathLike[str], *, lock_timeout: float = 0.0) -> Store:
+    def open(
+        cls,
+        root: str | os.PathLike[str],
+        *,
+        lock_timeout: float = 0.0,
+        s3: S3Options | None = None,
+    ) -> Store:
         """The store at ``root``, which must hold one: for reading it (reports, checks).
 
         ``Store(root)`` is how a store is made (its first sync or import creates the
@@ -92,13 +111,14 @@ class Store:
         ...
         wxframe.errors.StoreNotFoundError: no wxframe store at /no/such/dir (no such folder)
         """
-        store = cls(root, lock_timeout=lock_timeout)
+        store = cls(root, lock_timeout=lock_timeout, s3=s3)
         store._layout.require()
         return store
 
     def exists(self) -> bool:
         """Whether :attr:`root` holds a store (a sync or an import has started one)."""
-        return self.root.is_dir() and self._layout.is_store()
+        layout = self._layout
+        return layout.storage.is_dir(layout.root) and layout.is_store()
 
     def create(self, *, dry_run: bool = False) -> bool:
         """Make :attr:`root` a folder for a new store, only where its parent folder
@@ -113,7 +133,7 @@ class Store:
 
     @property
     def _layout(self) -> _files.Layout:
-        return _files.Layout(self.root, self.lock_timeout)
+        return _files.Layout(self._storage, self.lock_timeout, grace=self.grace)
 
     def accounts(self) -> list[str]:
         """The appids this store holds data or a manifest for."""
