@@ -38,7 +38,8 @@ def s3() -> Iterator[str]:
     saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                                              "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")}  # fmt: skip
     os.environ.update(AWS_ACCESS_KEY_ID="AKIAWXFRAMETEST", AWS_SECRET_ACCESS_KEY=SECRET,
-                      AWS_ENDPOINT_URL=f"http://{host}:{port}", AWS_DEFAULT_REGION="us-east-1")  # fmt: skip
+                      AWS_ENDPOINT_URL=f"http://{host}:{port}",
+                      AWS_DEFAULT_REGION="us-east-1")  # fmt: skip
     boto3.client("s3").create_bucket(Bucket="team")
     try:
         yield "s3://team"

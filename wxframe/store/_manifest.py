@@ -733,8 +733,9 @@ def save_manifest(
             if e.files
         },
         "retired": dict(sorted(manifest.retired.items())),
-        "writer": writer_id(),
     }
+    if not storage.local:  # who to name to a writer that lost (locally: the file lock)
+        pointer["writer"] = writer_id()
     try:
         manifest.based_on = commit_pointer(
             storage, layout.manifest_path(account), dumps(pointer), manifest.based_on, account

@@ -29,6 +29,8 @@ def json_problem(layout: Layout, path: PurePath) -> tuple[Any, str | None]:
     """A manifest file's JSON, or what stops reading it (to follow its path)."""
     try:
         raw = layout.storage.read_bytes(path)
+    except FileNotFoundError:
+        return None, "is missing, though the manifest's pointer names it"
     except OSError as exc:
         return None, f"cannot be read: {exc}"
     return parse_json(raw)
