@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
+from tests.conftest import base_env
 from wxframe import Store, StoreLockedError, WriterConflictError
 from wxframe.simulator import serve
 from wxframe.store._files import Layout
@@ -161,3 +168,64 @@ def test_a_reader_polling_during_syncs_never_sees_half_an_account(s3: str) -> No
     # every read is of one committed state: whole months, never an error
     assert not errors and seen and all(a == b for a, b in seen), errors
     assert {b for _, b in seen} <= {0, 28, 56, 84}
+
+
+def _windows_written(client: Any, s3_url: str) -> int:
+    """Windows the store's pointers record (each replaced by one PUT)."""
+    bucket, _, prefix = s3_url.removeprefix("s3://").partition("/")
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/_manifest/")
+    total = 0
+    for item in listed.get("Contents", []):
+        if item["Key"].count("/") == prefix.count("/") + 2:  # the pointers, not the months
+            pointer = json.loads(client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+            total += sum(int(e.get("windows", 0)) for e in pointer["endpoints"].values())
+    return total
+
+
+_CHILD = """
+import sys
+from wxframe import Store
+from wxframe.simulator import serve
+with serve(seed=0, today="2026-09-01", latency=0.1) as sim:
+    Store(sys.argv[1]).sync(sim.client(max_workers=1), "2026-01-01", "2026-08-31",
+                            endpoints="getusersummary", progress=False)
+"""
+
+
+@pytest.mark.slow
+def test_a_sync_killed_on_s3_resumes_to_the_same_store(s3: str, tmp_path: Path) -> None:
+    url = _fresh(s3)
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, url], env=base_env(),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    deadline, client = time.monotonic() + 120, boto3.client("s3")
+    while child.poll() is None and _windows_written(client, url) < 1:  # killed after a commit
+        assert time.monotonic() < deadline, "the sync made no progress"
+        time.sleep(0.05)
+    assert child.poll() is None, child.stderr.read() if child.stderr else ""
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    killed = Store(url)
+    assert 0 < _windows_written(client, url) < 35 and killed.verify().empty
+    read = killed.read("getusersummary")  # what was committed: whole, never twice
+    assert len(read) and not read.duplicated(["ref_date", "user_source"]).any()
+    clean = Store(tmp_path / "clean")
+    with serve(seed=0, today="2026-09-01") as sim:
+        for store in (killed, clean):  # the rerun takes over the dead writer's lease
+            store.sync(sim.client(), "2026-01-01", "2026-08-31", endpoints="getusersummary",
+                       progress=False)  # fmt: skip
+    pd.testing.assert_frame_equal(killed.read("getusersummary"), clean.read("getusersummary"))
+    assert killed.verify().empty
+
+
+def test_an_import_on_s3_reads_back_as_on_a_local_disk(s3: str, tmp_path: Path) -> None:
+    with serve(seed=0, today="2024-06-01") as sim:
+        archive = sim.write_archive("getusershare", date(2024, 5, 1), date(2024, 5, 31),
+                                    tmp_path / "share.jsonl")  # fmt: skip
+    remote, local = Store(_fresh(s3)), Store(tmp_path / "store")
+    for store in (remote, local):
+        store.import_json("getusershare", archive, account=sim.appid)
+    again = remote.import_json("getusershare", archive, account=sim.appid)
+    pd.testing.assert_frame_equal(remote.read("getusershare"), local.read("getusershare"))
+    assert remote.verify().empty and again.days_written == 0 and again.days_skipped == 31
+    urls = remote.urls("getusershare")
+    assert len(urls) == 1 and all(u.startswith(f"{remote.root}/getusershare/") for u in urls)

@@ -76,13 +76,17 @@ class Store:
         *,
         lock_timeout: float = 0.0,
         s3: S3Options | None = None,
-        grace: float = GRACE_SECONDS,
+        grace: float | None = None,
     ) -> None:
         storage = _fs.resolve(root, s3)
         #: A local :class:`~pathlib.Path`, or the ``s3://bucket/prefix`` URL.
         self.root: Path | str = storage.root if isinstance(storage.root, Path) else storage.url
         self.lock_timeout = lock_timeout
-        self.grace = grace
+        #: Seconds a file no longer named is kept for readers in flight. On object
+        #: storage an hour; on a local disk none by default, so that a tool reading the
+        #: folders (DuckDB, pandas) sees each month once (a reader of the store whose
+        #: month was just rewritten reads that month's record again).
+        self.grace = grace if grace is not None else 0.0 if storage.local else GRACE_SECONDS
         self._storage = storage
 
     @classmethod
@@ -298,7 +302,7 @@ class Store:
         ...                    endpoints="getusersummary", progress=False)
         ...     print(len(store.verify()))
         ...     month = store.root / f"getusersummary/account={sim.appid}/month=2026-05"
-        ...     (month / "data.parquet").unlink()
+        ...     next(month.glob("data-*.parquet")).unlink()
         ...     print(store.verify()[["endpoint", "month", "problem", "days", "next"]])
         0
                  endpoint    month  problem  days   next
@@ -440,6 +444,21 @@ class Store:
         """
         self._layout.require(store=False)
         return _read.dataset(self._layout, endpoint, account=account)
+
+    def urls(self, endpoint: str, *, account: str | None = None) -> list[str]:
+        """The files of ``endpoint`` the manifests name, as any reader opens them: local
+        paths, or ``s3://bucket/key`` URLs (for Dask, pandas or DuckDB on object storage,
+        which find the endpoint and credentials in the same environment variables).
+
+        Examples
+        --------
+        >>> from wxframe.datasets import open_demo_store
+        >>> urls = open_demo_store().urls("getbizsummary")
+        >>> len(urls), urls[0].split("/")[-3:-1]
+        (2, ['account=wx5im0000000000001', 'month=2025-11'])
+        """
+        self._layout.require(store=False)
+        return _read.urls(self._layout, endpoint, account=account)
 
     def days(self, *, account: str | None = None) -> pd.DataFrame:
         """Every day the manifest holds: when it was fetched and whether it can still change.

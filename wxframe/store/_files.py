@@ -120,12 +120,13 @@ class Layout:
         root: str | os.PathLike[str] | Storage,
         lock_timeout: float = 0.0,
         *,
-        grace: float = GRACE_SECONDS,
+        grace: float | None = None,
     ) -> None:
         self.storage = root if isinstance(root, Storage) else resolve(root)
         self.root: PurePath = self.storage.root
         self.lock_timeout = lock_timeout
-        self.grace = grace
+        local = self.storage.local  # (see Store's grace: none on a local disk)
+        self.grace = grace if grace is not None else 0.0 if local else GRACE_SECONDS
 
     @property
     def url(self) -> str:

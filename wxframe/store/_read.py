@@ -101,6 +101,13 @@ def read(
     return df
 
 
+def urls(layout: Layout, endpoint: str, *, account: str | None) -> list[str]:
+    """:meth:`Store.urls <wxframe.Store.urls>`."""
+    spec = get_endpoint(endpoint)
+    manifests = _manifests(layout, account, (spec.name, "", "~"))
+    return [layout.show(path) for _, _, path in _files(layout, spec, manifests, None, None)]
+
+
 def dataset(layout: Layout, endpoint: str, *, account: str | None) -> ds.Dataset:
     """:meth:`Store.dataset <wxframe.Store.dataset>`."""
     spec = get_endpoint(endpoint)
@@ -279,10 +286,11 @@ def _read_month(
 ) -> pa.Table:
     """One month file, its bytes checked against the SHA-256 the manifest recorded.
 
-    In a store written before files were named by content, a sync may have rewritten
-    the file since the manifest was read (it recorded the new file before the rename):
-    on a mismatch the month's record is read again, once, and the file checked against
-    that before it is called damaged. A content-named file never changes."""
+    A sync may have rewritten the month since the manifest was read: a content-named
+    file is then gone once the grace period is over (none on a local disk), and in a
+    store written before files were named by content its one file has other bytes. On
+    a missing file or a mismatch the month's record is read again, once, and the file
+    it names read before it is called damaged."""
     record = manifest.get(spec.name).files.get(month)
     digests = record.digests if record is not None else ()
     try:
@@ -292,9 +300,10 @@ def _read_month(
             raise
         again = load_manifest(layout, account, (spec.name, month, month))
         fresh = again.get(spec.name).files.get(month)
-        if fresh is None or fresh.digests == digests or (record and fresh.name != record.name):
+        if fresh is None or fresh.digests == digests:
             raise
-        return layout.read_file(path, digests=fresh.digests)
+        now = layout.data_file(spec, account, month, fresh.name)
+        return layout.read_file(now, digests=fresh.digests)
 
 
 def _label_keys(spec: Endpoint) -> list[str]:
