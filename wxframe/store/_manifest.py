@@ -725,7 +725,6 @@ def save_manifest(
     manifest.generation += 1
     pointer = {
         **manifest.to_json(),
-        "generation": manifest.generation,
         "shards": {n: dict(sorted(s.items())) for n, s in manifest.shards.items() if s},
         "data": {
             n: {m: r.name or DATA_FILE for m, r in sorted(e.files.items())}
@@ -734,8 +733,8 @@ def save_manifest(
         },
         "retired": dict(sorted(manifest.retired.items())),
     }
-    if not storage.local:  # who to name to a writer that lost (locally: the file lock)
-        pointer["writer"] = writer_id()
+    if not storage.local:  # what to tell a writer that lost (locally: the file lock)
+        pointer.update(generation=manifest.generation, writer=writer_id())
     try:
         manifest.based_on = commit_pointer(
             storage, layout.manifest_path(account), dumps(pointer), manifest.based_on, account
