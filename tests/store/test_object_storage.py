@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -78,6 +79,18 @@ def test_a_sync_on_s3_reads_back_as_the_same_sync_on_a_local_disk(s3: str, tmp_p
         assert remote.dataset(name).count_rows() == local.dataset(name).count_rows()
     assert remote.verify().empty
     pd.testing.assert_frame_equal(remote.days(), local.days())
+    # the README's queries, unchanged: DuckDB on the dataset, Dask on the URLs (s3fs)
+    import dask.dataframe as dd
+    import duckdb
+
+    summary = remote.dataset("getusersummary")  # noqa: F841 (DuckDB finds it by its name)
+    counted = duckdb.sql("select count(*) from summary").fetchall()
+    assert counted == [(len(local.read("getusersummary")),)]
+    with warnings.catch_warnings():  # dask's own use of a pandas keyword pandas 4 drops
+        warnings.simplefilter("ignore", pd.errors.Pandas4Warning)
+        frame = dd.read_parquet(remote.urls("getusersummary")).compute()
+    assert remote.urls("getusersummary")[0].startswith(f"{remote.root}/getusersummary/")
+    assert frame["new_user"].sum() == local.read("getusersummary")["new_user"].sum()
     # nothing wxframe wrote holds the secret
     client = boto3.client("s3")
     prefix = str(remote.root).removeprefix("s3://team/")
