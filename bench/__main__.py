@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 import wxframe
-from bench import analysis, api, parsing, storage
+from bench import analysis, api, object_storage, parsing, storage
 from bench._harness import Table
 
 BENCHMARKS: dict[str, Callable[[bool], Table | list[Table]]] = {
@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[bool], Table | list[Table]]] = {
     "many_accounts": api.many_accounts,
     "sync_pairs": api.sync_pairs,
     "checksums": storage.checksums,
+    "object_storage": object_storage.object_storage,
 }
 
 
