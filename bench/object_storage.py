@@ -102,4 +102,10 @@ def object_storage(smoke: bool) -> Table:
         f"read: {read_s3.median / read_local.median:.2f}x (loopback: no network round trip; "
         "on a real service every PUT and GET adds one)"
     )
+    table.notes.append(
+        "moto serves from a thread of this process: its request handling shares the "
+        "interpreter with the sync and the read, so the ratios are an upper bound for "
+        "the store's own work (a read does a HEAD and a GET per object: the pointer, "
+        "each month of the manifest, each data file)"
+    )
     return table
