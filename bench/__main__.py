@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 import wxframe
-from bench import analysis, api, parsing, portfolio, storage
+from bench import analysis, api, object_storage, parsing, portfolio, storage
 from bench._harness import Table
 
 BENCHMARKS: dict[str, Callable[[bool], Table | list[Table]]] = {
@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, Callable[[bool], Table | list[Table]]] = {
     "checksums": storage.checksums,
     "portfolio": portfolio.portfolio,
     "cluster": api.cluster,
+    "object_storage": object_storage.object_storage,
 }
 
 

@@ -149,7 +149,8 @@ def scale(smoke: bool) -> list[Table]:
             _clone_account(big.root, appid, f"wx{k:016x}")
 
         def baseline(store: wxframe.Store) -> Callable[[], pd.DataFrame]:
-            path = store.root / name / f"account={appid}" / f"month={month}" / "data.parquet"
+            folder = store.root / name / f"account={appid}" / f"month={month}"
+            (path,) = folder.glob("data-*.parquet")  # the one named (no grace period locally)
 
             def read() -> pd.DataFrame:
                 df = pq.read_table(path).to_pandas(types_mapper=NULLABLE.get)
@@ -244,12 +245,12 @@ def checksums(smoke: bool) -> Table:
             store = wxframe.Store(root)
             store.sync(sim.client(max_workers=4), end - timedelta(days=days - 1), end,
                        progress=False, endpoints=OFFLINE)  # fmt: skip
-        files = sorted(root.glob("*/account=*/month=*/data.parquet"))
+        files = sorted(root.glob("*/account=*/month=*/data-*.parquet"))
         layout = Layout(root)
         (appid,) = store.accounts()
         manifest = load_manifest(layout, appid)
         digests = {
-            layout.data_file(wxframe.ENDPOINTS[name], appid, month): record.digests
+            layout.data_file(wxframe.ENDPOINTS[name], appid, month, record.name): record.digests
             for name, entry in manifest.endpoints.items()
             for month, record in entry.files.items()
         }

@@ -454,9 +454,22 @@ def assert_same_store(got: Path | Store, expected: Path | Store) -> int:
 
 
 def month_file(store: Store, endpoint: str, month: str) -> Path:
-    """The parquet file of one endpoint's month of the store's one account."""
+    """The parquet file of one endpoint's month of the store's one account: the one its
+    manifest names (named by its content; ``data.parquet`` in stores written before)."""
     (account,) = store.accounts()
-    return store.root / endpoint / f"account={account}" / f"month={month}" / "data.parquet"
+    pointer = json.loads((Path(store.root) / "_manifest" / f"{account}.json").read_bytes())
+    name = pointer.get("data", {}).get(endpoint, {}).get(month, "data.parquet")
+    return Path(store.root) / endpoint / f"account={account}" / f"month={month}" / name
+
+
+def shard_file(store: Store, endpoint: str, month: str) -> Path:
+    """The manifest's object of one endpoint's month of the store's one account: the one
+    its pointer names (named by its content; ``YYYY-MM.json`` in stores written before)."""
+    (account,) = store.accounts()
+    folder = Path(store.root) / "_manifest"
+    pointer = json.loads((folder / f"{account}.json").read_bytes())
+    name = pointer.get("shards", {}).get(endpoint, {}).get(month, f"{month}.json")
+    return folder / account / endpoint / name
 
 
 def next_sync_restores(store: Store, sound: dict[str, pd.DataFrame]) -> None:

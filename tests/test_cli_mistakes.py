@@ -47,7 +47,7 @@ def test_the_cli_prints_a_warning_as_one_line(
         "warning: begin=2025-10-30 is before some endpoints' first day; syncing "
         "getbizsummary from 2025-11-01"
     ]
-    [month] = (tmp_path / "s").glob("getusersummary/*/month=2025-10/data.parquet")
+    [month] = (tmp_path / "s").glob("getusersummary/*/month=2025-10/data*.parquet")
     month.unlink()
     status, _, err = wxframe_cli(capsys, *sync, "--begin", "2025-10-30", "--end", "2025-11-02")
     assert status == 0, err

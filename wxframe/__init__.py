@@ -71,6 +71,7 @@ from wxframe.errors import (
     TransportError,
     UnexpectedRowsWarning,
     UnknownEndpointError,
+    WriterConflictError,
     WxframeError,
     WxframeWarning,
 )
@@ -105,7 +106,7 @@ from wxframe.plots import (
     plot_share_scenes,
     plot_top_articles,
 )
-from wxframe.store import ImportSummary, Refetch, RepairSummary, Store, SyncSummary
+from wxframe.store import ImportSummary, Refetch, RepairSummary, S3Options, Store, SyncSummary
 
 __version__ = "0.1.0"
 
@@ -154,6 +155,7 @@ __all__ = [
     "RequestRejectedError",
     "RetryPolicy",
     "Rows",
+    "S3Options",
     "Store",
     "StoreDamagedError",
     "StoreDamagedWarning",
@@ -168,6 +170,7 @@ __all__ = [
     "UnexpectedRowsWarning",
     "UnknownEndpointError",
     "Window",
+    "WriterConflictError",
     "WxAccessor",
     "WxframeError",
     "WxframeWarning",

@@ -26,7 +26,6 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from wxframe.client import DEFAULT_BASE_URL, Client
@@ -385,7 +384,7 @@ def _sync_group(
             clients.append(account.client())
         except WxframeError as exc:
             results[account.appid] = exc
-    store = Store(Path(root), lock_timeout=lock_timeout)
+    store = Store(root, lock_timeout=lock_timeout)
     if clients:
         results |= store.sync_many(
             clients, begin, end, endpoints=endpoints, max_workers=max_workers,

@@ -166,7 +166,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         return _print_repair(store.root, repaired)
 
 
-def _print_repair(root: Path, repaired: RepairSummary) -> int:
+def _print_repair(root: Path | str, repaired: RepairSummary) -> int:
     """What a repair did and what is left to do; the exit status (1: an archive to import
     again, 3: days left to fetch)."""
     status = 0
@@ -489,7 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Execute the account report notebook on a store and write "
         "self-contained HTML (code hidden, plots embedded).",
     )
-    report.add_argument("--store", required=True, help="the store's directory")
+    report.add_argument("--store", required=True, help="a directory, or s3://BUCKET/PREFIX")
     report.add_argument("--account", help="the appid (needed if the store holds several)")
     report.add_argument("--begin", type=_date, help="first day (default: 28 days before --end)")
     report.add_argument("--end", type=_date, help="last day (default: the last day held)")
@@ -532,7 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sync datacube data into a parquet store. Credentials come from "
         "WX_APPID and WX_APPSECRET (WX_API_BASE for another server), or use --simulator.",
     )
-    sync.add_argument("--store", required=True, help="the store's directory")
+    sync.add_argument("--store", required=True, help="a directory, or s3://BUCKET/PREFIX")
     sync.add_argument("--begin", type=_date, help="first day (default: the store's first day)")
     sync.add_argument("--end", type=_date, help="last day (default: the last complete day)")
     sync.add_argument(
@@ -589,7 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
         "a JSON array of records, or JSON Lines of responses (folders: their .json/.jsonl "
         "files). Imported days are final; importing the same files again changes nothing.",
     )
-    imp.add_argument("--store", required=True, help="the store's directory")
+    imp.add_argument("--store", required=True, help="a directory, or s3://BUCKET/PREFIX")
     imp.add_argument("--endpoint", required=True, choices=sorted(_endpoint_names()))
     imp.add_argument("--account", help="the appid the files are of (default: the store's only one)")
     imp.add_argument("--replace", action="store_true", help="replace days the store holds")
@@ -603,7 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rows, size and checksum recorded when it was written. With --repair, damaged "
         "months are forgotten and their days fetched again (credentials as for sync).",
     )
-    ver.add_argument("--store", required=True, help="the store's directory")
+    ver.add_argument("--store", required=True, help="a directory, or s3://BUCKET/PREFIX")
     ver.add_argument("--account", help="only this appid")
     ver.add_argument("--repair", action="store_true", help="forget and fetch damaged months")
     ver.add_argument("--simulator", action="store_true", help="repair from a built-in simulator")
@@ -663,7 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     cov = sub.add_parser("coverage", help="show what a store holds")
-    cov.add_argument("--store", required=True, help="the store's directory")
+    cov.add_argument("--store", required=True, help="a directory, or s3://BUCKET/PREFIX")
     cov.set_defaults(func=_cmd_coverage)
 
     lab = sub.add_parser(

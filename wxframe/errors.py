@@ -27,6 +27,7 @@ The tree::
         ├── StoreNotFoundError             no wxframe store at the path a reader was given
         ├── StoreDamagedError              a store file is missing or its bytes changed
         ├── StoreLockedError               another process is syncing this store
+        │   └── WriterConflictError        another writer committed the account first
         └── SyncIncomplete                 a sync stopped early; what it fetched is kept
 
     WxframeWarning (UserWarning)
@@ -112,6 +113,7 @@ __all__ = [
     "UnexpectedRowsWarning",
     "UnknownEndpointError",
     "WindowLike",
+    "WriterConflictError",
     "WxframeError",
     "WxframeWarning",
     "argument",
@@ -443,6 +445,22 @@ class StoreDamagedError(StoreError):
 
 class StoreLockedError(StoreError):
     """Another process holds the store's lock."""
+
+
+class WriterConflictError(StoreLockedError):
+    """Another writer committed this account of an object-storage store while this one
+    wrote (its lease expired, or the store has no conditional put): this writer did not
+    commit, the other writer's state is whole, and a rerun fetches what this one had
+    fetched. ``other`` says who the other writer was, as its manifest names it."""
+
+    exit_status = 3
+
+    def __init__(self, message: str, *, other: str = "") -> None:
+        super().__init__(message)
+        self.other = other
+
+    def __reduce__(self) -> tuple[Any, ...]:  # across processes (sync_accounts)
+        return (_rebuild, (type(self), self.args, {"other": self.other}))
 
 
 class SyncIncomplete(StoreError):

@@ -75,9 +75,9 @@ def test_a_month_file_that_is_not_one_is_named_and_set_aside_by_repair(
     synced: tuple[wxframe.Store, dict[str, pd.DataFrame]], kind: str
 ) -> None:
     store, _ = synced
-    shard = next((store.root / "_manifest").rglob("2026-10.json"))
+    shard = next((store.root / "_manifest").rglob("2026-10.*.json"))
     shard.write_bytes(NOT_A_MANIFEST[kind])
-    with pytest.raises(StoreError, match=r"2026-10\.json .*--repair` sets it aside"):
+    with pytest.raises(StoreError, match=r"2026-10\.\w+\.json .*--repair` sets it aside"):
         store.read(shard.parent.name)
     assert not store.verify().empty  # named as damage, not a crash
 

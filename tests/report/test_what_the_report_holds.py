@@ -166,7 +166,7 @@ def test_a_notebook_that_fails_is_one_line_naming_the_damaged_file(
 ) -> None:
     root = tmp_path / "store"
     shutil.copytree(open_demo_store().root, root)
-    damaged = next(root.glob("getbizsummary/*/month=2025-12/data.parquet"))
+    damaged = next(root.glob("getbizsummary/*/month=2025-12/data-*.parquet"))
     damaged.write_bytes(b"not parquet at all " * 50)
     with pytest.raises(wxframe.ReportError) as caught:
         render_report(root, tmp_path / "r.html")

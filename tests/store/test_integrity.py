@@ -1,4 +1,4 @@
-"""The store against its own disk (issue 14, items 5, 6, 9 and 20): kills around a rename,
+"""The store against its own disk (issue 14, items 5, 6, 9 and 20): kills before a commit,
 the month-sharded manifest and its damage, temporary and stray files under the root, and a
 disk or root that refuses a write. Damaged files: test_verify; fields some files lack:
 test_read."""
@@ -12,22 +12,23 @@ import signal
 import subprocess
 import sys
 import warnings
-from datetime import date, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import wxframe
-from tests.conftest import month_file, next_sync_restores
+from tests.conftest import month_file, next_sync_restores, shard_file
 from wxframe import (
     Store,
     StoreDamagedWarning,
     StoreError,
 )
+from wxframe.dates import BEIJING
 from wxframe.simulator import serve
 from wxframe.store._files import Layout
-from wxframe.store._manifest import load_manifest
+from wxframe.store._manifest import load_manifest, save_manifest
 from wxframe.store._sync import write_windows
 
 TODAY_2026 = "2026-12-01"
@@ -39,15 +40,12 @@ ENDPOINTS = ["getusersummary", "getusercumulate"]
 SIM_SYNC = ["--simulator", "--seed", "0", "--today", TODAY_2026, "--quiet"]
 
 
-def killed_after_a_rename(store: Store, rows: pd.DataFrame, first: date, last: date) -> None:
-    """What a sync of getusersummary's ``first..last`` leaves when it is killed after its
-    month file's rename and before its days' record: the file holds ``rows``' rows of
-    those days, the manifest does not list them (the file matches its staged record)."""
+def killed_before_the_commit(store: Store, rows: pd.DataFrame, first: date, last: date) -> None:
+    """What a sync of getusersummary's ``first..last`` leaves when it is killed after
+    writing its month file and before its commit: the file under its content's name,
+    which no manifest names (an orphan)."""
     (account,) = store.accounts()
     manifest = load_manifest(Layout(store.root), account)
-    days = manifest.endpoints["getusersummary"].days
-    for n in range((last - first).days + 1):
-        days.pop((first + timedelta(days=n)).isoformat(), None)
     inside = rows["ref_date"].between(pd.Timestamp(first), pd.Timestamp(last))
     window = wxframe.Window(first, last)
     spec = wxframe.ENDPOINTS["getusersummary"]
@@ -62,68 +60,81 @@ def _manifest_files(store: Store) -> dict[str, bytes]:
     }
 
 
-def test_a_kill_between_a_rename_and_the_manifest_is_not_damage(
+def test_a_kill_before_the_commit_is_not_damage(
     synced: tuple[Store, dict[str, pd.DataFrame]],
 ) -> None:
-    # The crash window a SIGKILL can hit: a month file renamed into place, the manifest
-    # not yet told. The file matches the record staged before the rename.
+    # The crash window a SIGKILL can hit: a month file written under its content name,
+    # the manifest not yet told. Nothing names it: the store is as it was.
     store, sound = synced
-    # a sync fetching 2026-10-31 (not held yet) writes its month file, and is killed
+    # a sync fetching 2026-10-31 again (other numbers) writes its month file, and is killed
     again = sound["getusersummary"].assign(new_user=7)
-    killed_after_a_rename(store, again, date(2026, 10, 31), date(2026, 10, 31))
+    killed_before_the_commit(store, again, date(2026, 10, 31), date(2026, 10, 31))
+    assert len(list(month_file(store, "getusersummary", "2026-10").parent.iterdir())) == 2
     assert store.verify().empty
     with warnings.catch_warnings():
         warnings.simplefilter("error", StoreDamagedWarning)
+        pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
         with serve(seed=0, today=TODAY_2026) as sim:
             store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS,
                        progress=False)  # fmt: skip
-    # the day the manifest did not list was fetched again: the store is as it was
     pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
 
 
-@pytest.mark.parametrize("renamed", [False, True], ids=["before-rename", "after-rename"])
-def test_a_kill_around_a_new_months_first_rename_is_not_damage(
-    synced: tuple[Store, dict[str, pd.DataFrame]], renamed: bool
+@pytest.mark.parametrize("killed", ["after-data", "after-months"])
+def test_a_kill_before_a_new_months_commit_leaves_orphans_not_damage(
+    synced: tuple[Store, dict[str, pd.DataFrame]], killed: str
 ) -> None:
-    # A month's first file staged in the manifest, then the kill: before its rename (seen
-    # in CI: the manifest names a file that is not there) or after it (the file holds a
-    # day the manifest does not list). Neither is damage; the next sync completes it.
+    # A month's first file written, then the kill: before the manifest's months were
+    # written, or after them and before the pointer that names them. Neither is damage:
+    # a read sees the store as it was, the next sync fetches the month, nothing twice,
+    # and the orphans go once they are older than the grace period.
     store, sound = synced
     (account,) = store.accounts()
     spec = wxframe.ENDPOINTS["getusersummary"]
-    manifest = load_manifest(Layout(store.root), account)
+    layout = Layout(store.root)
+    manifest = load_manifest(layout, account)
     day = wxframe.Window(date(2026, 11, 1), date(2026, 11, 1))
     row = sound["getusersummary"].drop(columns="account").tail(1)
-    write_windows(Layout(store.root), spec, account, [day],
-                  row.assign(ref_date=pd.Timestamp(day.begin)), manifest)  # fmt: skip
-    if not renamed:
-        month_file(store, "getusersummary", "2026-11").unlink()
-    staged = load_manifest(Layout(store.root), account).endpoints[spec.name].files["2026-11"]
-    assert staged.next is not None
+    written = write_windows(layout, spec, account, [day],
+                            row.assign(ref_date=pd.Timestamp(day.begin)), manifest)  # fmt: skip
+    pointer = layout.manifest_path(account)
+    if killed == "after-months":
+        before = Path(pointer).read_bytes()
+        entry = manifest.entry(spec.name)
+        entry.files.update(written)
+        entry.record(spec, day, datetime.now(BEIJING), {"2026-11-01": 1})
+        save_manifest(layout, account, manifest)
+        Path(pointer).write_bytes(before)  # the pointer's PUT never happened
     assert store.verify().empty
     with warnings.catch_warnings():
         warnings.simplefilter("error", StoreDamagedWarning)
-        read = store.read("getusersummary")
-        pd.testing.assert_frame_equal(read.head(len(read) - renamed), sound["getusersummary"])
+        pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
         with serve(seed=0, today=TODAY_2026) as sim:
-            store.sync(sim.client(), "2026-09-01", "2026-11-30", endpoints=ENDPOINTS,
-                       progress=False)  # fmt: skip
+            Store(store.root, grace=0).sync(sim.client(), "2026-09-01", "2026-11-30",
+                                            endpoints=ENDPOINTS, progress=False)  # fmt: skip
     clean = Store(store.root.parent / "clean")
     with serve(seed=0, today=TODAY_2026) as sim:
         clean.sync(sim.client(), "2026-09-01", "2026-11-30", endpoints=ENDPOINTS, progress=False)
     for name in ENDPOINTS:
         pd.testing.assert_frame_equal(store.read(name), clean.read(name))
     assert store.verify().empty
+    # the orphans were removed by the sync (grace 0): only what the pointer names is left
+    months = ("2026-09", "2026-10", "2026-11")
+    named = {month_file(store, "getusersummary", m) for m in months}
+    held = set(Path(store.root, "getusersummary").rglob("*.parquet"))
+    assert held == named
 
 
 def test_a_resumed_sync_that_rewrites_part_of_a_killed_month_keeps_the_store_sound(
     synced: tuple[Store, dict[str, pd.DataFrame]],
 ) -> None:
-    # Seen in CI: a kill after a month file's rename left rows of twelve days the
-    # manifest did not list; the next sync rewrote three of them and recorded a file
-    # that held all twelve ("holds 1,511 rows, the manifest 346").
+    # Seen in CI with the old protocol: a kill after a month file's rename left rows of
+    # twelve days the manifest did not list; the next sync rewrote three of them and
+    # recorded a file that held all twelve ("holds 1,511 rows, the manifest 346"). Now a
+    # rewrite starts from the file the manifest names, never from a killed write's.
     store, sound = synced
-    killed_after_a_rename(store, sound["getusersummary"], date(2026, 10, 20), date(2026, 10, 31))
+    killed = sound["getusersummary"].assign(new_user=7)  # numbers no commit ever had
+    killed_before_the_commit(store, killed, date(2026, 10, 20), date(2026, 10, 31))
     with warnings.catch_warnings():
         warnings.simplefilter("error", StoreDamagedWarning)
         with serve(seed=0, today=TODAY_2026) as sim:
@@ -131,13 +142,10 @@ def test_a_resumed_sync_that_rewrites_part_of_a_killed_month_keeps_the_store_sou
                        progress=False)  # fmt: skip
     assert store.verify().empty, store.verify()[["month", "problem"]]
     pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
-    held = store.days().query("endpoint == 'getusersummary'").set_index("ref_date")
-    assert not held.loc["2026-10-23":"2026-10-31", "final"].any()  # fetched again next
-    assert held.loc["2026-10-20":"2026-10-22", "final"].all()
     with serve(seed=0, today=TODAY_2026) as sim:
         summary = store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS,
                              progress=False)  # fmt: skip
-    assert summary.endpoints["getusersummary"]["calls"] > 0
+    assert summary.calls == 0  # every day was final already: nothing to resume
     assert store.verify().empty
     pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
 
@@ -211,8 +219,8 @@ def test_a_manifest_is_kept_by_month_and_a_save_writes_only_the_months_it_change
     store, _ = synced
     (account,) = store.accounts()
     before = _manifest_files(store)
-    months = sorted(k for k in before if k.count("/") == 3)
-    assert months == [f"_manifest/{account}/{name}/{m}.json" for name in sorted(ENDPOINTS)
+    months = sorted(k.rsplit(".", 2)[0] for k in before if k.count("/") == 3)
+    assert months == [f"_manifest/{account}/{name}/{m}" for name in sorted(ENDPOINTS)
                       for m in ("2026-09", "2026-10")]  # fmt: skip
     top = json.loads(before[f"_manifest/{account}.json"])
     assert not any("days" in e or "files" in e for e in top["endpoints"].values())
@@ -222,9 +230,10 @@ def test_a_manifest_is_kept_by_month_and_a_save_writes_only_the_months_it_change
                    progress=False)  # fmt: skip
     after = _manifest_files(store)
     changed = sorted(k for k in after if after[k] != before.get(k))
-    assert changed == [
+    # (each month a new object named by its content; the pointer names it)
+    assert [k.rsplit(".", 2)[0] if k.count("/") == 3 else k for k in changed] == [
         f"_manifest/{account}.json",
-        f"_manifest/{account}/getusersummary/2026-11.json",
+        f"_manifest/{account}/getusersummary/2026-11",
     ]
 
 
@@ -232,17 +241,16 @@ def test_a_damaged_month_of_the_manifest_fails_only_reads_of_that_month(
     synced: tuple[Store, dict[str, pd.DataFrame]],
 ) -> None:
     store, sound = synced
-    (account,) = store.accounts()
-    shard = store.root / "_manifest" / account / "getusersummary" / "2026-09.json"
+    shard = shard_file(store, "getusersummary", "2026-09")
     shard.write_text('{"days": [1, 2]}', "utf-8")
     october = store.read("getusersummary", "2026-10-01", "2026-10-31")
     # read without opening September's part of the manifest
     expected = sound["getusersummary"][sound["getusersummary"]["ref_date"] >= "2026-10-01"]
     pd.testing.assert_frame_equal(october, expected.reset_index(drop=True))
-    with pytest.raises(StoreError, match=r"2026-09\.json is not a wxframe manifest.*'days'"):
+    with pytest.raises(StoreError, match=r"2026-09\.\w+\.json is not a wxframe manifest.*'days'"):
         store.read("getusersummary")
     shard.write_text("{not json", "utf-8")
-    with pytest.raises(StoreError, match=r"2026-09\.json is not valid JSON"):
+    with pytest.raises(StoreError, match=r"2026-09\.\w+\.json is not valid JSON"):
         store.read("getusersummary")
     # verify names it (once, not its data file again); the data file is sound, so the
     # repair sets only the damaged record aside and lists the file again (issue 28)
@@ -250,10 +258,10 @@ def test_a_damaged_month_of_the_manifest_fails_only_reads_of_that_month(
     assert problems[["endpoint", "month", "next", "repair"]].values.tolist() == [
         ["getusersummary", "2026-09", "keep", "keep, list again"]
     ]
-    assert "2026-09.json) is damaged" in problems["problem"].iloc[0]
+    assert f"{shard.name}) is damaged" in problems["problem"].iloc[0]
     store.verify(repair=True)
     assert len(list((store.root / "_damaged").rglob("*.json.*"))) == 1
-    assert not list((store.root / "_damaged").rglob("data.parquet.*"))
+    assert not list((store.root / "_damaged").rglob("data*.parquet.*"))
     assert store.verify().empty
     pd.testing.assert_frame_equal(store.read("getusersummary"), sound["getusersummary"])
     next_sync_restores(store, sound)
@@ -263,17 +271,16 @@ def test_a_sync_sets_a_damaged_month_of_the_manifest_aside_and_keeps_its_sound_d
     synced: tuple[Store, dict[str, pd.DataFrame]],
 ) -> None:
     store, sound = synced
-    (account,) = store.accounts()
-    (store.root / "_manifest" / account / "getusercumulate" / "2026-10.json").write_text("{}")
+    shard_file(store, "getusercumulate", "2026-10").write_text("{}")
     with serve(seed=0, today=TODAY_2026) as sim:
-        with pytest.warns(StoreDamagedWarning, match=r"2026-10\.json\) is damaged.*data file is "
-                          r"sound, 31 days\)"):  # fmt: skip
+        with pytest.warns(StoreDamagedWarning, match=r"2026-10\.\w+\.json\) is damaged.*data "
+                          r"file is sound, 31 days\)"):  # fmt: skip
             store.sync(sim.client(), "2026-09-01", "2026-10-31", endpoints=ENDPOINTS,
                        progress=False)  # fmt: skip
         asked = [(b, e) for name, b, e, _ in sim.stats.answered if name == "getusercumulate"]
     # the file is listed again as written; only days not final when it was are asked
     assert all(b >= "2026-10-01" for b, _ in asked)  # October only
-    assert not list((store.root / "_damaged").rglob("data.parquet.*"))
+    assert not list((store.root / "_damaged").rglob("data*.parquet.*"))
     assert store.verify().empty
     for name in ENDPOINTS:
         pd.testing.assert_frame_equal(store.read(name), sound[name])

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import shard_file
 from wxframe import ENDPOINTS, Store, StoreError, Window
 from wxframe.datasets import open_demo_store
 from wxframe.dates import BEIJING
@@ -143,25 +144,38 @@ def test_a_saved_manifest_is_the_files_it_was_loaded_from(
         entry.days.touched |= set(entry.days.months())
         entry.files.touched |= set(entry.files.months())
     save_manifest(layout, account, manifest)
-    assert {p: p.read_bytes() for p in layout.root.rglob("*.json")} == before
+    # Each month again under its content's name, the pointer naming them: the same
+    # manifest, each month's bytes as they were.
+    assert load_manifest(layout, account) == manifest
+    months_before = sorted(b for p, b in before.items() if p.parent.name in months)
+    months_now = sorted(
+        p.read_bytes() for p in layout.root.rglob("*.*.json") if p.parent.name in months
+    )
+    assert months_now == months_before
 
 
 def test_the_demo_stores_manifests_come_back_byte_for_byte() -> None:
     store = open_demo_store()
     layout = Layout(store.root)
     (account,) = store.accounts()
-    top = json.loads(layout.manifest_path(account).read_bytes())
+    pointer = json.loads(layout.manifest_path(account).read_bytes())
+    # the pointer: the account's own record, and the names of its months and files
+    own = ("generation", "shards", "data", "retired")
+    top = {k: v for k, v in pointer.items() if k not in own}
     months: dict[str, dict[str, dict[str, Any]]] = {}
     shards = sorted((store.root / "_manifest" / account).glob("*/*.json"))
     for path in shards:
-        months.setdefault(path.parent.name, {})[path.stem] = json.loads(path.read_bytes())
+        month = path.name.split(".")[0]
+        assert pointer["shards"][path.parent.name][month] == path.name  # every one named
+        months.setdefault(path.parent.name, {})[month] = json.loads(path.read_bytes())
     assert len(shards) > 20 and len(top["endpoints"]) == len(ENDPOINTS)
     manifest = load_manifest(layout, account)
     assert manifest == Manifest.from_json(top, months)
-    assert dumps(manifest.to_json()) == layout.manifest_path(account).read_bytes()
+    assert manifest.to_json() == top and not pointer["retired"]
     for name, parts in manifest.months_json().items():
         for month, part in parts.items():
-            assert dumps(part) == layout.month_path(account, name, month).read_bytes()
+            shard = layout.month_path(account, name, month, manifest.shards[name][month])
+            assert dumps(part) == shard.read_bytes()
     assert manifest.months_json() == months
     # typed, as the store reads it
     entry = manifest.endpoints["getbizsummary"]
@@ -248,15 +262,17 @@ def test_a_save_writes_only_the_months_that_changed(tmp_path: Path) -> None:
     for day in (date(2024, 4, 30), date(2024, 5, 1)):
         entry.record(spec, Window(day, day), at, {day.isoformat(): 1})
     save_manifest(layout, account, manifest)
-    april = layout.month_path(account, spec.name, "2024-04")
+    april = Path(
+        layout.month_path(account, spec.name, "2024-04", manifest.shards[spec.name]["2024-04"])
+    )
     april.write_bytes(b"left alone")  # a save that rewrote April would replace this
     manifest = load_manifest(layout, account, damaged=[])
     manifest.entry(spec.name).record(spec, Window(date(2024, 5, 2), date(2024, 5, 2)), at, {})
     save_manifest(layout, account, manifest)
     assert april.read_bytes() == b"left alone"
-    may = json.loads(layout.month_path(account, spec.name, "2024-05").read_bytes())
+    may = json.loads(shard_file(store, spec.name, "2024-05").read_bytes())
     assert sorted(may["days"]) == ["2024-05-01", "2024-05-02"]
-    with pytest.raises(StoreError, match=r"2024-04\.json is not valid JSON.*--repair"):
+    with pytest.raises(StoreError, match=r"2024-04\.\w+\.json is not valid JSON.*--repair"):
         store.read(spec.name)
 
 

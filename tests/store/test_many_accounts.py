@@ -66,7 +66,7 @@ def test_sync_many_is_each_accounts_own_sync(tmp_path: Path) -> None:
 
     with warnings.catch_warnings():  # dask's own use of a pandas keyword pandas 4 drops
         warnings.simplefilter("ignore", pd.errors.Pandas4Warning)
-        frame = dd.read_parquet(many.dataset("getbizsummary").files)
+        frame = dd.read_parquet(many.urls("getbizsummary"))
         dask_sums = frame[frame.channel == "all"].groupby("account").read_user.sum().compute()
     assert dask_sums.sort_index().tolist() == expected.tolist()
 

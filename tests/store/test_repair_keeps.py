@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import month_file
+from tests.conftest import month_file, shard_file
 from wxframe import Refetch, Store
 from wxframe.cli import main
 from wxframe.simulator import serve
@@ -41,8 +41,7 @@ def _copy(store: Path, into: Path) -> Store:
 
 
 def _shard(store: Store, month: str) -> Path:
-    (account,) = store.accounts()
-    return store.root / "_manifest" / account / "getusershare" / f"{month}.json"
+    return shard_file(store, "getusershare", month)
 
 
 def test_a_deleted_month_of_the_manifest_keeps_its_imported_history(
@@ -100,7 +99,7 @@ def test_any_damage_to_months_of_the_manifest_keeps_every_sound_data_file(
         found = store.verify()  # what a repair would do, before it does it
         done = store.repair()
         assert {m: month_file(store, "getusershare", m).read_bytes() for m in MONTHS} == files
-        assert not list((store.root / "_damaged").rglob("data.parquet.*"))
+        assert not list((store.root / "_damaged").rglob("data*.parquet.*"))
         assert store.verify().empty
         pd.testing.assert_frame_equal(store.read("getusershare"), sound)
         assert sorted(found["month"]) == sorted(damage)
@@ -128,7 +127,7 @@ def test_a_data_file_that_is_not_what_was_written_is_still_set_aside(
     assert found.loc["2024-04", "repair"] == "set aside, fetch again"
     assert "its SHA-256 is not the one recorded" in found.loc["2024-04", "problem"]
     done = store.repair()
-    assert done.kept.empty and len(list((store.root / "_damaged").rglob("data.parquet.*"))) == 2
+    assert done.kept.empty and len(list((store.root / "_damaged").rglob("data*.parquet.*"))) == 2
 
 
 # ------------------------------------------------------------------------ fetch

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import month_file, next_sync_restores
+from tests.conftest import month_file, next_sync_restores, shard_file
 from wxframe import Store, StoreDamagedWarning, StoreError
 from wxframe.simulator import serve
 
@@ -78,8 +78,9 @@ def test_a_truncated_file_fails_only_its_reads_and_verify_repair_mends_it(
     pd.testing.assert_frame_equal(store.read("getusercumulate"), sound["getusercumulate"])
     # the damaged file was moved aside (out of the endpoint's folder, which any parquet
     # reader may scan), not deleted
-    assert len(list((store.root / "_damaged").rglob("data.parquet.*"))) == 1
-    assert not [p for p in damaged.parent.iterdir() if p.name != "data.parquet"]
+    assert len(list((store.root / "_damaged").rglob("data*.parquet.*"))) == 1
+    now = month_file(store, "getusercumulate", "2026-10")
+    assert [p.name for p in damaged.parent.iterdir()] == [now.name]
     pd.read_parquet(store.root / "getusercumulate")  # the store reads as it is
 
 
@@ -127,13 +128,13 @@ def test_a_lost_month_of_the_manifest_is_named_by_verify_and_repaired(
     synced: tuple[Store, dict[str, pd.DataFrame]],
 ) -> None:
     store, sound = synced
-    (account,) = store.accounts()
-    (store.root / "_manifest" / account / "getusersummary" / "2026-09.json").unlink()
+    shard_file(store, "getusersummary", "2026-09").unlink()
     problems = store.verify()
     assert problems[["endpoint", "month", "next", "repair"]].values.tolist() == [
         ["getusersummary", "2026-09", "keep", "keep, list again"]
     ]
-    assert "no record of it in the manifest" in problems["problem"].iloc[0]
+    # (the pointer names the month: its record is lost, and the data file sound)
+    assert "is missing, though the manifest's pointer names it" in problems["problem"].iloc[0]
     assert problems["path"].iloc[0] == str(month_file(store, "getusersummary", "2026-09"))
     store.verify(repair=True)  # the file is sound: listed again, not moved (issue 28)
     assert not (store.root / "_damaged").exists()

@@ -79,7 +79,7 @@ def build_demo_store(root: str | Path) -> Store:
     """
     from wxframe.simulator import serve
 
-    store = Store(root)
+    store = Store(root, grace=0)  # what a sync rewrote is removed at once: nothing left
     for today, begin, end, family in (
         (_DEMO_TODAY, DEMO_BEGIN, DEMO_END, OFFLINE_ENDPOINTS),
         (_DEMO_CURRENT_TODAY, DEMO_CURRENT_BEGIN, DEMO_CURRENT_END, CURRENT_ENDPOINTS),
@@ -87,7 +87,7 @@ def build_demo_store(root: str | Path) -> Store:
         with serve(seed=DEMO_SEED, today=today, hour=12) as sim:
             client = sim.client(max_workers=1)
             store.sync(client, begin, end, progress=False, endpoints=list(family))
-    for lock in store.root.glob(".wxframe.*.lock"):
+    for lock in Path(store.root).glob(".wxframe.*.lock"):
         lock.unlink()  # a sync's lock, not data
     return store
 

@@ -74,12 +74,11 @@ def render_report(
     """
     if lang not in LANGS:  # the registry's display languages (None, the codes, is no report)
         raise ConfigurationError(f"lang={lang!r} is not allowed; use 'en' or 'zh'")
+    from wxframe.report.period import Period
     from wxframe.store import Store
 
-    root = Path(store)
-    from wxframe.report.period import Period
-
-    store_ = Store.open(root)  # a store, or one line naming what is there instead
+    store_ = Store.open(store)  # a store, or one line naming what is there instead
+    root = store_.root  # a local path, or an s3:// URL the kernel opens as it is
     account = store_.pick_account(account)  # before a kernel starts: which account, or why not
     b = as_date(begin, "begin") if begin is not None else None
     e = as_date(end, "end") if end is not None else None
@@ -91,7 +90,7 @@ def render_report(
     period = Period(store_, b, e, account=account)  # the defaults the notebook would take
     period.require_data()
     params = {
-        "store_dir": str(root.resolve()),
+        "store_dir": str(root.resolve()) if isinstance(root, Path) else root,
         "account": account,
         "begin": period.begin.isoformat(),
         "end": period.end.isoformat(),

@@ -1,26 +1,30 @@
 """The parquet snapshot store: incremental, resumable sync and fast reads.
 
-Layout (hive-partitioned, readable as it is by pyarrow.dataset, DuckDB, Dask, Spark)::
+Layout (hive-partitioned, readable by pyarrow.dataset, DuckDB, Dask, Spark), under a
+local folder or an object-storage prefix (``s3://bucket/prefix``, :mod:`._fs`)::
 
     <root>/
-      <endpoint>/account=<appid>/month=YYYY-MM/data.parquet   one file per month
-      _manifest/<appid>.json                                  what was fetched, when
-      _manifest/<appid>/<endpoint>/YYYY-MM.json               ... its days, by month
-      .wxframe.<appid>.lock                                   held while a sync writes
+      <endpoint>/account=<appid>/month=YYYY-MM/data-<hash>.parquet   a month's rows
+      _manifest/<appid>.json                     the pointer: names every month and file
+      _manifest/<appid>/<endpoint>/YYYY-MM.<hash>.json   ... that month's days, its file
+      .wxframe.<appid>.lock / _locks/<appid>.json        held while a sync writes
 
 Rows are partitioned by ``ref_date``'s month (getarticletotal too: by sending day).
 The ``account`` and ``month`` columns live in the path, not in the files.
 
-Never lose or duplicate anything: each file is written to a temporary name and renamed
-into place; a window's rows replace every row of the window's days (so a re-fetched
-day never doubles); the manifest is rewritten (atomically) only after the data it
-describes is in place. A process killed at any moment leaves a readable store, and the
-next sync fetches whatever the manifest does not list as final.
+Never lose or duplicate anything: data and month objects are immutable and named by
+their content; a window's rows replace every row of the window's days (so a re-fetched
+day never doubles); the pointer is written last, in one write, and names them: a reader
+sees an account before or after a commit, never half. A process killed at any moment
+leaves a readable store (and orphans, removed after the grace period), and the next
+sync fetches whatever the manifest does not list as final. Stores written before
+(``data.parquet``, ``YYYY-MM.json``) read as they are.
 
 :class:`Store` is the front door; each of its jobs has a module of its own: the typed
-manifest and its finality rules (``_manifest``), the stored form (``_schema``), paths and
-atomic writes (``_files``), sync and batched writes (``_sync``), verify and repair
-(``_verify``), archives (``_import``) and reads (``_read``).
+manifest and its finality rules (``_manifest``), the stored form (``_schema``), where the
+objects live (``_fs``), paths and content names (``_files``), one writer (``_lease``),
+sync and batched writes (``_sync``), verify and repair (``_verify``), archives
+(``_import``) and reads (``_read``).
 """
 
 from __future__ import annotations
@@ -36,13 +40,15 @@ from wxframe.client import Client
 from wxframe.dates import DateLike, Window
 from wxframe.endpoints import Endpoint
 from wxframe.errors import WxframeError
-from wxframe.store import _files, _import, _read, _sync, _verify
+from wxframe.store import _files, _fs, _import, _read, _sync, _verify
+from wxframe.store._files import GRACE_SECONDS
+from wxframe.store._fs import S3Options
 from wxframe.store._import import ImportSummary
 from wxframe.store._sync import FIRST_SYNC_DAYS as FIRST_SYNC_DAYS  # for doctor
 from wxframe.store._sync import SyncSummary
 from wxframe.store._verify import Refetch, RepairSummary
 
-__all__ = ["ImportSummary", "Refetch", "RepairSummary", "Store", "SyncSummary"]
+__all__ = ["ImportSummary", "Refetch", "RepairSummary", "S3Options", "Store", "SyncSummary"]
 
 #: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
 FLUSH_WINDOWS = 256
@@ -68,12 +74,31 @@ class Store:
     The second sync asks only for the publish days whose 30 days are not all final.
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float = 0.0) -> None:
-        self.root = Path(root)
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        lock_timeout: float = 0.0,
+        s3: S3Options | None = None,
+        grace: float | None = None,
+    ) -> None:
+        storage = _fs.resolve(root, s3)
+        #: A local :class:`~pathlib.Path`, or the ``s3://bucket/prefix`` URL.
+        self.root: Path | str = storage.root if isinstance(storage.root, Path) else storage.url
         self.lock_timeout = lock_timeout
+        #: Seconds a file no longer named is kept for readers in flight (object storage:
+        #: an hour; a local disk: none, so folder readers see each month once).
+        self.grace = grace if grace is not None else 0.0 if storage.local else GRACE_SECONDS
+        self._storage = storage
 
     @classmethod
-    def open(cls, root: str | os.PathLike[str], *, lock_timeout: float = 0.0) -> Store:
+    def open(
+        cls,
+        root: str | os.PathLike[str],
+        *,
+        lock_timeout: float = 0.0,
+        s3: S3Options | None = None,
+    ) -> Store:
         """The store at ``root``, which must hold one: for reading it (reports, checks).
 
         ``Store(root)`` is how a store is made (its first sync or import creates the
@@ -92,13 +117,13 @@ class Store:
         ...
         wxframe.errors.StoreNotFoundError: no wxframe store at /no/such/dir (no such folder)
         """
-        store = cls(root, lock_timeout=lock_timeout)
+        store = cls(root, lock_timeout=lock_timeout, s3=s3)
         store._layout.require()
         return store
 
     def exists(self) -> bool:
         """Whether :attr:`root` holds a store (a sync or an import has started one)."""
-        return self.root.is_dir() and self._layout.is_store()
+        return self._storage.is_dir(self._storage.root) and self._layout.is_store()
 
     def create(self, *, dry_run: bool = False) -> bool:
         """Make :attr:`root` a folder for a new store, only where its parent folder
@@ -113,7 +138,7 @@ class Store:
 
     @property
     def _layout(self) -> _files.Layout:
-        return _files.Layout(self.root, self.lock_timeout)
+        return _files.Layout(self._storage, self.lock_timeout, grace=self.grace)
 
     def accounts(self) -> list[str]:
         """The appids this store holds data or a manifest for."""
@@ -173,16 +198,12 @@ class Store:
     ) -> dict[str, SyncSummary | WxframeError]:
         """Sync several accounts at once; one account's failure does not stop the others.
 
-        Every account's requests go through one pool of ``max_workers`` threads: at
-        most that many are in flight in all, and at most each client's own
-        ``max_workers`` for its account (the per-account limit, which keeps one account
-        from taking the whole pool and its per-minute quota). ``max_accounts`` accounts
-        are synced at the same moment (default: twice as many as fill the pool, so the
-        pool stays busy while an account types and writes what it fetched). Each
-        account has its own lock, manifest and files, as with :meth:`sync`. Returns,
-        per appid in the order given, the :class:`SyncSummary` or the error that
-        stopped it (credentials, quota, 47009, network: a :class:`SyncIncomplete` keeps
-        what was fetched, a rerun resumes).
+        Every account's requests share one pool of ``max_workers`` threads, each client
+        at most its own ``max_workers`` (so one account cannot take the whole pool and
+        its quota); ``max_accounts`` accounts sync at once (default: twice as many as
+        fill the pool). Each account has its own lock, manifest and files. Returns, per
+        appid in the order given, the :class:`SyncSummary` or the error that stopped it
+        (a :class:`SyncIncomplete` keeps what was fetched, a rerun resumes).
 
         Examples
         --------
@@ -215,13 +236,9 @@ class Store:
         manifest does not hold as final: missing days, days fetched before they were
         complete, and days whose numbers still grow (getarticletotaldetail's 30). Days
         before an endpoint's first day are left out, as a sync leaves them
-        (:func:`~wxframe.endpoints.clip_to_first_days`). ``begin=None`` is a sync's own
-        default: the earliest day the store holds of these endpoints (on a first sync,
-        the 30 days up to ``end``). ``account`` defaults to the
-        store's only one (an account the store does not hold yet needs every window);
-        ``endpoints`` to the current family, as :meth:`sync`. A sync also skips the
-        endpoints the platform has switched off for the account (:meth:`coverage`,
-        :meth:`days` say what is held).
+        (:func:`~wxframe.endpoints.clip_to_first_days`). ``begin=None``, ``account``
+        and ``endpoints`` default as for :meth:`sync` (an account the store does not
+        hold needs every window); a sync also skips endpoints switched off for it.
 
         Examples
         --------
@@ -250,23 +267,16 @@ class Store:
         the manifest counts for its days, and have the size and SHA-256 recorded when it
         was written. One row per problem (none when the store is sound): ``account``,
         ``endpoint``, ``month``, ``path``, ``problem``, ``days`` (the days it held) and
-        ``next``: ``fetch`` (a sync fetches those days again), ``import`` (they were
-        imported history: import the archive again) or ``keep`` (the data file is
-        sound: only its record in the manifest is gone or damaged), and ``repair``: what
-        ``repair=True`` does about it (``keep, list again``; ``set aside, fetch again``;
-        ``set aside, import again``; ``forget, ...`` for a missing file; ``import
-        again``; ``leave``). Data folders of an account with no manifest are reported
-        too (a read never takes them).
+        ``next``: ``fetch`` (a sync fetches those days again), ``import`` (imported
+        history: import the archive again) or ``keep`` (the data file is sound, its
+        record lost), and ``repair``: what ``repair=True`` does (``keep, list again``;
+        ``set aside, fetch again``; ``set aside, import again``; ``forget, ...``; ``import
+        again``; ``leave``). Data folders of an account with no manifest: reported too.
 
-        ``repair=True`` drops the damaged months' days from the manifest and moves a
-        damaged file aside (to ``_damaged/`` at the root), so that reads work again
-        and the next sync fetches those days; :meth:`repair` also runs that sync. It
-        never sets aside a data file it cannot show damaged: a file whose month the
-        manifest lost (its month file deleted or unreadable) is kept and listed again
-        when its page checksums, its SHA-256 (where the manifest still records it), its
-        columns and types and its days are sound (its days as a sync that wrote it then
-        would have recorded them). Every sync repairs what a cheap check (existence and
-        size) finds.
+        ``repair=True`` forgets the damaged months' days and moves damaged files to
+        ``_damaged/`` (never a file it cannot show damaged: a sound file whose month of
+        the manifest was lost is listed again); :meth:`repair` also fetches those days.
+        Every sync repairs what a cheap check (existence and size) finds.
 
         Examples
         --------
@@ -278,7 +288,7 @@ class Store:
         ...                    endpoints="getusersummary", progress=False)
         ...     print(len(store.verify()))
         ...     month = store.root / f"getusersummary/account={sim.appid}/month=2026-05"
-        ...     (month / "data.parquet").unlink()
+        ...     next(month.glob("data-*.parquet")).unlink()
         ...     print(store.verify()[["endpoint", "month", "problem", "days", "next"]])
         0
                  endpoint    month  problem  days   next
@@ -315,7 +325,7 @@ class Store:
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     store = Store(shutil.copytree(open_demo_store().root, Path(tmp) / "store"))
         ...     month = store.root / "getusersummary/account=wx5im0000000000001/month=2025-12"
-        ...     _ = (month / "data.parquet").write_bytes(b"not parquet")
+        ...     _ = next(month.glob("data-*.parquet")).write_bytes(b"not parquet")
         ...     with serve(seed=0, today="2026-03-15") as sim:
         ...         done = store.repair(sim.client())
         ...     print(done.problems[["endpoint", "month", "days", "next"]])
@@ -348,16 +358,13 @@ class Store:
         days of answers that said ``"is_delay": true`` (not final yet: a sync fetches
         them again; ``days_not_final`` counts them).
 
-        Safe to repeat: days the store already holds as final are kept as they are (and
-        counted as skipped) unless ``replace=True``, so importing the same files twice
-        changes nothing. A file that does not parse or does not fit the endpoint is
-        refused with its name and the reason, and nothing is written. A file is refused
-        whole, and named in the summary's ``refused`` (``records_refused`` counts its
-        records) while the other files are imported, when its answers are another
-        account's (where the archive says whose: an ``appid`` or ``account`` field of
-        its answers or records, or an appid in its file's or folder's name) or hold a
-        day before the endpoint's first day or after the last complete day. When every
-        file is refused, nothing is written and :class:`~wxframe.StoreError` names them.
+        Safe to repeat: days held as final are kept (counted as skipped) unless
+        ``replace=True``. A file that does not parse or fit the endpoint is refused with
+        its name and reason, and nothing is written. A file of another account's answers
+        (an ``appid``/``account`` field, or an appid in its path) or of days outside the
+        endpoint's range is refused whole and named in ``refused`` (``records_refused``
+        counts its records) while the others are imported; when every file is refused,
+        nothing is written and :class:`~wxframe.StoreError` names them.
 
         Examples
         --------
@@ -420,6 +427,17 @@ class Store:
         """
         self._layout.require(store=False)
         return _read.dataset(self._layout, endpoint, account=account)
+
+    def urls(self, endpoint: str, *, account: str | None = None) -> list[str]:
+        """The files of ``endpoint`` the manifests name: local paths or ``s3://`` URLs
+        (for Dask, pandas, DuckDB: they take the S3 endpoint from the same variables).
+
+        >>> from wxframe.datasets import open_demo_store
+        >>> open_demo_store().urls("getbizsummary")[0].split("/")[-3:-1]
+        ['account=wx5im0000000000001', 'month=2025-11']
+        """
+        self._layout.require(store=False)
+        return _read.urls(self._layout, endpoint, account=account)
 
     def days(self, *, account: str | None = None) -> pd.DataFrame:
         """Every day the manifest holds: when it was fetched and whether it can still change.

@@ -15,20 +15,21 @@ the store writes, is kept as it was (``extra``) and read as absent.
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import json
 from collections.abc import ItemsView, Iterator, KeysView, Mapping, MutableMapping, ValuesView
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from pathlib import Path
+from pathlib import PurePath
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar, overload
 
 from wxframe.dates import BEIJING, COMPLETE_HOUR, Window
-from wxframe.endpoints import Endpoint
+from wxframe.endpoints import ENDPOINTS, Endpoint
 from wxframe.errors import EndpointOfflineError, StoreError
-from wxframe.frames import nesting_depth
-from wxframe.store._files import Layout, atomic_write
+from wxframe.store._files import DATA_FILE, MONTH, Layout
+from wxframe.store._lease import commit_pointer, writer_id
+from wxframe.store._shape import json_problem, manifest_problem, month_problem, parse_json
 
 __all__ = [
     "ByMonth",
@@ -48,6 +49,7 @@ __all__ = [
     "manifest_problem",
     "month_problem",
     "months_between",
+    "named_objects",
     "save_manifest",
 ]
 
@@ -151,8 +153,17 @@ class FileRecord:
     sha256: str | None = None
     next: FileRecord | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: The data file's name (named by its content); None: ``data.parquet``, the one
+    #: file of a month in stores written before.
+    name: str | None = None
 
-    _KINDS: ClassVar[Kinds] = {"rows": int, "bytes": int, "sha256": str, "next": dict}
+    _KINDS: ClassVar[Kinds] = {
+        "rows": int,
+        "bytes": int,
+        "sha256": str,
+        "next": dict,
+        "name": str,
+    }
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> FileRecord:
@@ -164,12 +175,13 @@ class FileRecord:
             sha256=typed.get("sha256"),
             next=None if staged is None else cls.from_json(staged),
             extra=extra,
+            name=typed.get("name"),
         )
 
     def to_json(self) -> dict[str, Any]:
         staged = None if self.next is None else self.next.to_json()
         return _present(self.extra, rows=self.rows, bytes=self.size, sha256=self.sha256,
-                        next=staged)  # fmt: skip
+                        next=staged, name=self.name)  # fmt: skip
 
     def settled(self) -> FileRecord:
         """This record without its staged rewrite (which never reached the disk)."""
@@ -486,6 +498,17 @@ class Manifest:
     endpoints: dict[str, EndpointRecord] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     partial: bool = field(default=False, compare=False)
+    #: What the pointer says beyond the model: how many commits it has seen, the name
+    #: of each month of the manifest (``[endpoint][month]``), the objects no longer
+    #: named and since when (removed after the grace period), and the SHA-256 of the
+    #: pointer as read (a commit replaces only that one).
+    generation: int = field(default=0, compare=False)
+    shards: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
+    #: The data file of each month as the pointer names it (a damaged month of the
+    #: manifest no longer says which file is its).
+    data: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
+    retired: dict[str, str] = field(default_factory=dict, compare=False)
+    based_on: str | None = field(default=None, compare=False)
 
     @classmethod
     def from_json(
@@ -517,6 +540,11 @@ class Manifest:
                     out.setdefault(name, {})[month] = part
         return out
 
+    def retire(self, path: str, at: datetime) -> None:
+        """Note an object the manifest no longer names (relative to the root): it is
+        removed once the grace period has passed since ``at``."""
+        self.retired.setdefault(path, at.astimezone(BEIJING).isoformat(timespec="seconds"))
+
     def get(self, name: str) -> EndpointRecord:
         """The endpoint's record, or an empty one (not added to the manifest)."""
         return self.endpoints.get(name) or EndpointRecord()
@@ -535,7 +563,7 @@ class DamagedShard:
 
     endpoint: str
     month: str
-    path: Path
+    path: PurePath
     why: str
 
 
@@ -557,6 +585,11 @@ def is_final(spec: Endpoint, day: date, fetched_at: datetime) -> bool:
 
 
 # ------------------------------------------------------------------------ disk
+#: The pointer's own keys (beside the model's ``account`` and ``endpoints``).
+_POINTER: Kinds = {"generation": int, "shards": dict, "data": dict, "retired": dict,
+                   "writer": dict}  # fmt: skip
+
+
 def load_manifest(
     layout: Layout,
     account: str,
@@ -564,49 +597,73 @@ def load_manifest(
     *,
     damaged: list[DamagedShard] | None = None,
 ) -> Manifest:
-    """The manifest of ``account``: its own file, and each endpoint's days by month.
+    """The manifest of ``account``: its pointer, read once, and the months it names.
 
     With ``only`` (endpoint, first month, last month), just that endpoint's months in
     that range (what a read needs): such a manifest is never saved. A damaged month
     file raises :class:`StoreError`, or with a ``damaged`` list is put there and left
-    out, for verify and sync to set aside.
+    out, for verify and sync to set aside. A store written before the pointer named its
+    months (``YYYY-MM.json``) is read by listing them, as it was.
     """
+    storage = layout.storage
     path = layout.manifest_path(account)
-    if not path.exists():
+    where = layout.show(path)
+    problem: str | None
+    try:
+        raw: bytes | None = storage.read_bytes(path)
+    except FileNotFoundError:
         return Manifest(account=account)
-    top, problem = json_problem(path)
+    except OSError as exc:
+        raw, problem = None, f"cannot be read: {exc}"
+    if raw is not None:
+        top, problem = parse_json(raw)
     if problem is None and (problem := manifest_problem(top)):
         problem = f"is not a wxframe manifest: {problem}"
     if problem is not None:
         # What is true of a lost account file: the month files keep the days and files,
         # but nothing reads them without it, and repair cannot rebuild it.
         raise StoreError(
-            f"the manifest {path} {problem}; `wxframe verify --repair` cannot rebuild it. "
+            f"the manifest {where} {problem}; `wxframe verify --repair` cannot rebuild it. "
             "Put back a copy from a backup, or move it away and sync again: the sync "
             "fetches again what the platform still serves, and history it no longer "
             "serves (imported archives) must be imported again"
         )
+    pointer, top = _split(top, _POINTER)
+    top = {**top, **{k: v for k, v in pointer.items() if k not in _POINTER}}
     if only is not None:
         top = {**top, "endpoints": {k: v for k, v in top["endpoints"].items() if k == only[0]}}
     manifest = Manifest.from_json(top)
     manifest.partial = only is not None
+    manifest.generation = pointer.get("generation", 0)
+    manifest.retired = {k: v for k, v in pointer.get("retired", {}).items() if isinstance(v, str)}
+    manifest.based_on = hashlib.sha256(raw or b"").hexdigest()
+    data = pointer.get("data", {})
+    manifest.data = {n: {m: v for m, v in d.items() if isinstance(v, str)}
+                     for n, d in data.items() if isinstance(d, dict)}  # fmt: skip
+    named = pointer.get("shards")
     for name, entry in manifest.endpoints.items():
-        folder = layout.month_folder(account, name)
-        for place in (folder.parent, folder):
-            if place.exists() and not place.is_dir():
-                raise StoreError(
-                    f"{place} is a file, where the manifest keeps its months: move it "
-                    "away; `wxframe verify` then names what the store holds"
-                )
-        for month, shard in _month_files(folder, only):
-            part, why = json_problem(shard)
+        if named is not None:
+            months = {
+                m: n
+                for m, n in (named.get(name) or {}).items()
+                if isinstance(n, str) and _in(m, only)
+            }
+            shards = [
+                (m, layout.month_path(account, name, m, n)) for m, n in sorted(months.items())
+            ]
+        else:
+            shards = _month_files(layout, layout.month_folder(account, name), only)
+        manifest.shards[name] = {m: p.name for m, p in shards}
+        for month, shard in shards:
+            part, why = json_problem(layout, shard)
             if why is None and (problem := month_problem(name, part)):
                 why = f"is not a wxframe manifest: {problem}"
             if why is not None:
+                _not_a_folder(layout, shard.parent)
                 if damaged is None:
                     raise StoreError(
-                        f"the manifest {shard} {why}. `wxframe verify --store "
-                        f"{layout.root} --repair` sets it aside and the next sync fetches "
+                        f"the manifest {layout.show(shard)} {why}. `wxframe verify --store "
+                        f"{layout.url} --repair` sets it aside and the next sync fetches "
                         "that month again"
                     )
                 damaged.append(DamagedShard(name, month, shard, why))
@@ -615,24 +672,103 @@ def load_manifest(
     return manifest
 
 
-def save_manifest(layout: Layout, account: str, manifest: Manifest) -> None:
-    """Write the months that changed since the manifest was read or last saved, then
-    the account's own file: a save costs the same in a store's fifth year as in its
-    first."""
+def _not_a_folder(layout: Layout, folder: PurePath) -> None:
+    """A file where the manifest keeps an endpoint's months: a clear error (checked
+    only when a month cannot be read, which is what such a file causes)."""
+    for place in (folder.parent, folder):
+        if layout.storage.is_file(place):
+            raise StoreError(
+                f"{layout.show(place)} is a file, where the manifest keeps its months: move "
+                "it away; `wxframe verify` then names what the store holds"
+            )
+
+
+def _in(month: str, only: Only | None) -> bool:
+    return only is None or (only[1] or "") <= month <= (only[2] or "~")
+
+
+def save_manifest(
+    layout: Layout, account: str, manifest: Manifest, *, now: datetime | None = None
+) -> None:
+    """Commit the manifest: write the months that changed since it was read or last
+    saved, each a new object named by its content, then the pointer that names every
+    month and data file, last, in one write: a reader sees the account before or after
+    this commit, never half of it. A save costs the same in a store's fifth year as in
+    its first. Objects superseded at least the grace period ago, and named no more,
+    are removed after the commit (readers in flight may still read them before)."""
     if manifest.partial:
         raise AssertionError("a partial manifest (read for a read) cannot be saved")
+    now = now or datetime.now(BEIJING)
+    storage = layout.storage
     for name, entry in manifest.endpoints.items():
+        shards = manifest.shards.setdefault(name, {})
         for month in sorted(entry.days.touched | entry.files.touched):
-            shard = layout.month_path(account, name, month)
+            old = shards.pop(month, None)
             part = entry.month_json(month)
             if part is not None:
-                atomic_write(shard, dumps(part), mkdir=True)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    shard.unlink()
+                data = dumps(part)
+                shards[month] = f"{month}.{hashlib.sha256(data).hexdigest()[:16]}.json"
+                if shards[month] != old:
+                    storage.write(layout.month_path(account, name, month, shards[month]), data)
+            if old is not None and old != shards.get(month):
+                manifest.retire(layout.relative(layout.month_path(account, name, month, old)), now)
         entry.days.touched.clear()
         entry.files.touched.clear()
-    atomic_write(layout.manifest_path(account), dumps(manifest.to_json()), mkdir=True)
+    named = _named(layout, account, manifest)
+    expired = []
+    for rel, at in list(manifest.retired.items()):
+        if rel in named:
+            del manifest.retired[rel]  # named again (the same content as before)
+        elif (now - datetime.fromisoformat(at)).total_seconds() >= layout.grace:
+            expired.append(rel)
+            del manifest.retired[rel]
+    manifest.generation += 1
+    pointer = {
+        **manifest.to_json(),
+        "shards": {n: dict(sorted(s.items())) for n, s in manifest.shards.items() if s},
+        "data": {
+            n: {m: r.name or DATA_FILE for m, r in sorted(e.files.items())}
+            for n, e in manifest.endpoints.items()
+            if e.files
+        },
+        "retired": dict(sorted(manifest.retired.items())),
+    }
+    if not storage.local:  # what to tell a writer that lost (locally: the file lock)
+        pointer.update(generation=manifest.generation, writer=writer_id())
+    try:
+        manifest.based_on = commit_pointer(
+            storage, layout.manifest_path(account), dumps(pointer), manifest.based_on, account
+        )
+    except BaseException:
+        manifest.generation -= 1
+        raise
+    for rel in expired:
+        storage.delete(layout.root / rel)
+
+
+def _named(layout: Layout, account: str, manifest: Manifest) -> set[str]:
+    """Every object the manifest names, relative to the root."""
+    named = set()
+    for name, entry in manifest.endpoints.items():
+        for month, shard in manifest.shards.get(name, {}).items():
+            named.add(layout.relative(layout.month_path(account, name, month, shard)))
+        if name in ENDPOINTS:
+            spec = ENDPOINTS[name]
+            for month, record in entry.files.items():
+                path = layout.data_file(spec, account, month, record.name)
+                named.add(layout.relative(path))
+    return named
+
+
+def named_objects(layout: Layout, account: str, manifest: Manifest) -> set[PurePath]:
+    """What the manifest names or keeps for readers (even the data file of a damaged
+    month, as the pointer names it): the account's other content-named objects are orphans."""
+    names = _named(layout, account, manifest) | set(manifest.retired)
+    kept = {layout.root / rel for rel in names}
+    for name, months in manifest.data.items():
+        if name in ENDPOINTS:
+            kept |= {layout.data_file(ENDPOINTS[name], account, m, f) for m, f in months.items()}
+    return kept
 
 
 def dumps(value: Any) -> bytes:
@@ -641,13 +777,15 @@ def dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
-def _month_files(folder: Path, only: Only | None) -> list[tuple[str, Path]]:
-    """The month files of an endpoint's manifest: those of ``only``'s months (found by
-    name when the range is bounded, without listing the folder), or every one there is."""
+def _month_files(layout: Layout, folder: PurePath, only: Only | None) -> list[tuple[str, PurePath]]:
+    """The month files of an endpoint's manifest in a store written before the pointer
+    named them (``YYYY-MM.json``): those of ``only``'s months, or every one there is."""
+    storage = layout.storage
+    _not_a_folder(layout, folder)
     if only is not None and only[1] and only[2] != "~":
         paths = [folder / f"{month}.json" for month in months_between(only[1], only[2])]
-        return [(p.stem, p) for p in paths if p.exists()]
-    found = [(p.stem, p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+        return [(p.stem, p) for p in paths if storage.exists(p)]
+    found = [(p.stem, p) for p in storage.glob(folder, "*.json") if MONTH.match(p.stem)]
     return [(m, p) for m, p in found if only is None or only[1] <= m <= only[2]]
 
 
@@ -659,72 +797,3 @@ def months_between(first: str, last: str) -> list[str]:
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return out
-
-
-# ------------------------------------------------------------------------ checks
-#: The deepest a manifest file may nest arrays and objects (its own nest 4 levels):
-#: json and the checks recurse once a level, and Python stops at 1,000 frames.
-_DEEPEST = 100
-
-
-def json_problem(path: Path) -> tuple[Any, str | None]:
-    """A manifest file's JSON, or what stops reading it (to follow its path)."""
-    try:
-        raw = path.read_bytes()
-        if raw.count(b"[") + raw.count(b"{") > _DEEPEST and nesting_depth(raw) > _DEEPEST:
-            return None, f"nests arrays or objects {nesting_depth(raw):,} deep (a manifest: 4)"
-        return json.loads(raw.decode("utf-8")), None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, f"is not valid JSON: {exc}"
-    except OSError as exc:
-        return None, f"cannot be read: {exc}"
-
-
-def month_problem(name: str, part: object) -> str | None:
-    """What is wrong with one month file of a manifest, or None."""
-    if not isinstance(part, dict):
-        return f"it has no 'days' object: it is {_json_kind(part)}"
-    if not isinstance(part.get("days"), dict):
-        return "it has no 'days' object"
-    if "file" in part and not isinstance(part["file"], dict):
-        return "its 'file' is not an object"
-    return _days_problem(name, part["days"])
-
-
-def _days_problem(name: str, days: Mapping[str, Any]) -> str | None:
-    for day, info in days.items():
-        if not isinstance(info, dict) or not isinstance(info.get("at"), str):
-            return f"endpoints.{name}.days.{day} has no 'at' time"
-        try:
-            date.fromisoformat(day)
-            datetime.fromisoformat(info["at"])
-        except ValueError:
-            return f"endpoints.{name}.days.{day} is not a date with a time"
-    return None
-
-
-def manifest_problem(manifest: object) -> str | None:
-    """What is wrong with the shape of an account's manifest file, or None."""
-    if not isinstance(manifest, dict):
-        return f"it has no 'endpoints' object: it is {_json_kind(manifest)}"
-    if not isinstance(manifest.get("endpoints"), dict):
-        return "it has no 'endpoints' object"
-    for name, entry in manifest["endpoints"].items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("days", {}), dict):
-            return f"endpoints.{name} has no 'days' object"
-        if not isinstance(entry.get("files", {}), dict):
-            return f"endpoints.{name}.files is not an object"
-        problem = _days_problem(name, entry.get("days", {}))
-        if problem:
-            return problem
-    return None
-
-
-def _json_kind(value: object) -> str:
-    """What a JSON value is, in words: ``JSON null``, ``an array``, ``a number``..."""
-    if value is None:
-        return "JSON null"
-    if isinstance(value, bool):
-        return f"JSON {str(value).lower()}"
-    kinds = {list: "an array", str: "a string", int: "a number", float: "a number"}
-    return kinds.get(type(value), type(value).__name__)

@@ -11,7 +11,7 @@ import operator
 import warnings
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
-from pathlib import Path
+from pathlib import PurePath
 
 import pandas as pd
 import pyarrow as pa
@@ -101,33 +101,42 @@ def read(
     return df
 
 
+def urls(layout: Layout, endpoint: str, *, account: str | None) -> list[str]:
+    """:meth:`Store.urls <wxframe.Store.urls>`."""
+    spec = get_endpoint(endpoint)
+    manifests = _manifests(layout, account, (spec.name, "", "~"))
+    return [layout.show(path) for _, _, path in _files(layout, spec, manifests, None, None)]
+
+
 def dataset(layout: Layout, endpoint: str, *, account: str | None) -> ds.Dataset:
     """:meth:`Store.dataset <wxframe.Store.dataset>`."""
     spec = get_endpoint(endpoint)
     manifests = _manifests(layout, account, (spec.name, "", "~"))
-    files = [str(path) for _, _, path in _files(layout, spec, manifests, None, None)]
-    base = str(layout.root / spec.name)
+    storage = layout.storage
+    paths = [path for _, _, path in _files(layout, spec, manifests, None, None)]
+    files = [storage.key(path) for path in paths]
+    base = storage.key(layout.root / spec.name)
     if not files:
-        raise StoreError(f"the store {layout.root} holds no {spec.name} files")
+        raise StoreError(f"the store {layout.url} holds no {spec.name} files")
     schemas = []
-    for f in files:
+    for path, f in zip(paths, files, strict=True):
         try:
-            schemas.append(pq.read_schema(f))
+            schemas.append(pq.read_schema(f, filesystem=storage.fs))
         except UNREADABLE as exc:
             raise StoreDamagedError(
-                f"{layout.relative(Path(f))} is damaged ({reason(exc, Path(f))}): "
-                f"{layout.repair_hint}"
+                f"{layout.relative(path)} is damaged ({reason(exc, path)}): {layout.repair_hint}"
             ) from None
     try:
         schema = pa.unify_schemas(schemas, promote_options="permissive")
     except (TypeError, pa.ArrowException) as exc:
         raise StoreDamagedError(
             f"the {spec.name} files disagree on their fields ({exc}): run `wxframe verify "
-            f"--store {layout.root}`"
+            f"--store {layout.url}`"
         ) from None
     schema = schema.append(pa.field("account", pa.string())).append(pa.field("month", pa.string()))
     return ds.dataset(
         files,
+        filesystem=storage.fs,
         schema=schema,
         format=_CHECKED_PARQUET,  # a scan checks each page's checksum
         partitioning=_PARTITIONING,
@@ -197,7 +206,7 @@ def pick_account(layout: Layout, account: str | None) -> str:
     if account is None and len(accounts) != 1:
         if not accounts:
             raise ConfigurationError(
-                f"the store {str(layout.root)!r} holds no data: run `wxframe sync` first"
+                f"the store {layout.url!r} holds no data: run `wxframe sync` first"
             )
         raise ConfigurationError(
             f"the store holds {len(accounts)} accounts ({', '.join(accounts)}): pass account="
@@ -221,22 +230,22 @@ def _warn_unreadable(
     e: date | None,
 ) -> None:
     """Say so when what a read returns is less than the store once held."""
-    root = layout.root
+    root, storage = layout.root, layout.storage
     if account is not None:  # only this account's files could be passed over
-        held = (root / spec.name / f"account={account}").is_dir()
-        orphans = [account] if held and not layout.manifest_path(account).exists() else []
+        held = storage.is_dir(root / spec.name / f"account={account}")
+        orphans = [account] if held and not storage.exists(layout.manifest_path(account)) else []
     else:
         known = set(layout.manifest_accounts())
         orphans = [
             name
-            for p in (root / spec.name).glob("account=*")
-            if p.is_dir() and (name := p.name.removeprefix("account=")) not in known
+            for p in storage.glob(root, f"{spec.name}/account=*")
+            if (name := p.name.removeprefix("account=")) not in known
         ]
     if orphans:
         warnings.warn(
-            f"{root / spec.name} holds files of {', '.join(orphans)} with no manifest "
-            f"in {root / MANIFEST_DIR}: a read does not take them "
-            f"(`wxframe verify --store {root}`)",
+            f"{layout.show(root / spec.name)} holds files of {', '.join(orphans)} with no "
+            f"manifest in {layout.show(root / MANIFEST_DIR)}: a read does not take them "
+            f"(`wxframe verify --store {layout.url}`)",
             StoreDamagedWarning,
             stacklevel=4,  # the caller of Store.read
         )
@@ -259,26 +268,29 @@ def _files(
     manifests: dict[str, Manifest],
     b: date | None,
     e: date | None,
-) -> Iterable[tuple[str, str, Path]]:
+) -> Iterable[tuple[str, str, PurePath]]:
     """The month files the manifests list for ``spec`` in ``b..e`` (account, month,
     path): found from the layout, without listing the endpoint's folders."""
     for acct, manifest in manifests.items():
         entry = manifest.get(spec.name)
         for month in entry.stored_months(b, e):
-            path = layout.data_file(spec, acct, month)
-            if entry.staged_only(month) and not path.exists():
+            record = entry.files.get(month)
+            path = layout.data_file(spec, acct, month, record.name if record else None)
+            if entry.staged_only(month) and not layout.storage.exists(path):
                 continue  # a crash before its first rename: nothing of it is held yet
             yield acct, month, path
 
 
 def _read_month(
-    layout: Layout, spec: Endpoint, account: str, month: str, path: Path, manifest: Manifest
+    layout: Layout, spec: Endpoint, account: str, month: str, path: PurePath, manifest: Manifest
 ) -> pa.Table:
     """One month file, its bytes checked against the SHA-256 the manifest recorded.
 
-    A sync may have rewritten the file since the manifest was read (it records the new
-    file before the rename): on a mismatch the month's record is read again, once, and
-    the file checked against that before it is called damaged."""
+    A sync may have rewritten the month since the manifest was read: a content-named
+    file is then gone once the grace period is over (none on a local disk), and in a
+    store written before files were named by content its one file has other bytes. On
+    a missing file or a mismatch the month's record is read again, once, and the file
+    it names read before it is called damaged."""
     record = manifest.get(spec.name).files.get(month)
     digests = record.digests if record is not None else ()
     try:
@@ -290,7 +302,8 @@ def _read_month(
         fresh = again.get(spec.name).files.get(month)
         if fresh is None or fresh.digests == digests:
             raise
-        return layout.read_file(path, digests=fresh.digests)
+        now = layout.data_file(spec, account, month, fresh.name)
+        return layout.read_file(now, digests=fresh.digests)
 
 
 def _label_keys(spec: Endpoint) -> list[str]:

@@ -1,8 +1,11 @@
 """Sync: plan what is missing or may still change, fetch it, write it in batches.
 
-A write stages each month file it touches under a temporary name, records the new
-files as ``next`` in the manifest, renames them into place, and only then records
-their days: :func:`settle_staged` resolves what a process killed on the way left.
+A write puts each month file it touches under a new name (its content's), beside the
+one it replaces, then commits the manifest (its months, then its pointer, last) that
+names the new files with their days: a process killed before the commit leaves the
+store as it was, and orphans a later writer removes. Stores written before kept one
+``data.parquet`` a month, renamed into place after a ``next`` record:
+:func:`settle_staged` resolves what a process killed on the way left there.
 """
 
 from __future__ import annotations
@@ -15,14 +18,22 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from pathlib import Path
+from pathlib import PurePath
 from typing import NamedTuple
 
 import pandas as pd
 import pyarrow as pa
 
 from wxframe.client import Client, RequestPool
-from wxframe.dates import BEIJING, DateLike, Window, as_date, check_range, last_complete_day
+from wxframe.dates import (
+    BEIJING,
+    DateLike,
+    Window,
+    as_date,
+    beijing_now,
+    check_range,
+    last_complete_day,
+)
 from wxframe.endpoints import (
     ENDPOINTS,
     Endpoint,
@@ -46,15 +57,7 @@ from wxframe.errors import (
 )
 from wxframe.fetch import Decoded, Fetch
 from wxframe.frames import AnyPage, stored_from_pages
-from wxframe.store._files import (
-    UNREADABLE,
-    Layout,
-    Staged,
-    digest,
-    discard_staged,
-    read_parquet,
-    rename_staged,
-)
+from wxframe.store._files import UNREADABLE, Layout, Staged
 from wxframe.store._manifest import (
     DamagedShard,
     DayRecord,
@@ -62,6 +65,7 @@ from wxframe.store._manifest import (
     FileRecord,
     Manifest,
     load_manifest,
+    named_objects,
     save_manifest,
 )
 from wxframe.store._schema import combined, rows_per_day, stored_from_frame
@@ -280,6 +284,8 @@ def sync_account(
         b = as_date(begin, "begin") if begin is not None else default_begin(manifest, specs, e)
         b, e = check_range(b, e, now=now, end_given=end is not None)
         layout.remove_stale_temp_files(account)
+        if not bad:  # a damaged manifest cannot show what is an orphan: nothing removed
+            layout.remove_orphans(account, named_objects(layout, account, manifest), beijing_now())
         settle_staged(layout, account, manifest)
         repair_before_sync(layout, account, manifest, specs, bad)
         skipped = {
@@ -647,16 +653,14 @@ def write_windows(
     rows: pa.Table | pd.DataFrame,
     manifest: Manifest | None = None,
 ) -> dict[str, FileRecord]:
-    """Replace every row of the windows' days with ``rows``', one rewrite per month file.
+    """Replace every row of the windows' days with ``rows``', one new file per month.
 
     ``rows`` is a stored table (:func:`~wxframe.frames.stored`) or a tidy frame.
 
-    Returns what the manifest records of each file written: its rows, size and
-    SHA-256, by which a verify (and every sync, by the size) finds damage. With
-    ``manifest``, the new files' records are saved in it as ``next`` before the files
-    are renamed into place: a process killed between the renames and the manifest's own
-    update leaves files that match their ``next`` record, which is a crash to resume,
-    not damage.
+    Returns what the manifest records of each file written: its name (by its content),
+    rows, size and SHA-256, by which a verify (and every sync, by the size) finds
+    damage. Nothing is named until the caller records these and saves the manifest
+    (the commit); with ``manifest``, the files replaced are noted as retired there.
     """
     table = rows if isinstance(rows, pa.Table) else stored_from_frame(rows)
     return write_batches(layout, account, [(spec, windows, table)], manifest)[spec.name]
@@ -668,31 +672,29 @@ def write_batches(
     parts: Sequence[tuple[Endpoint, Sequence[Window], pa.Table]],
     manifest: Manifest | None = None,
 ) -> dict[str, dict[str, FileRecord]]:
-    """:func:`write_windows` for several endpoints at once, per endpoint: every file
-    staged, the manifest saved once with all their ``next`` records, then every
-    rename (a save per endpoint was a fifth of a sync's flush)."""
+    """:func:`write_windows` for several endpoints at once, per endpoint: every month
+    file written under its content name beside the one it replaces (which readers of
+    the manifest as it is keep reading); the caller's one save of the manifest names
+    them all at once."""
     staged: list[Staged] = []
-    try:
-        for spec, windows, table in parts:
-            recorded = None
-            if manifest is not None:
-                recorded = {m: r.digests for m, r in manifest.get(spec.name).files.items()}
-            layout.stage(spec, account, windows, table, staged, recorded)
-        if manifest is not None and staged:
-            for item in staged:
-                manifest.entry(item.spec.name).stage(item.month, _file_record(item))
-            save_manifest(layout, account, manifest)
-        rename_staged(staged)
-    finally:
-        discard_staged(staged)  # what was not renamed (an error on the way)
+    for spec, windows, table in parts:
+        recorded = None
+        if manifest is not None:
+            recorded = {m: (r.name, r.digests) for m, r in manifest.get(spec.name).files.items()}
+        else:  # the files there are, as a manifest would name them
+            recorded = {}
+        layout.stage(spec, account, windows, table, staged, recorded)
+    now = datetime.now(BEIJING)
     written: dict[str, dict[str, FileRecord]] = {spec.name: {} for spec, _, _ in parts}
     for item in staged:
         written[item.spec.name][item.month] = _file_record(item)
+        if manifest is not None and item.replaces is not None and item.replaces != item.path:
+            manifest.retire(layout.relative(item.replaces), now)
     return written
 
 
 def _file_record(item: Staged) -> FileRecord:
-    return FileRecord(rows=item.rows, size=item.size, sha256=item.sha256)
+    return FileRecord(rows=item.rows, size=item.size, sha256=item.sha256, name=item.path.name)
 
 
 def settle_staged(layout: Layout, account: str, manifest: Manifest) -> None:
@@ -718,15 +720,15 @@ def settle_staged(layout: Layout, account: str, manifest: Manifest) -> None:
             record = files[month]
             staged = record.next
             assert staged is not None
-            path = layout.data_file(spec, account, month)
+            path = layout.data_file(spec, account, month, record.name)
             try:
-                size: int | None = path.stat().st_size
+                size: int | None = layout.storage.size(path)
             except FileNotFoundError:
                 size = None
             if size is None and record.size is None:
                 del files[month]  # a first file, never renamed
-            elif size == staged.size and digest(path) == staged.sha256:
-                _adopt(spec, entry, month, path, staged)
+            elif size == staged.size and layout.storage.sha256(path) == staged.sha256:
+                _adopt(layout, spec, entry, month, path, staged)
             elif size is not None and size == record.size:
                 files[month] = record.settled()
             else:
@@ -737,16 +739,21 @@ def settle_staged(layout: Layout, account: str, manifest: Manifest) -> None:
 
 
 def _adopt(
-    spec: Endpoint, entry: EndpointRecord, month: str, path: Path, record: FileRecord
+    layout: Layout,
+    spec: Endpoint,
+    entry: EndpointRecord,
+    month: str,
+    path: PurePath,
+    record: FileRecord,
 ) -> None:
     """Record a renamed month file whose days a kill kept from being recorded."""
     try:
-        held = read_parquet(path, [spec.partition])
+        held = layout.read_parquet(path, [spec.partition])
     except UNREADABLE:
         return  # its checksum matched, so the disk is failing: the checks say so
     rows = rows_per_day(spec, held)
     days = entry.days
-    at = datetime.fromtimestamp(path.stat().st_mtime, BEIJING).isoformat(timespec="seconds")
+    at = layout.storage.mtime(path).astimezone(BEIJING).isoformat(timespec="seconds")
     for day in sorted({d for d in days if d[:7] == month} | rows.keys()):
         info = days.get(day)
         if info is None:

@@ -15,12 +15,12 @@ fetches only the days it set aside.
 from __future__ import annotations
 
 import dataclasses
-import os
+import hashlib
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date, timedelta
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -32,16 +32,7 @@ from wxframe.dates import BEIJING, beijing_now, last_complete_day
 from wxframe.endpoints import ENDPOINTS, Endpoint, get_endpoint, iter_endpoints
 from wxframe.errors import StoreDamagedWarning, StoreError, WxframeError
 from wxframe.frames import NULLABLE, conform, endpoint_of
-from wxframe.store._files import (
-    DAMAGED_DIR,
-    DATA_FILE,
-    MONTH,
-    UNREADABLE,
-    Layout,
-    digest,
-    read_parquet,
-    reason,
-)
+from wxframe.store._files import DAMAGED_DIR, DATA_FILE, MONTH, UNREADABLE, Layout, reason
 from wxframe.store._manifest import (
     DamagedShard,
     DayRecord,
@@ -49,11 +40,11 @@ from wxframe.store._manifest import (
     LostMonth,
     Manifest,
     is_final,
-    json_problem,
     load_manifest,
     save_manifest,
 )
 from wxframe.store._schema import rows_per_day
+from wxframe.store._shape import json_problem
 
 if TYPE_CHECKING:
     from wxframe.store import Store
@@ -110,12 +101,12 @@ class Problem:
         account: str,
         spec: Endpoint,
         month: str,
-        path: Path,
+        path: str,
         problem: str,
         days: Sequence[str],
         next_: str,
     ) -> Problem:
-        return cls(account, spec.name, month, str(path), problem, tuple(sorted(days)), next_)
+        return cls(account, spec.name, month, path, problem, tuple(sorted(days)), next_)
 
     @property
     def days(self) -> int:
@@ -231,7 +222,7 @@ def find(
         try:
             bad: list[DamagedShard] = []
             manifest = load_manifest(layout, acct, damaged=bad)
-            found = _damaged_months(layout, acct, bad, specs)
+            found = _damaged_months(layout, acct, manifest, bad, specs)
             lost = {(p.endpoint, p.month) for p in found}
             found += [
                 p
@@ -246,11 +237,12 @@ def find(
                 lock.release()
     if account is None:
         for spec in specs:
-            for folder in sorted((layout.root / spec.name).glob("account=*")):
+            for folder in layout.storage.glob(layout.root, f"{spec.name}/account=*"):
                 acct = folder.name.removeprefix("account=")
-                if folder.is_dir() and acct not in accounts:
+                if acct not in accounts:
                     why = "no manifest: a read never takes these files"
-                    problems.append(Problem.of(acct, spec, "", folder, why, [], "import"))
+                    shown = layout.show(folder)
+                    problems.append(Problem.of(acct, spec, "", shown, why, [], "import"))
     return problems
 
 
@@ -361,7 +353,7 @@ def repair_before_sync(
 ) -> None:
     """Forget month files that are gone or resized, and months whose record in the
     manifest is damaged, so this sync fetches them again."""
-    damaged = _damaged_months(layout, account, bad, specs)
+    damaged = _damaged_months(layout, account, manifest, bad, specs)
     damaged += _check_files(layout, account, manifest, specs, thorough=False)
     if not damaged:
         return
@@ -381,7 +373,11 @@ def repair_before_sync(
 
 
 def _damaged_months(
-    layout: Layout, account: str, bad: list[DamagedShard], specs: Sequence[Endpoint]
+    layout: Layout,
+    account: str,
+    manifest: Manifest,
+    bad: list[DamagedShard],
+    specs: Sequence[Endpoint],
 ) -> list[Problem]:
     """Problems for the month files of the manifest that could not be read: their data
     file kept when it is sound, else set aside with them."""
@@ -391,46 +387,58 @@ def _damaged_months(
         if item.endpoint not in names:
             continue
         spec = get_endpoint(item.endpoint)
-        path = layout.data_file(spec, account, item.month)
-        why = f"its record in the manifest ({item.path}) is damaged: {item.why}"
-        if path.exists():
-            listing = _sound_file(spec, item.month, path, _recorded_digests(item.path))
+        name = manifest.data.get(item.endpoint, {}).get(item.month)
+        path = layout.data_file(spec, account, item.month, name)
+        shard = layout.show(item.path)
+        why = f"its record in the manifest ({shard}) is damaged: {item.why}"
+        if layout.storage.exists(path):
+            digests = _recorded_digests(layout, item.path)
+            listing = _sound_file(layout, spec, item.month, path, digests)
             if isinstance(listing, Listing):
                 why += "; its data file is sound"
-                problem = _kept(account, spec, item.month, path, why, listing)
-                found.append(replace(problem, record=str(item.path)))
+                problem = _kept(layout, account, spec, item.month, path, why, listing)
+                found.append(replace(problem, record=shard))
                 continue
             why += f"; its data file too: {listing}"
-        problem = Problem.of(account, spec, item.month, path, why, [], "fetch")
-        found.append(replace(problem, record=str(item.path)))
+        problem = Problem.of(account, spec, item.month, layout.show(path), why, [], "fetch")
+        found.append(replace(problem, record=shard))
     return found
 
 
 def _kept(
-    account: str, spec: Endpoint, month: str, path: Path, why: str, listing: Listing
+    layout: Layout,
+    account: str,
+    spec: Endpoint,
+    month: str,
+    path: PurePath,
+    why: str,
+    listing: Listing,
 ) -> Problem:
-    problem = Problem.of(account, spec, month, path, why, list(listing.days), KEEP)
+    shown = layout.show(path)
+    problem = Problem.of(account, spec, month, shown, why, list(listing.days), KEEP)
     return replace(problem, listing=listing)
 
 
-def _recorded_digests(shard: Path) -> tuple[str, ...]:
+def _recorded_digests(layout: Layout, shard: PurePath) -> tuple[str, ...]:
     """The SHA-256 a damaged month file of the manifest still records of its data file
     (a record that parses but lost its days), if any."""
-    part, _ = json_problem(shard)
+    part, _ = json_problem(layout, shard)
     record = part.get("file") if isinstance(part, dict) else None
     if not isinstance(record, dict):
         return ()
     return FileRecord.from_json(record).digests
 
 
-def _sound_file(spec: Endpoint, month: str, path: Path, digests: Sequence[str]) -> Listing | str:
+def _sound_file(
+    layout: Layout, spec: Endpoint, month: str, path: PurePath, digests: Sequence[str]
+) -> Listing | str:
     """The listing of a month file nothing shows damaged, or what does: its SHA-256
     (when one is recorded), a page checksum, the endpoint's columns and types, or a day
     outside its month."""
     try:
-        if digests and digest(path) not in digests:
+        if digests and layout.storage.sha256(path) not in digests:
             return "its SHA-256 is not the one recorded when it was written"
-        table = read_parquet(path)  # every page against its checksum
+        table = layout.read_parquet(path)  # every page against its checksum
     except UNREADABLE as exc:
         return f"not readable as parquet: {reason(exc, path)}"
     names = pd.DataFrame(columns=table.column_names)
@@ -448,14 +456,13 @@ def _sound_file(spec: Endpoint, month: str, path: Path, digests: Sequence[str]) 
     count = days.null_count + (pc.sum(outside).as_py() or 0)
     if count:
         return f"{count} of its rows are not of days of {month}"
-    return _listing(spec, path, table)
+    return _listing(layout, spec, path, table)
 
 
-def _listing(spec: Endpoint, path: Path, table: pa.Table) -> Listing:
+def _listing(layout: Layout, spec: Endpoint, path: PurePath, table: pa.Table) -> Listing:
     """A sound file's record and days, as a sync that wrote it at its time would have
     recorded them (days the platform said were not final, ``is_delay``, are not)."""
-    stat = path.stat()
-    written = datetime.fromtimestamp(stat.st_mtime, BEIJING)
+    written = layout.storage.mtime(path).astimezone(BEIJING)
     stamp = written.isoformat(timespec="seconds")
     delayed: set[str] = set()
     if "is_delay" in table.column_names:
@@ -471,7 +478,10 @@ def _listing(spec: Endpoint, path: Path, table: pa.Table) -> Listing:
         )
         for day, rows in sorted(rows_per_day(spec, table).items())
     }
-    record = FileRecord(rows=table.num_rows, size=stat.st_size, sha256=digest(path))
+    data = layout.storage.read_bytes(path)
+    sha256 = hashlib.sha256(data).hexdigest()
+    name = None if path.name == DATA_FILE else path.name
+    record = FileRecord(rows=table.num_rows, size=len(data), sha256=sha256, name=name)
     return Listing(record, days)
 
 
@@ -491,49 +501,52 @@ def _check_files(
         if thorough:  # a data file whose month the manifest does not know
             known = set(entry.stored_months(None, None))
             folder = layout.root / spec.name / f"account={account}"
-            for path in sorted(folder.glob(f"month=*/{DATA_FILE}")):
+            for path in layout.storage.glob(folder, f"month=*/{DATA_FILE}"):
                 month = path.parent.name.removeprefix("month=")
                 if MONTH.match(month) and month not in known:  # not a stray copy
                     why = (
                         "no record of it in the manifest (that month's part is missing): "
                         "a read does not take it"
                     )
-                    listing = _sound_file(spec, month, path, ())
+                    listing = _sound_file(layout, spec, month, path, ())
                     if isinstance(listing, Listing):
                         why += "; the file is sound"
-                        found.append(_kept(account, spec, month, path, why, listing))
+                        found.append(_kept(layout, account, spec, month, path, why, listing))
                     else:
                         why += f"; {listing}"
-                        found.append(Problem.of(account, spec, month, path, why, [], "fetch"))
+                        shown = layout.show(path)
+                        found.append(Problem.of(account, spec, month, shown, why, [], "fetch"))
         by_month = entry.month_days()
         for month, info in sorted((entry.lost or {}).items()):
-            path = layout.data_file(spec, account, month)
+            path = layout.data_file(spec, account, month)  # where it was
             why = (
                 f"lost: {info.days} days of imported history were damaged; import "
                 f"the archive again (wxframe import --endpoint {spec.name} FILES)"
             )
-            found.append(Problem.of(account, spec, month, path, why, [], "import"))
+            found.append(Problem.of(account, spec, month, layout.show(path), why, [], "import"))
         for month in entry.stored_months(None, None):
             days = by_month.get(month, [])
-            path = layout.data_file(spec, account, month)
-            if entry.staged_only(month) and not path.exists():
+            record = entry.files.get(month)
+            path = layout.data_file(spec, account, month, record.name if record else None)
+            if entry.staged_only(month) and not layout.storage.exists(path):
                 continue  # a crash before its first rename: a sync to resume, not damage
             expected = sum(info.row_count for _, info in days)
-            problem = _file_problem(path, entry.files.get(month), expected, thorough=thorough)
+            problem = _file_problem(layout, path, record, expected, thorough=thorough)
             if problem:
                 imported = any(info.source == "import" for _, info in days)
                 next_ = "import" if imported else "fetch"
                 days_held = [d for d, _ in days]
-                found.append(Problem.of(account, spec, month, path, problem, days_held, next_))
+                shown = layout.show(path)
+                found.append(Problem.of(account, spec, month, shown, problem, days_held, next_))
     return found
 
 
 def _file_problem(
-    path: Path, record: FileRecord | None, rows: int, *, thorough: bool
+    layout: Layout, path: PurePath, record: FileRecord | None, rows: int, *, thorough: bool
 ) -> str | None:
     """What is wrong with one month file, or None."""
     try:
-        size = path.stat().st_size
+        size = layout.storage.size(path)
     except FileNotFoundError:
         return "missing"
     except OSError as exc:
@@ -546,13 +559,13 @@ def _file_problem(
         return f"{size:,} bytes, written as {known[0].size:,} (truncated or changed)"
     if not thorough:
         return None
-    sha256 = digest(path) if known and known[0].sha256 is not None else None
+    sha256 = layout.storage.sha256(path) if known and known[0].sha256 is not None else None
     if sha256 is not None and sha256 not in [r.sha256 for r in known]:
         return "its checksum is not the one recorded when it was written"
     # A file that is its staged record holds days the manifest does not list yet.
     is_staged = sha256 is not None and staged is not None and sha256 == staged.sha256
     try:
-        held = read_parquet(path).num_rows  # its page checksums checked
+        held = layout.read_parquet(path).num_rows  # its page checksums checked
     except UNREADABLE as exc:
         return f"not readable as parquet: {reason(exc, path)}"
     if held != rows and not is_staged:
@@ -574,7 +587,7 @@ def _forget(layout: Layout, account: str, manifest: Manifest, problems: list[Pro
             continue  # already forgotten; waiting for its archive
         if problem.listing is not None:  # sound: its lost record set aside, itself listed
             if problem.record is not None:
-                _set_aside(layout, Path(problem.record), stamp)
+                _set_aside(layout, layout.path_of(problem.record), stamp)
             listed = manifest.entry(problem.endpoint)
             for day, info in problem.listing.days.items():
                 listed.days.setdefault(day, info)
@@ -591,19 +604,19 @@ def _forget(layout: Layout, account: str, manifest: Manifest, problems: list[Pro
                 if entry.lost is None:
                     entry.lost = {}
                 entry.lost[problem.month] = LostMonth(days=problem.days, at=stamp)
-        for path in (Path(problem.path), Path(problem.record or problem.path)):
-            _set_aside(layout, path, stamp)
+        for shown in (problem.path, problem.record or problem.path):
+            _set_aside(layout, layout.path_of(shown), stamp)
     save_manifest(layout, account, manifest)
 
 
-def _set_aside(layout: Layout, path: Path, stamp: str) -> None:
-    """Move ``path`` to ``_damaged/`` at the root (nothing if it is gone already)."""
-    if not path.exists():
+def _set_aside(layout: Layout, path: PurePath, stamp: str) -> None:
+    """Move ``path`` to ``_damaged/`` at the root (nothing if it is gone already; on
+    object storage a copy and a delete, which is fine here: not the commit path)."""
+    if not layout.storage.is_file(path):
         return  # gone already, or the same path twice
     aside = layout.root / DAMAGED_DIR / path.relative_to(layout.root)
     aside = aside.with_name(f"{path.name}.{stamp}")
     try:
-        aside.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, aside)
+        layout.storage.move(path, aside)
     except OSError as exc:
-        raise StoreError(f"cannot move {path} aside: {exc.strerror or exc}") from None
+        raise StoreError(f"cannot move {layout.show(path)} aside: {exc}") from None
