@@ -502,7 +502,7 @@ def publish(
         publish("team-store", "s3://team-bucket/wx")   # AWS_ENDPOINT_URL etc. set
 
     >>> from wxframe.datasets import open_demo_store
-    >>> publish(open_demo_store(), "/tmp/copy")
+    >>> publish(open_demo_store().root, "/tmp/copy")
     Traceback (most recent call last):
     ...
     wxframe.errors.ConfigurationError: publish goes to object storage, ...
