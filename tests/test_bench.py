@@ -24,7 +24,7 @@ def test_benchmarks_smoke_mode_runs_every_benchmark(tmp_path: Path) -> None:
                   "5b. Store", "6. Analysis", "7. Store.sync", "7b. Store.sync",
                   "8. Bytes to typed frame", "9a. Store.read",
                   "9b. Saving a manifest", "11. What a read's checks cost",
-                  "12. Store on object storage"):  # fmt: skip
+                  "14. Store on object storage"):  # fmt: skip
         assert f"### {title}" in text, title
     # the exact-count claims hold at any size: they are checked, not just printed
     assert "**MET**: exactly the minimum" in text

@@ -761,10 +761,14 @@ def _named(layout: Layout, account: str, manifest: Manifest) -> set[str]:
 
 
 def named_objects(layout: Layout, account: str, manifest: Manifest) -> set[PurePath]:
-    """What the manifest names and what it keeps for readers (paths under the root):
-    everything else of the account's content-named objects is an orphan."""
+    """What the manifest names or keeps for readers (even the data file of a damaged
+    month, as the pointer names it): the account's other content-named objects are orphans."""
     names = _named(layout, account, manifest) | set(manifest.retired)
-    return {layout.root / rel for rel in names}
+    kept = {layout.root / rel for rel in names}
+    for name, months in manifest.data.items():
+        if name in ENDPOINTS:
+            kept |= {layout.data_file(ENDPOINTS[name], account, m, f) for m, f in months.items()}
+    return kept
 
 
 def dumps(value: Any) -> bytes:

@@ -284,7 +284,8 @@ def sync_account(
         b = as_date(begin, "begin") if begin is not None else default_begin(manifest, specs, e)
         b, e = check_range(b, e, now=now, end_given=end is not None)
         layout.remove_stale_temp_files(account)
-        layout.remove_orphans(account, named_objects(layout, account, manifest), beijing_now())
+        if not bad:  # a damaged manifest cannot show what is an orphan: nothing removed
+            layout.remove_orphans(account, named_objects(layout, account, manifest), beijing_now())
         settle_staged(layout, account, manifest)
         repair_before_sync(layout, account, manifest, specs, bad)
         skipped = {
