@@ -178,36 +178,43 @@ def test_a_publish_and_a_sync_into_the_destination_never_both_commit(
 def test_a_store_written_before_content_names_is_published_under_them(
     s3: str, synced: Synced
 ) -> None:
-    """data.parquet files and a manifest with its days inline (wxframe 0.1): published
-    under content names, with a pointer naming them, and read back the same."""
+    """data.parquet files, named so by the pointer (a store of 0.2, its months since
+    rewritten), then also with its days inline in the pointer (wxframe 0.1): published
+    under content names, with a pointer naming them, both forms the same state there."""
     store, sound = synced
     (account,) = store.accounts()
-    manifest = load_manifest(Layout(store.root), account)
-    old = manifest.to_json()
+    layout = Layout(store.root)
+    manifest = load_manifest(layout, account)
     for name, entry in manifest.endpoints.items():
         for month, record in entry.files.items():
             folder = Path(store.root) / name / f"account={account}" / f"month={month}"
             (folder / str(record.name)).rename(folder / "data.parquet")
             entry.files[month] = replace(record, name=None)
-        months = manifest.months_json()[name]
-        old["endpoints"][name]["days"] = {
-            d: i for m in months.values() for d, i in m["days"].items()
-        }
-        old["endpoints"][name]["files"] = {k: m["file"] for k, m in months.items() if "file" in m}
-    shutil.rmtree(Path(store.root) / "_manifest" / account)
-    (Path(store.root) / "_manifest" / f"{account}.json").write_text(json.dumps(old), "utf-8")
-    assert not list(Path(store.root).rglob("data-*.parquet"))
+    save_manifest(layout, account, manifest)
+    pointer = Path(store.root) / "_manifest" / f"{account}.json"
+    assert json.loads(pointer.read_bytes())["data"]["getusersummary"]["2026-09"] == "data.parquet"
     url = _fresh(s3)
     summary = _only(publish(store, url))
     assert summary.uploaded == 8 and summary.generation == 1  # 2 x 2 files and months
     remote = Store(url)
     for name, frame in sound.items():
         pd.testing.assert_frame_equal(remote.read(name), frame, obj=name)
-    names = [key.rsplit("/", 1)[1] for key in _objects(url)]
+    names = [key.rsplit("/", 1)[1] for key in _objects(url, folders=False)]
     assert "data.parquet" not in names
     assert sum(bool(re.fullmatch(r"data-[0-9a-f]{16}\.parquet", n)) for n in names) == 4
     assert remote.verify().empty
-    assert _only(publish(store, url)).uploaded == 0  # and the next publish finds them
+    again = _only(publish(store, url))  # the next publish finds them: nothing written
+    assert (again.uploaded, again.generation) == (0, None), again
+
+    inline = manifest.to_json()  # wxframe 0.1: every day in the pointer, no month files
+    for name, months in manifest.months_json().items():
+        entry = inline["endpoints"][name]
+        entry["days"] = {d: i for m in months.values() for d, i in m["days"].items()}
+        entry["files"] = {k: m["file"] for k, m in months.items() if "file" in m}
+    shutil.rmtree(Path(store.root) / "_manifest" / account)
+    pointer.write_text(json.dumps(inline), "utf-8")
+    same = _only(publish(store, url))
+    assert (same.uploaded, same.generation) == (0, None), same
 
 
 def test_the_command_checks_its_arguments_and_never_shows_a_secret(

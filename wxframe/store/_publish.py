@@ -238,7 +238,9 @@ def _plan(source: Layout, to: Layout, account: str, *, replace: bool) -> _Plan:
                 summary.bytes += len(data)
         entry.days.touched |= set(entry.days.months())
         entry.files.touched |= set(entry.files.months())
-    manifest.shards, manifest.retired = shards, {}
+    # What this manifest names at the destination: its files as renamed, not the names
+    # the source's pointer gave them (data.parquet), and none of its retired objects.
+    manifest.shards, manifest.retired, manifest.data = shards, {}, {}
     named = {to.relative(p) for p in named_objects(to, account, manifest)}
     before = {to.relative(p) for p in named_objects(to, account, theirs)} - set(theirs.retired)
     changed = bool(uploads) or named != before or manifest.to_json() != theirs.to_json()
