@@ -22,11 +22,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.conftest import S3_KEY_ID, S3_SECRET
+from tests.conftest import S3_KEY_ID, S3_SECRET, month_file
 from wxframe import (
     ENDPOINTS,
     PublishSummary,
     Store,
+    StoreDamagedError,
     StoreError,
     StoreLockedError,
     WriterConflictError,
@@ -173,6 +174,28 @@ def test_a_publish_and_a_sync_into_the_destination_never_both_commit(
     forced = _only(publish(local, url, replace=True))
     assert forced.generation is not None
     pd.testing.assert_frame_equal(remote.read("getusersummary"), local.read("getusersummary"))
+
+    # An object there under its name but not its size (damaged there): replaced.
+    (key,) = [k for k in _objects(url) if "getusercumulate" in k and "2026-10" in k and
+              k.endswith(".parquet")]  # fmt: skip
+    boto3.client("s3").put_object(Bucket="team", Key=key, Body=b"not parquet")
+    fixed = _only(publish(local, url))
+    assert (fixed.uploaded, fixed.replaced) == (1, 1), fixed
+    pd.testing.assert_frame_equal(remote.read("getusercumulate"), local.read("getusercumulate"))
+
+
+def test_a_damaged_local_file_is_never_published(s3: str, synced: Synced) -> None:
+    local, _ = synced
+    path = month_file(local, "getusersummary", "2026-10")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # the same size: only its SHA-256 tells
+    path.write_bytes(bytes(data))
+    url = _fresh(s3)
+    (stopped,) = publish(local, url).values()
+    assert isinstance(stopped, StoreDamagedError) and stopped.exit_status == 2
+    assert "verify" in str(stopped) and "--repair" in str(stopped)
+    assert not [k for k in _objects(url) if "/_manifest/" in k]  # nothing committed
+    assert not (Store(url).exists() and Store(url).accounts())
 
 
 def test_a_store_written_before_content_names_is_published_under_them(
