@@ -233,7 +233,7 @@ class Layout:
                     "another store URL (--store)"
                 )
             return True
-        if storage.exists(self.root):
+        if storage.is_file(self.root):  # (not "exists": another sync may just have made it)
             raise StoreError(f"{self.url} is a file, not a folder: choose another store path")
         parent = Path(self.root).absolute().parent
         if not parent.is_dir():
