@@ -10,12 +10,15 @@
 - Reports: ``demo_report`` and ``demo_report_zh`` (the demo store's default report in each
   language, rendered once for the whole run and read by every test that checks one), and
   ``made_once``, which shares anything a kernel or a sync takes seconds to make.
+- Object storage: ``s3`` (moto's S3 server on loopback, one a module, and the AWS_*
+  variables a user would set; ``S3_SECRET`` the secret key, which nothing may show).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -55,6 +58,38 @@ FAST = {"backoff": 0.001, "max_backoff": 0.01, "rate_limit_wait": 0.01}
 #: How often a test server's loop looks for its shutdown: the 0.5 s default was paid by
 #: every test that starts one, on leaving its ``with``.
 POLL = 0.05
+
+
+#: The secret key of the ``s3`` fixture's environment: nothing wxframe writes or says holds it.
+S3_SECRET = "s3-secret-never-written-0123456789"
+S3_KEY_ID = "AKIAWXFRAMETEST"
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[str]:
+    """A moto S3 server on a free port (a real S3 HTTP API on loopback), its bucket
+    ``team``, and the environment a user would set; ``s3://team``."""
+    moto_server = pytest.importorskip("moto.server")
+    boto3 = pytest.importorskip("boto3")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line a request, captured
+    server.start()
+    host, port = server.get_host_and_port()
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                             "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")}  # fmt: skip
+    os.environ.update(AWS_ACCESS_KEY_ID=S3_KEY_ID, AWS_SECRET_ACCESS_KEY=S3_SECRET,
+                      AWS_ENDPOINT_URL=f"http://{host}:{port}",
+                      AWS_DEFAULT_REGION="us-east-1")  # fmt: skip
+    boto3.client("s3").create_bucket(Bucket="team")
+    try:
+        yield "s3://team"
+    finally:
+        server.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

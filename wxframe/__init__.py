@@ -106,7 +106,16 @@ from wxframe.plots import (
     plot_share_scenes,
     plot_top_articles,
 )
-from wxframe.store import ImportSummary, Refetch, RepairSummary, S3Options, Store, SyncSummary
+from wxframe.store import (
+    ImportSummary,
+    PublishSummary,
+    Refetch,
+    RepairSummary,
+    S3Options,
+    Store,
+    SyncSummary,
+    publish,
+)
 
 __version__ = "0.1.0"
 
@@ -145,6 +154,7 @@ __all__ = [
     "MissingFontWarning",
     "NonJSONResponseError",
     "Positions",
+    "PublishSummary",
     "QuotaExceededError",
     "RangeClippedWarning",
     "RateLimitError",
@@ -216,6 +226,7 @@ __all__ = [
     "plot_hourly_heatmap",
     "plot_share_scenes",
     "plot_top_articles",
+    "publish",
     "read_accounts",
     "recommendation_share",
     "simulator",

@@ -331,6 +331,25 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 1 if summary.refused else 0  # done; the files refused are to look at
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    """``wxframe publish``: one row per account, what was uploaded or what stopped it."""
+    from wxframe.errors import WxframeError, most_urgent
+    from wxframe.store import publish
+
+    try:
+        results = publish(args.store, args.to, accounts=args.account, dry_run=args.dry_run,
+                          replace=args.replace, lock_timeout=args.lock_timeout)  # fmt: skip
+    except WxframeError as exc:  # the arguments: nothing was read or written
+        print(f"wxframe publish: {exc}", file=sys.stderr)
+        return _status(exc)
+    print(f"{args.store} -> {args.to}" + ("" if results else ": no account to publish yet"))
+    width = max(map(len, results), default=0)
+    for appid, result in results.items():
+        verdict = VERDICTS[result.exit_status] if isinstance(result, WxframeError) else ""
+        print(f"{appid:<{width}}  {verdict + ': ' if verdict else ''}{result}")
+    return most_urgent(r.exit_status for r in results.values() if isinstance(r, WxframeError))
+
+
 def _cmd_coverage(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -661,6 +680,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="send this period again, even where the log says it was sent",
     )  # fmt: skip
     run.set_defaults(func=_cmd_run)
+
+    pub = sub.add_parser(
+        "publish",
+        help="mirror a store to object storage: only what changed, each account whole",
+        description="Upload what the destination does not hold yet of each account (files "
+        "named by content: the same name is the same bytes), then its pointer: readers see "
+        "an account before or after, never half. Credentials: AWS_* variables / ~/.aws.",
+    )
+    pub.add_argument("--store", required=True, help="the store to publish (a directory)")
+    pub.add_argument("--to", required=True, help="where: s3://BUCKET/PREFIX")
+    pub.add_argument("--account", action="append", help="only this appid (repeat for more)")
+    pub.add_argument("--dry-run", action="store_true", help="say what would be uploaded")
+    pub.add_argument("--replace", action="store_true",
+                     help="even where the destination holds days the store does not")  # fmt: skip
+    pub.add_argument("--lock-timeout", type=float, default=0.0, help="seconds to wait for a lock")
+    pub.set_defaults(func=_cmd_publish)
 
     cov = sub.add_parser("coverage", help="show what a store holds")
     cov.add_argument("--store", required=True, help="a directory, or s3://BUCKET/PREFIX")

@@ -8,7 +8,6 @@ half, and of two writers of one account the loser is told and nothing is lost.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,6 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,40 +22,16 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.conftest import base_env
+from tests.conftest import S3_KEY_ID, S3_SECRET, base_env
 from wxframe import Store, StoreLockedError, WriterConflictError
 from wxframe.simulator import serve
 from wxframe.store._files import Layout
 from wxframe.store._manifest import load_manifest, save_manifest
 
-moto_server = pytest.importorskip("moto.server")
 boto3 = pytest.importorskip("boto3")
 
-SECRET = "s3-secret-never-written-0123456789"
+SECRET = S3_SECRET
 ENDPOINTS = ["getusersummary", "getusercumulate", "getarticlesummary"]
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[str]:
-    """A moto S3 server on a free port; the environment a user would set."""
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                             "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")}  # fmt: skip
-    os.environ.update(AWS_ACCESS_KEY_ID="AKIAWXFRAMETEST", AWS_SECRET_ACCESS_KEY=SECRET,
-                      AWS_ENDPOINT_URL=f"http://{host}:{port}",
-                      AWS_DEFAULT_REGION="us-east-1")  # fmt: skip
-    boto3.client("s3").create_bucket(Bucket="team")
-    try:
-        yield "s3://team"
-    finally:
-        server.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _fresh(s3: str) -> str:
@@ -96,7 +70,7 @@ def test_a_sync_on_s3_reads_back_as_the_same_sync_on_a_local_disk(s3: str, tmp_p
     prefix = str(remote.root).removeprefix("s3://team/")
     for item in client.list_objects_v2(Bucket="team", Prefix=prefix)["Contents"]:
         body = client.get_object(Bucket="team", Key=item["Key"])["Body"].read()
-        assert SECRET.encode() not in body and b"AKIAWXFRAMETEST" not in body
+        assert SECRET.encode() not in body and S3_KEY_ID.encode() not in body
 
 
 def test_a_damaged_object_is_found_and_repaired(s3: str) -> None:

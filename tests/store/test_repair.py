@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import shutil
+import types
 import warnings
 from datetime import date
 from pathlib import Path
@@ -211,7 +212,7 @@ def test_the_stores_all_is_sorted_complete_and_exported() -> None:
     public = {
         name
         for name, value in vars(wxframe.store).items()
-        if isinstance(value, type)
+        if isinstance(value, type | types.FunctionType)  # classes, and publish
         and value.__module__.startswith("wxframe.store")
         and not name.startswith("_")
     }

@@ -40,15 +40,25 @@ from wxframe.client import Client
 from wxframe.dates import DateLike, Window
 from wxframe.endpoints import Endpoint
 from wxframe.errors import WxframeError
-from wxframe.store import _files, _fs, _import, _read, _sync, _verify
+from wxframe.store import _files, _fs, _import, _publish, _read, _sync, _verify
 from wxframe.store._files import GRACE_SECONDS
 from wxframe.store._fs import S3Options
 from wxframe.store._import import ImportSummary
+from wxframe.store._publish import PublishSummary
 from wxframe.store._sync import FIRST_SYNC_DAYS as FIRST_SYNC_DAYS  # for doctor
 from wxframe.store._sync import SyncSummary
 from wxframe.store._verify import Refetch, RepairSummary
 
-__all__ = ["ImportSummary", "Refetch", "RepairSummary", "S3Options", "Store", "SyncSummary"]
+__all__ = [
+    "ImportSummary",
+    "PublishSummary",
+    "Refetch",
+    "RepairSummary",
+    "S3Options",
+    "Store",
+    "SyncSummary",
+    "publish",
+]
 
 #: A sync writes what it fetched every FLUSH_WINDOWS windows or FLUSH_SECONDS seconds.
 FLUSH_WINDOWS = 256
@@ -454,3 +464,52 @@ class Store:
         """Per account and endpoint: which days are held, final, and due for a refresh."""
         self._layout.require(store=False)
         return _read.coverage(self._layout)
+
+
+def publish(
+    store: Store | str | os.PathLike[str],
+    to: str,
+    *,
+    accounts: str | Iterable[str] | None = None,
+    dry_run: bool = False,
+    replace: bool = False,
+    lock_timeout: float = 0.0,
+    s3: S3Options | None = None,
+) -> dict[str, PublishSummary | WxframeError]:
+    """Mirror ``store`` (a local one, usually) to ``to``, ``s3://bucket/prefix``: per
+    account, only what changed, the pointer last; readers of ``to`` see each account
+    before or after a publish, never half of it.
+
+    Per account (``accounts``, default every one), under the store's lock of the account
+    (a sync of it waits, or is refused) and ``to``'s lease of it (a sync into ``to`` or
+    another publish of it is refused, :class:`~wxframe.StoreLockedError`, ``lock_timeout``
+    seconds to wait): the data files and months of the manifest ``to`` does not hold yet
+    are uploaded under their content names (a file whose SHA-256 is not the one recorded
+    is never published), then ``to``'s pointer is committed, only if it is still the
+    one read (else :class:`~wxframe.WriterConflictError`, nothing committed). What it no
+    longer names is removed after ``to``'s grace period (readers in flight). Nothing
+    changed: nothing is written, not even the lease. Stores written before data files
+    were named by content are published under content names. A destination that holds
+    days of an account the store does not (a sync into it) is refused unless
+    ``replace=True``. Credentials of ``to`` come from the environment or the SDK's chain,
+    as for :class:`Store`.
+
+    Returns, per appid, the :class:`PublishSummary` (``dry_run``: what it would do) or
+    the error that stopped that account (the others go on); what is wrong with the
+    arguments (``store`` no store, ``to`` not object storage or its bucket missing) is
+    raised before anything is written::
+
+        publish("team-store", "s3://team-bucket/wx")   # AWS_ENDPOINT_URL etc. set
+
+    >>> from wxframe.datasets import open_demo_store
+    >>> publish(open_demo_store().root, "/tmp/copy")
+    Traceback (most recent call last):
+    ...
+    wxframe.errors.ConfigurationError: publish goes to object storage, ...
+    """
+    source = store if isinstance(store, Store) else Store(store)
+    destination = Store(to, lock_timeout=lock_timeout, s3=s3)
+    return _publish.publish(
+        source._layout, destination._layout, dry_run=dry_run, replace=replace,
+        accounts=[accounts] if isinstance(accounts, str) else accounts,
+    )  # fmt: skip

@@ -52,6 +52,7 @@ __all__ = [
     "parquet_bytes",
     "read_parquet",
     "reason",
+    "shard_name",
 ]
 
 MANIFEST_DIR = "_manifest"
@@ -91,6 +92,12 @@ def data_name(sha256: str) -> str:
     """The name of a data file with this SHA-256: immutable, so a reader that read the
     manifest before a rewrite still finds the file it names."""
     return f"data-{sha256[:16]}.parquet"
+
+
+def shard_name(month: str, data: bytes) -> str:
+    """The name of a month of the manifest holding ``data``: ``YYYY-MM.`` and the first
+    16 hex digits of its SHA-256 (what a sync writes, and what a publish uploads)."""
+    return f"{month}.{hashlib.sha256(data).hexdigest()[:16]}.json"
 
 
 @dataclass(frozen=True)

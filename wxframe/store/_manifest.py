@@ -27,7 +27,7 @@ from typing import Any, ClassVar, TypeVar, overload
 from wxframe.dates import BEIJING, COMPLETE_HOUR, Window
 from wxframe.endpoints import ENDPOINTS, Endpoint
 from wxframe.errors import EndpointOfflineError, StoreError
-from wxframe.store._files import DATA_FILE, MONTH, Layout
+from wxframe.store._files import DATA_FILE, MONTH, Layout, shard_name
 from wxframe.store._lease import commit_pointer, writer_id
 from wxframe.store._shape import json_problem, manifest_problem, month_problem, parse_json
 
@@ -707,7 +707,7 @@ def save_manifest(
             part = entry.month_json(month)
             if part is not None:
                 data = dumps(part)
-                shards[month] = f"{month}.{hashlib.sha256(data).hexdigest()[:16]}.json"
+                shards[month] = shard_name(month, data)
                 if shards[month] != old:
                     storage.write(layout.month_path(account, name, month, shards[month]), data)
             if old is not None and old != shards.get(month):
