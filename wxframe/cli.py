@@ -136,7 +136,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         store = Store.open(args.store)
     except WxframeError as exc:
         print(f"wxframe verify: {exc}", file=sys.stderr)
-        return 2
+        return _status(exc)
     with contextlib.ExitStack() as stack:
         client: Client | None = None
         if args.repair:
@@ -360,7 +360,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
         table = Store.open(args.store).coverage().drop(columns=["refresh"])
     except WxframeError as exc:
         print(f"wxframe coverage: {exc}", file=sys.stderr)
-        return 2
+        return _status(exc)
     if table.empty:
         print(f"{args.store}: the store holds nothing yet")
         return 0

@@ -28,6 +28,7 @@ The tree::
         ├── StoreDamagedError              a store file is missing or its bytes changed
         ├── StoreLockedError               another process is syncing this store
         │   └── WriterConflictError        another writer committed the account first
+        ├── StoreUnreachableError          the object storage did not answer: rerun later
         └── SyncIncomplete                 a sync stopped early; what it fetched is kept
 
     WxframeWarning (UserWarning)
@@ -106,6 +107,7 @@ __all__ = [
     "StoreError",
     "StoreLockedError",
     "StoreNotFoundError",
+    "StoreUnreachableError",
     "SyncIncomplete",
     "TokenError",
     "TokenRotatedWarning",
@@ -445,6 +447,13 @@ class StoreDamagedError(StoreError):
 
 class StoreLockedError(StoreError):
     """Another process holds the store's lock."""
+
+
+class StoreUnreachableError(StoreError):
+    """The object storage a store lives on did not answer (the network, a busy or
+    throttling service): nothing was read as damaged, nothing recorded; run again later."""
+
+    exit_status = 3
 
 
 class WriterConflictError(StoreLockedError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -216,3 +217,37 @@ def test_an_import_on_s3_reads_back_as_on_a_local_disk(s3: str, tmp_path: Path) 
     assert remote.verify().empty and again.days_written == 0 and again.days_skipped == 31
     urls = remote.urls("getusershare")
     assert len(urls) == 1 and all(u.startswith(f"{remote.root}/getusershare/") for u in urls)
+
+
+def test_an_object_store_that_does_not_answer_is_rerun_later_never_damage(
+    s3: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A network that fails is not a damaged file: reading, verifying and repairing a
+    store whose service does not answer stop with StoreUnreachableError (exit 3), and
+    nothing is set aside or recorded; the store is whole once the service answers."""
+    from wxframe.cli import main
+    from wxframe.errors import StoreUnreachableError
+    from wxframe.store import S3Options
+
+    url = _fresh(s3)
+    store = Store(url)
+    with serve(seed=0, today="2026-06-01") as sim:
+        store.sync(sim.client(), "2026-05-01", "2026-05-10", endpoints="getusersummary",
+                   progress=False)  # fmt: skip
+    sound = store.read("getusersummary")
+    with socket.socket() as s:  # a port nothing listens on: connections refused
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    cut_off = Store(url, s3=S3Options(endpoint=dead))
+    for call in (lambda: cut_off.read("getusersummary"), cut_off.verify, cut_off.days):
+        with pytest.raises(StoreUnreachableError, match="did not answer") as info:
+            call()
+        assert info.value.exit_status == 3 and info.value.rerun_helps
+    monkeypatch.setenv("AWS_ENDPOINT_URL", dead)
+    for command in ("verify", "coverage"):
+        status, err = main([command, "--store", url]), capsys.readouterr().err
+        assert status == 3, err
+        assert "did not answer" in err and S3_SECRET not in err
+    monkeypatch.undo()
+    assert store.verify().empty  # nothing was set aside or marked while it was cut off
+    pd.testing.assert_frame_equal(store.read("getusersummary"), sound)

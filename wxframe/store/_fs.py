@@ -23,6 +23,7 @@ import contextlib
 import fnmatch
 import hashlib
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
 
-from wxframe.errors import ConfigurationError, StoreError
+from wxframe.errors import ConfigurationError, StoreError, StoreUnreachableError
 
 __all__ = ["S3Options", "Storage", "is_url", "resolve"]
 
@@ -115,7 +116,7 @@ class Storage:
         try:
             return self.fs.get_file_info(self.key(path))
         except OSError as exc:
-            raise StoreError(f"cannot reach {self.show(path)}: {_short(exc)}") from None
+            raise self.failure("reach", path, exc) from None
 
     def exists(self, path: PurePath) -> bool:
         return self.info(path).type != pafs.FileType.NotFound
@@ -147,7 +148,9 @@ class Storage:
                 return f.read()
         except FileNotFoundError:
             raise
-        except OSError:
+        except OSError as exc:
+            if not self.local and _UNANSWERED.search(str(exc)):  # never read as damage
+                raise self.failure("read", path, exc) from None
             if self.info(path).type == pafs.FileType.NotFound:
                 raise FileNotFoundError(self.show(path)) from None
             raise
@@ -215,7 +218,19 @@ class Storage:
                 with self.fs.open_output_stream(self.key(path)) as out:
                     out.write(data)
         except OSError as exc:
-            raise StoreError(f"cannot write {self.show(path)}: {_short(exc)}") from None
+            raise self.failure("write", path, exc) from None
+
+    def failure(self, doing: str, path: PurePath, exc: OSError) -> StoreError:
+        """What a failed ``doing`` of ``path`` is: on object storage, a service that did
+        not answer (the network, throttling, a 5xx) is a StoreUnreachableError, which a
+        rerun helps and which nothing reads as a damaged file; anything else (no such
+        bucket, access denied, a full disk) is a StoreError to fix."""
+        if not self.local and _UNANSWERED.search(str(exc)):
+            return StoreUnreachableError(
+                f"{self.url} did not answer ({doing} {self.show(path)}): {_short(exc)}; "
+                "nothing was recorded or set aside: run again later"
+            )
+        return StoreError(f"cannot {doing} {self.show(path)}: {_short(exc)}")
 
     def delete(self, path: PurePath) -> None:
         """Remove a file; nothing where it is gone already."""
@@ -330,6 +345,15 @@ def resolve(root: str | os.PathLike[str], s3: S3Options | None = None) -> Storag
     except (OSError, ValueError) as exc:
         raise ConfigurationError(f"cannot use {url}: {_short(exc)}") from None
     return Storage(fs, where, url, False, options)
+
+
+#: What the AWS SDK (under pyarrow) says when the service did not answer, or answered
+#: that it is busy: the network, timeouts, throttling, a 5xx.
+_UNANSWERED = re.compile(
+    r"NETWORK_CONNECTION|curlCode|REQUEST_TIMEOUT|SLOW_DOWN|THROTTL|SERVICE_UNAVAILABLE"
+    r"|INTERNAL_FAILURE|Timeout was reached|Connection reset|Broken pipe|HTTP response code: 5\d\d",
+    re.IGNORECASE,
+)
 
 
 def _short(exc: BaseException) -> str:
