@@ -731,8 +731,10 @@ EXIT_CODES = (
         "refused (nothing was written), or a disk that refused a write (what was written "
         "before stays)"),
     (3, "stopped part-way by the platform or the network (a quota, a busy platform, "
-        "retries used up), or a repair left days to fetch: what was fetched is kept; run "
-        "the same command again later (or the sync it prints) and it resumes"),
+        "retries used up, object storage that did not answer, another writer that "
+        "committed the account first), or a repair left days to fetch: what was fetched "
+        "is kept; run the same command again later (or the sync it prints) and it "
+        "resumes"),
     (4, "the platform refuses this account access (a wrong appid or secret, a refused "
         "token, an IP not whitelisted, an API not authorised): fix it on the platform or "
         "in the credentials; running again as it is does not help"),
