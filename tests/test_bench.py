@@ -1,8 +1,8 @@
 """The benchmarks keep working: each one's smoke mode runs here (figures are not asserted).
 
 One test per benchmark so that xdist spreads them; each runs ``bench``'s own ``main`` in the
-worker (the same code ``python -m bench`` runs, minus a fresh interpreter's imports), and one
-runs the command itself in a subprocess.
+worker (the same code ``python -m bench`` runs, minus a fresh interpreter's imports), but
+``calls``, which runs as the command itself in a subprocess.
 """
 
 from __future__ import annotations
@@ -36,10 +36,7 @@ TITLES: dict[str, tuple[str, ...]] = {
     "cluster": ("13. Many accounts on a Dask cluster",),
 }
 # the exact-count claims hold at any size: they are checked, not just printed
-CLAIMS: dict[str, tuple[str, ...]] = {
-    "calls": ("**MET**: exactly the minimum (", " == "),
-    "incremental": ("**MET**: ", " == "),
-}
+CLAIMS: dict[str, tuple[str, ...]] = {"incremental": ("**MET**: ", " == ")}
 
 
 def test_every_benchmark_is_smoke_tested() -> None:
@@ -47,7 +44,7 @@ def test_every_benchmark_is_smoke_tested() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(BENCHMARKS))
+@pytest.mark.parametrize("name", [name for name in BENCHMARKS if name != "calls"])
 def test_a_benchmark_runs_in_smoke_mode(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -72,6 +69,6 @@ def test_python_m_bench_runs_as_a_command(tmp_path: Path) -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
-    assert "### 1. Calls" in text and "**MET**: exactly the minimum (" in text
+    assert "### 1. Calls" in text and "**MET**: exactly the minimum (" in text and " == " in text
     assert "Command: `python -m bench --smoke --only calls`" in text
     assert "### 1. Calls" in run.stdout
