@@ -20,12 +20,19 @@ __all__ = ["account_demo", "portfolio_demo"]
 
 
 def account_demo(
-    root: Path, *, seed: int = 0, days: int = 90, today: date | None = None, progress: bool = False
+    root: Path,
+    *,
+    seed: int = 0,
+    days: int = 90,
+    today: date | None = None,
+    progress: bool = False,
+    report: bool = True,
 ) -> int:
     """Sync the simulator of ``seed`` into the store at ``root`` (the last ``days`` days
     of the current family), import a year of the six's history from saved JSON, render
-    the account report to ``root/report.html``; print where they are. Returns the exit
-    status (0); a ``--today`` before the current family's data is a ConfigurationError."""
+    the account report to ``root/report.html`` (unless ``report`` is False: the store
+    only); print where they are. Returns the exit status (0); a ``--today`` before the
+    current family's data is a ConfigurationError."""
     started = time.perf_counter()
     store = Store(root)
     with serve(seed=seed, today=today) as sim:
@@ -48,14 +55,17 @@ def account_demo(
         print(f"[2/3] importing {history_end - timedelta(days=364)}..{history_end} of the six "
               f"original endpoints from saved JSON ({archive}/)", flush=True)  # fmt: skip
         _import_history(store, sim, begin, archive)
-    report = root / "report.html"
-    print(f"[3/3] rendering the account report to {report} ...", flush=True)
-    render_report(root, report)
+    out = root / "report.html"
+    if report:
+        print(f"[3/3] rendering the account report to {out} ...", flush=True)
+        render_report(root, out)
+    else:
+        print(f"[3/3] not rendering the report: {out} is left as it was", flush=True)
     print(
         f"""
 done in {time.perf_counter() - started:.0f} s.
   store:   {root}/   (parquet, one file per endpoint and month; `wxframe coverage --store {root}`)
-  report:  {report}   (open it in a browser)
+  report:  {out}   (open it in a browser)
   in Python:  wxframe.Store("{root}").read("getbizsummary")
 
 The same on your account (a verified account's AppID and AppSecret):

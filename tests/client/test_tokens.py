@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
-import sys
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import wxframe
-from tests.conftest import FAST, TODAY, TOKEN, base_env, raw_client, raw_server, token_then
+from tests.conftest import FAST, TODAY, TOKEN, raw_client, raw_server, token_then
 from wxframe import (
     Client,
     CredentialError,
@@ -21,6 +20,7 @@ from wxframe import (
     TokenError,
     TransportError,
 )
+from wxframe.cli import main
 from wxframe.simulator import serve
 
 
@@ -205,13 +205,18 @@ def test_forcing_a_token_is_a_said_last_resort_at_most_once_in_30_s() -> None:
     assert forced.count(True) == 1
 
 
-@pytest.mark.slow
-def test_no_command_forces_a_token(tmp_path: Path) -> None:
+def test_no_command_forces_a_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Every command that talks to the platform, on an account whose tokens expire
-    # every 10 calls (so a sync refreshes): none ever sends force_refresh.
+    # every 10 calls (so a sync refreshes): none ever sends force_refresh. In this process
+    # (each command builds its own clients, as a fresh process would).
     with serve(seed=0, token_calls=10) as sim:  # today: the commands use the real clock
-        env = {**base_env(), "WX_APPID": sim.appid, "WX_APPSECRET": sim.secret,
-               "WX_API_BASE": sim.url}  # fmt: skip
+        for name in [k for k in os.environ if k.startswith("WX_")]:
+            monkeypatch.delenv(name)
+        env = {"WX_APPID": sim.appid, "WX_APPSECRET": sim.secret, "WX_API_BASE": sim.url}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
         accounts = tmp_path / "accounts.toml"
         accounts.write_text(f'[[account]]\nappid = "{sim.appid}"\nsecret_env = "WX_APPSECRET"\n'
                             f'base_url = "{sim.url}"\n')  # fmt: skip
@@ -225,8 +230,7 @@ def test_no_command_forces_a_token(tmp_path: Path) -> None:
             ["verify", "--store", store, "--repair"],
         ]
         for command in commands:
-            run = subprocess.run([sys.executable, "-m", "wxframe", *command], env=env,
-                                 capture_output=True, text=True, timeout=120)  # fmt: skip
-            assert run.returncode in (0, 1), (command, run.stderr)
+            status = main(command)
+            assert status in (0, 1), (command, capsys.readouterr().err)
         assert sim.stats.requests["stable_token"] > len(commands)  # tokens were refreshed
         assert sim.stats.requests["stable_token_forced"] == 0

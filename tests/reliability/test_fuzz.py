@@ -38,7 +38,7 @@ def valid_share_records(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 @pytest.mark.slow
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(valid_share_records())
 def test_records_inside_the_schema_parse_exactly(records: list[dict[str, Any]]) -> None:
     df = to_frame("getusershare", records)
@@ -86,7 +86,7 @@ def any_hour_records(draw: st.DrawFn) -> list[Any]:
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(any_hour_records())
 def test_any_records_are_parsed_or_refused_clearly(records: list[Any]) -> None:
     df, refused = _parse(records)
@@ -111,7 +111,7 @@ def _parse(records: list[Any]) -> tuple[pd.DataFrame | None, MalformedResponseEr
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(any_hour_records(), st.booleans())
 def test_decoding_from_bytes_gives_the_frame_json_gives_or_steps_aside(
     records: list[Any], pretty: bool

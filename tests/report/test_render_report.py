@@ -5,12 +5,15 @@ from __future__ import annotations
 import filecmp
 import re
 import shlex
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import wxframe
 from tests.conftest import run_wxframe
+from wxframe.cli import main
 from wxframe.datasets import (
     DEMO_BEGIN,
     DEMO_CURRENT_BEGIN,
@@ -18,6 +21,7 @@ from wxframe.datasets import (
     build_demo_store,
     open_demo_store,
 )
+from wxframe.demo import account_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,7 +75,9 @@ def test_readme_quickstart_is_what_ci_and_the_demo_test_run() -> None:
 
 
 @pytest.mark.slow
-def test_wxframe_demo_builds_a_store_and_a_complete_report(tmp_path: Path) -> None:
+def test_wxframe_demo_builds_a_store_and_a_complete_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # The README's first line, minus the install (this environment has it): `wxframe demo`.
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     command = readme.split("## Quickstart", 1)[1].split("&& ", 1)[1].split("\n", 1)[0]
@@ -93,18 +99,21 @@ def test_wxframe_demo_builds_a_store_and_a_complete_report(tmp_path: Path) -> No
     assert set(map(str, history["last"])) <= {"2025-10-31", "2025-10-30"}
     assert history.drop("getarticletotal")["days_held"].tolist() == [365] * 5
     _check_report((demo / "report.html").read_text(encoding="utf-8"))
-    again = run_wxframe("demo", "--dir", str(demo), "--quiet", "--today", "2026-12-01")
-    assert again.returncode == 0, again.stderr
-    # a rerun fetches only what may still change: getarticletotaldetail's 29 growing
-    # publish days; the history is imported again without a change
-    assert re.search(r"\b29 calls\b", again.stdout), again.stdout
-    early = run_wxframe("demo", "--dir", str(tmp_path / "early"), "--today", "2025-06-01")
-    assert early.returncode == 2 and "before the current family's data" in early.stderr
+    # a rerun, in this process and without a second render (the report is the first
+    # run's, checked above): it fetches only what may still change, getarticletotaldetail's
+    # 29 growing publish days; the history is imported again without a change
+    before = store.coverage()
+    assert account_demo(demo, today=date(2026, 12, 1), report=False) == 0
+    again = capsys.readouterr().out
+    assert re.search(r"\b29 calls\b", again), again
+    pd.testing.assert_frame_equal(wxframe.Store(demo).coverage(), before)
+    assert main(["demo", "--dir", str(tmp_path / "early"), "--today", "2025-06-01"]) == 2
+    assert "before the current family's data" in capsys.readouterr().err
     other = tmp_path / "not-a-store"
     other.mkdir()
     (other / "notes.txt").write_text("mine")
-    refused = run_wxframe("demo", "--dir", str(other))
-    assert refused.returncode == 2 and "not a wxframe store" in refused.stderr
+    assert main(["demo", "--dir", str(other)]) == 2
+    assert "not a wxframe store" in capsys.readouterr().err
 
 
 @pytest.mark.slow
