@@ -29,7 +29,12 @@ from wxframe.endpoints import ENDPOINTS, Endpoint
 from wxframe.errors import EndpointOfflineError, StoreError
 from wxframe.store._files import DATA_FILE, MONTH, Layout, shard_name
 from wxframe.store._lease import commit_pointer, writer_id
-from wxframe.store._shape import json_problem, manifest_problem, month_problem, parse_json
+from wxframe.store._shape import (
+    json_problem,
+    manifest_problem,
+    month_problem,
+    read_pointer,
+)
 
 __all__ = [
     "ByMonth",
@@ -610,13 +615,9 @@ def load_manifest(
     where = layout.show(path)
     problem: str | None
     try:
-        raw: bytes | None = storage.read_bytes(path)
+        raw, top, problem = read_pointer(storage, path)
     except FileNotFoundError:
         return Manifest(account=account)
-    except OSError as exc:
-        raw, problem = None, f"cannot be read: {exc}"
-    if raw is not None:
-        top, problem = parse_json(raw)
     if problem is None and (problem := manifest_problem(top)):
         problem = f"is not a wxframe manifest: {problem}"
     if problem is not None:

@@ -8,6 +8,7 @@ the manifest's shape is named with what is wrong, never half read.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import PurePath
@@ -15,8 +16,9 @@ from typing import Any
 
 from wxframe.nesting import nesting_depth
 from wxframe.store._files import Layout
+from wxframe.store._fs import Storage
 
-__all__ = ["json_problem", "manifest_problem", "month_problem", "parse_json"]
+__all__ = ["json_problem", "manifest_problem", "month_problem", "parse_json", "read_pointer"]
 
 
 # ------------------------------------------------------------------------ checks
@@ -34,6 +36,31 @@ def json_problem(layout: Layout, path: PurePath) -> tuple[Any, str | None]:
     except OSError as exc:
         return None, f"cannot be read: {exc}"
     return parse_json(raw)
+
+
+#: Reads of a pointer on object storage before one that does not parse is damage.
+_POINTER_READS = 4
+
+
+def read_pointer(storage: Storage, path: PurePath) -> tuple[bytes, Any, str | None]:
+    """An account's pointer: its bytes, its JSON or what stops reading it; FileNotFoundError where
+    there is none. An object store reads an object as its size, then its bytes: a
+    pointer replaced in between reads cut short, so one that does not parse is read
+    again (a damaged one reads the same each time)."""
+    for attempt in range(1 if storage.local else _POINTER_READS):
+        if attempt:
+            time.sleep(0.05 * attempt)
+        try:
+            raw = storage.read_bytes(path)
+        except OSError as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raw, top, problem = b"", None, f"cannot be read: {exc}"
+            continue
+        top, problem = parse_json(raw)
+        if problem is None:
+            break
+    return raw, top, problem
 
 
 def parse_json(raw: bytes) -> tuple[Any, str | None]:
