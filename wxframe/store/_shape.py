@@ -43,10 +43,12 @@ _POINTER_READS = 4
 
 
 def read_pointer(storage: Storage, path: PurePath) -> tuple[bytes, Any, str | None]:
-    """An account's pointer: its bytes, its JSON or what stops reading it; FileNotFoundError where
-    there is none. An object store reads an object as its size, then its bytes: a
-    pointer replaced in between reads cut short, so one that does not parse is read
-    again (a damaged one reads the same each time)."""
+    """An account's pointer: its bytes, its JSON or what stops reading it;
+    FileNotFoundError where there is none. An object store reads an object as its size,
+    then its bytes: a pointer replaced in between reads cut short, so one that does not
+    parse is read again (a damaged one reads the same each time)."""
+    raw, top = b"", None
+    problem: str | None = "was not read"
     for attempt in range(1 if storage.local else _POINTER_READS):
         if attempt:
             time.sleep(0.05 * attempt)
@@ -55,7 +57,7 @@ def read_pointer(storage: Storage, path: PurePath) -> tuple[bytes, Any, str | No
         except OSError as exc:
             if isinstance(exc, FileNotFoundError):
                 raise
-            raw, top, problem = b"", None, f"cannot be read: {exc}"
+            problem = f"cannot be read: {exc}"
             continue
         top, problem = parse_json(raw)
         if problem is None:
