@@ -70,6 +70,7 @@ def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
     return status, capsys.readouterr().err
 
 
+@pytest.mark.slow  # the module's store: three accounts synced (~5 s)
 def test_cli_refuses_an_account_not_in_the_store(
     three: tuple[Store, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
