@@ -39,6 +39,10 @@ from wxframe.simulator import serve
 from wxframe.store._files import Layout
 from wxframe.store._manifest import load_manifest, save_manifest
 
+#: An S3 server on loopback and real syncs through it, a test after another: the full
+#: suite runs them; the fast subset (`-m "not slow"`) leaves them to it.
+pytestmark = pytest.mark.slow
+
 boto3 = pytest.importorskip("boto3")
 
 DEMO_ACCOUNT = "wx5im0000000000001"
